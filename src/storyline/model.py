@@ -1,0 +1,153 @@
+"""The data model: articles in, assignments, events and stories out.
+
+Everything here is plain data. Stages read and produce these objects; the store persists them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+
+__all__ = [
+    "Article",
+    "Processed",
+    "Assignment",
+    "Event",
+    "Story",
+    "Merge",
+    "content_hash",
+    "short_id",
+]
+
+
+def content_hash(text: str, title: str | None = None) -> str:
+    """A stable hash of what an article says (title and text), hex, 16 chars.
+
+    >>> content_hash("Hello") == content_hash("Hello")
+    True
+    >>> content_hash("Hello") != content_hash("Hello", title="A title")
+    True
+    """
+    h = hashlib.sha256()
+    h.update((title or "").strip().encode("utf-8"))
+    h.update(b"\x00")
+    h.update(text.strip().encode("utf-8"))
+    return h.hexdigest()[:16]
+
+
+def short_id(prefix: str, seed: str) -> str:
+    """A short readable id such as ``ev-3f2a9c01`` derived from ``seed``."""
+    return f"{prefix}-{hashlib.sha1(seed.encode('utf-8')).hexdigest()[:10]}"
+
+
+@dataclass(frozen=True)
+class Article:
+    """One news text as it came in.
+
+    ``id`` is the caller's id, the file stem, or (when neither is given) the content hash.
+    ``published`` is the publication date when known. ``origin`` says where it was read
+    (``path:line``) for error messages.
+    """
+
+    id: str
+    text: str
+    title: str | None = None
+    lang: str | None = None
+    published: dt.date | None = None
+    source: str | None = None
+    url: str | None = None
+    origin: str | None = None
+    published_precision: str = "day"  # "day", "month", "year" (seed header " date 2024-01")
+
+    @property
+    def hash(self) -> str:
+        return content_hash(self.text, self.title)
+
+
+@dataclass
+class Processed:
+    """An article after cleaning, language id, dating and representation."""
+
+    article: Article
+    clean_text: str
+    lang: str
+    lang_confidence: float
+    event_date: dt.date | None = None
+    event_date_source: str | None = None  # e.g. "text:Thursday, June 11" or "published"
+    title: str = ""  # the given title, or the first line when it reads as one
+    sentences: list[str] = field(default_factory=list)
+    entities: list[tuple[str, str, str]] = field(default_factory=list)  # (surface, label, key)
+
+    @property
+    def id(self) -> str:
+        return self.article.id
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """The decision for one article: its family, event and story, with a score."""
+
+    article_id: str
+    event: str
+    story: str
+    family: str
+    lang: str
+    score: float
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "id": self.article_id,
+            "event": self.event,
+            "story": self.story,
+            "family": self.family,
+            "lang": self.lang,
+            "score": round(float(self.score), 4),
+        }
+
+
+@dataclass
+class Event:
+    """One real-world happening: its members and what is known about it."""
+
+    id: str
+    article_ids: list[str]
+    created: str = ""  # ISO timestamp
+    date: dt.date | None = None  # estimated date of the happening
+    date_range: tuple[dt.date, dt.date] | None = None
+    languages: dict[str, int] = field(default_factory=dict)
+    sources: dict[str, int] = field(default_factory=dict)
+    title: str = ""
+    headline: str = ""
+    summary: str = ""
+    keyphrases: list[str] = field(default_factory=list)
+    entities: list[tuple[str, str, int]] = field(default_factory=list)  # (key, name, count)
+    story: str | None = None
+
+    @property
+    def size(self) -> int:
+        return len(self.article_ids)
+
+
+@dataclass
+class Story:
+    """Events that continue one another, in order of event time."""
+
+    id: str
+    event_ids: list[str]
+    headline: str = ""
+    summary: str = ""
+    start: dt.date | None = None
+    end: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class Merge:
+    """A logged merge: ``loser`` now resolves to ``winner``."""
+
+    kind: str  # "event" or "story"
+    loser: str
+    winner: str
+    score: float
+    at: str  # ISO timestamp
+    reason: str = ""

@@ -1,0 +1,127 @@
+"""The store contract. SQLite implements it by default; Postgres + pgvector fits behind it.
+
+One writer at a time. Every method that writes is atomic on its own; ``transaction()`` groups
+several writes (one article's writes, or a batch) into one commit.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager
+
+import numpy as np
+
+from ..model import Assignment, Event, Merge, Processed, Story
+
+
+class Store(abc.ABC):
+    """Persistent state of storyline: articles, vectors, assignments, events, stories, merges."""
+
+    url: str
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    @abc.abstractmethod
+    def close(self) -> None: ...
+
+    @abc.abstractmethod
+    def transaction(self) -> AbstractContextManager[None]:
+        """Group writes into one commit (re-entrant: nested calls join the outer one)."""
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- articles ----------------------------------------------------------------------------
+    @abc.abstractmethod
+    def add_article(self, item: Processed) -> bool:
+        """Store an article once. Returns False (and changes nothing) when the id is known."""
+
+    @abc.abstractmethod
+    def has_article(self, article_id: str) -> bool: ...
+
+    @abc.abstractmethod
+    def get_article(self, article_id: str) -> Processed | None: ...
+
+    @abc.abstractmethod
+    def iter_articles(self, ids: Iterable[str] | None = None) -> Iterator[Processed]:
+        """All articles (or those of ``ids``) in insertion order."""
+
+    @abc.abstractmethod
+    def count_articles(self) -> int: ...
+
+    # -- vectors, cached by content hash and kind ("doc", "lead", "sents") ---------------------
+    @abc.abstractmethod
+    def get_vectors(self, hashes: Iterable[str], kind: str) -> dict[str, np.ndarray]:
+        """float32 arrays (1-d or 2-d, as stored) for the hashes that are present."""
+
+    @abc.abstractmethod
+    def put_vectors(self, items: dict[str, np.ndarray], kind: str) -> None:
+        """Store float32 arrays; existing (hash, kind) entries are left as they are."""
+
+    # -- assignments --------------------------------------------------------------------------
+    @abc.abstractmethod
+    def put_assignments(self, items: Iterable[Assignment]) -> None:
+        """Insert or replace the assignment of each article."""
+
+    @abc.abstractmethod
+    def get_assignment(self, article_id: str) -> Assignment | None: ...
+
+    @abc.abstractmethod
+    def iter_assignments(self) -> Iterator[Assignment]:
+        """All assignments in article insertion order."""
+
+    # -- events and stories -------------------------------------------------------------------
+    @abc.abstractmethod
+    def put_event(self, event: Event) -> None:
+        """Insert or replace an event (its members, date, languages, summary fields)."""
+
+    @abc.abstractmethod
+    def get_event(self, event_id: str) -> Event | None:
+        """The event with this id, following merges (a merged id returns the survivor)."""
+
+    @abc.abstractmethod
+    def delete_event(self, event_id: str) -> None:
+        """Remove a live event row (after a merge; its id stays resolvable via the merge log)."""
+
+    @abc.abstractmethod
+    def iter_events(self) -> Iterator[Event]:
+        """Live events, oldest first."""
+
+    @abc.abstractmethod
+    def put_story(self, story: Story) -> None: ...
+
+    @abc.abstractmethod
+    def get_story(self, story_id: str) -> Story | None: ...
+
+    @abc.abstractmethod
+    def delete_story(self, story_id: str) -> None: ...
+
+    @abc.abstractmethod
+    def iter_stories(self) -> Iterator[Story]: ...
+
+    # -- merges --------------------------------------------------------------------------------
+    @abc.abstractmethod
+    def record_merge(self, merge: Merge) -> None: ...
+
+    @abc.abstractmethod
+    def merges(self, kind: str | None = None) -> list[Merge]:
+        """The merge log, oldest first."""
+
+    def resolve(self, kind: str, some_id: str) -> str:
+        """Follow the merge log from ``some_id`` to the id that survives today."""
+        table = {m.loser: m.winner for m in self.merges(kind)}
+        seen = set()
+        while some_id in table and some_id not in seen:
+            seen.add(some_id)
+            some_id = table[some_id]
+        return some_id
+
+    # -- small key/value state (clusterer parameters, counters) -------------------------------
+    @abc.abstractmethod
+    def get_state(self, key: str) -> str | None: ...
+
+    @abc.abstractmethod
+    def set_state(self, key: str, value: str) -> None: ...
