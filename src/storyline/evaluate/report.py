@@ -84,7 +84,8 @@ def format_table(result: Mapping[str, Any]) -> str:
     for name, key in (("B3", "bcubed"), ("pairwise", "pairwise")):
         s = result[key]
         lines.append(f"{name:<8} {s['p']:6.3f} {s['r']:6.3f} {s['f1']:6.3f}")
-    lines.append(f"ARI {result['ari']:.3f}  AMI {result['ami']:.3f}")
+    ari_, ami_ = (round(result[k], 3) + 0.0 for k in ("ari", "ami"))  # no "-0.000"
+    lines.append(f"ARI {ari_:.3f}  AMI {ami_:.3f}")
     lines.append(
         f"items {result.get('n_items', '?')}  gold clusters {result['n_gold']}  "
         f"predicted clusters {result['n_pred']}  singletons {result['singleton_share']:.1%}"
