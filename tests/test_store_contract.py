@@ -476,3 +476,36 @@ def test_not_a_database_raises_store_error(tmp_path: Path) -> None:
     path.write_bytes(b"this is not sqlite" * 100)
     with pytest.raises(StoreError):
         SQLiteStore(path)
+
+
+def test_writer_gives_up_with_store_error_when_locked_too_long(tmp_path: Path) -> None:
+    path = tmp_path / "x.db"
+    with SQLiteStore(path) as holder, SQLiteStore(path, timeout=0.01) as impatient:
+        with holder.transaction():
+            holder.set_state("k", "held")
+            with pytest.raises(StoreError, match="locked by another writer"):
+                impatient.set_state("k", "other")
+        impatient.set_state("k", "other")  # the lock is free again
+        assert holder.get_state("k") == "other"
+
+
+# -- SQLite extras (not part of the Store contract) ----------------------------------------------
+def test_sqlite_extras(tmp_path: Path) -> None:
+    with SQLiteStore(":memory:") as s:
+        for i in ("a", "b", "c"):
+            s.add_article(proc(i, f"text {i}"))
+        s.put_event(
+            make_event("ev-1", "2024-01-01", article_ids=["b", "a"], title="Séisme au Japon")
+        )
+        s.put_event(make_event("ev-2", "2024-01-02", article_ids=["c"], headline="ÉLECTIONS"))
+        s.put_event(make_event("ev-3", "2024-01-03", article_ids=[], summary="Élections locales"))
+        s.put_assignments([assign("a", "ev-1"), assign("b", "ev-1"), assign("c", "ev-9")])
+        s.record_merge(Merge("event", "ev-9", "ev-2", 0.9, "t"))
+        assert s.count_events() == 3
+        assert s.events_for_articles(["a", "c", "nope"]) == {"a": "ev-1", "c": "ev-2"}
+        assert [e.id for e in s.search_events("élections")] == ["ev-3", "ev-2"]
+        assert [e.id for e in s.search_events("japon", limit=1)] == ["ev-1"]
+        assert s.search_events("   ") == [] and s.search_events("absent") == []
+        assert [p.id for p in s.articles_of_event("ev-1")] == ["a", "b"]
+        assert [p.id for p in s.articles_of_event("ev-9")] == ["c"]
+        assert s.articles_of_event("missing") == []
