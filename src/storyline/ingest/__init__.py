@@ -1,1 +1,104 @@
+"""Ingest: read files, directories and stdin into :class:`~storyline.model.Article` objects.
 
+>>> import tempfile, os
+>>> d = tempfile.mkdtemp()
+>>> with open(os.path.join(d, "a.txt"), "w") as f:
+...     _ = f.write("date: 2020-06-11\\nTalks resume\\nThe two countries met on Thursday.")
+>>> [a.title for a in read_inputs([d])]
+['Talks resume']
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import TextIO
+
+from ..errors import InputError
+from ..model import Article
+from .base import Reader, Skip
+from .decode import MAX_TEXT_CHARS
+from .feeds import FeedReader, OpmlReader
+from .html import HtmlReader
+from .jsonl import JsonlReader, read_jsonl_stream
+from .text import TextReader
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "MAX_TEXT_CHARS",
+    "FeedReader",
+    "HtmlReader",
+    "JsonlReader",
+    "OpmlReader",
+    "Reader",
+    "Skip",
+    "TextReader",
+    "default_readers",
+    "read_inputs",
+    "read_path",
+]
+
+
+def default_readers() -> list[Reader]:
+    """The built-in readers, in the order they are asked."""
+    return [TextReader(), JsonlReader(), HtmlReader(), FeedReader(), OpmlReader()]
+
+
+def _walk(root: Path) -> list[Path]:
+    files: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        files.extend(Path(dirpath) / f for f in filenames if not f.startswith("."))
+    return sorted(files, key=lambda p: p.relative_to(root).as_posix())
+
+
+def read_path(
+    path: str, readers: Sequence[Reader] | None = None, explicit: bool = True
+) -> Iterator[Article | Skip]:
+    """Read one file. An explicitly named file of unknown type is read as text."""
+    readers = list(readers) if readers is not None else default_readers()
+    for reader in readers:
+        if reader.accepts(path):
+            yield from reader.read(path)
+            return
+    if explicit:
+        logger.info("%s: unknown file type, reading it as text", path)
+        yield from TextReader().read(path)
+    else:
+        logger.debug("%s: unknown file type, skipped", path)
+
+
+def read_inputs(
+    paths: Sequence[str],
+    stdin: TextIO | None = None,
+    readers: Sequence[Reader] | None = None,
+) -> Iterator[Article | Skip]:
+    """Read every input in order: files, directories (recursive, sorted), ``-`` for stdin.
+
+    Yields articles and :class:`Skip` records (what was not read, and why). A missing path
+    raises :class:`~storyline.errors.InputError` before anything from it is read.
+    """
+    if isinstance(paths, str):
+        paths = [paths]
+    for p in paths:
+        if p == "-":
+            yield from read_jsonl_stream(stdin if stdin is not None else sys.stdin, "<stdin>")
+            continue
+        path = Path(p)
+        if not path.exists():
+            raise InputError(f"{p}: no such file or directory")
+        if path.is_dir():
+            for f in _walk(path):
+                try:
+                    yield from read_path(str(f), readers, explicit=False)
+                except OSError as exc:
+                    yield Skip(str(f), f"unreadable: {exc.strerror or exc}")
+        else:
+            try:
+                yield from read_path(str(path), readers, explicit=True)
+            except OSError as exc:
+                raise InputError(f"{p}: cannot read ({exc.strerror or exc})") from exc

@@ -1,0 +1,128 @@
+"""JSON Lines articles (``.jsonl``, ``.ndjson``, stdin): one object per line, streamed."""
+
+from __future__ import annotations
+
+import codecs
+import json
+import logging
+from collections.abc import Iterable, Iterator
+from typing import Any, TextIO
+
+from ..dates import parse_date
+from ..model import Article, content_hash
+from .base import Skip
+from .decode import cap_text, looks_binary
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["JsonlReader", "article_from_record", "read_jsonl_lines", "read_jsonl_stream"]
+
+_TEXT_KEYS = ("text", "body", "content")
+_STR_KEYS = ("title", "lang", "source", "url")
+
+
+def article_from_record(record: Any, origin: str) -> Article | Skip:
+    """Validate one decoded JSON value and turn it into an :class:`Article` (or a Skip)."""
+    if not isinstance(record, dict):
+        return Skip(origin, f"expected a JSON object, got {type(record).__name__}")
+    text: Any = None
+    for key in _TEXT_KEYS:
+        if record.get(key) is not None:
+            text = record[key]
+            if not isinstance(text, str):
+                return Skip(origin, f"field {key!r} must be a string, got {type(text).__name__}")
+            break
+    if text is None or not text.strip():
+        return Skip(origin, "missing or empty text")
+    fields: dict[str, str | None] = {}
+    for key in _STR_KEYS:
+        value = record.get(key)
+        if value is not None and not isinstance(value, str):
+            return Skip(origin, f"field {key!r} must be a string, got {type(value).__name__}")
+        fields[key] = value.strip() or None if isinstance(value, str) else None
+    raw_id = record.get("id")
+    if isinstance(raw_id, bool) or not isinstance(raw_id, str | int | type(None)):
+        return Skip(origin, f"field 'id' must be a string, got {type(raw_id).__name__}")
+    raw_pub = record.get("published")
+    if raw_pub is not None and not isinstance(raw_pub, str):
+        return Skip(origin, f"field 'published' must be a string, got {type(raw_pub).__name__}")
+    published, precision = parse_date(raw_pub)
+    if raw_pub and published is None:
+        logger.warning("%s: unparseable published date %r; kept without a date", origin, raw_pub)
+    text = cap_text(text.strip(), origin)
+    article_id = str(raw_id).strip() if raw_id is not None and str(raw_id).strip() else None
+    return Article(
+        id=article_id or content_hash(text, fields["title"]),
+        text=text,
+        title=fields["title"],
+        lang=fields["lang"],
+        published=published,
+        source=fields["source"],
+        url=fields["url"],
+        origin=origin,
+        published_precision=precision if published else "day",
+    )
+
+
+def _parse_line(line: str, origin: str) -> Article | Skip | None:
+    line = line.strip()
+    if not line:
+        return None
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as exc:
+        return Skip(origin, f"malformed JSON: {exc.msg} (column {exc.colno})")
+    except RecursionError:
+        return Skip(origin, "malformed JSON: nested too deeply")
+    return article_from_record(record, origin)
+
+
+def read_jsonl_lines(lines: Iterable[str], name: str) -> Iterator[Article | Skip]:
+    """Parse already-decoded lines; blank lines are ignored; origins are ``name:LINE``."""
+    for lineno, line in enumerate(lines, 1):
+        if lineno == 1:
+            line = line.lstrip("\ufeff")
+        item = _parse_line(line, f"{name}:{lineno}")
+        if item is not None:
+            yield item
+
+
+def read_jsonl_stream(stream: TextIO, name: str = "<stdin>") -> Iterator[Article | Skip]:
+    """Read JSON Lines from a text stream such as ``sys.stdin``."""
+    yield from read_jsonl_lines(stream, name)
+
+
+def _decode_line(raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("cp1252", errors="replace")
+
+
+class JsonlReader:
+    """Reads ``.jsonl`` / ``.ndjson`` files line by line (never the whole file at once)."""
+
+    suffixes = (".jsonl", ".ndjson", ".jsonlines")
+
+    def accepts(self, path: str) -> bool:
+        return path.lower().endswith(self.suffixes)
+
+    def read(self, path: str) -> Iterator[Article | Skip]:
+        with open(path, "rb") as fh:
+            head = fh.read(8192)
+            if not head.strip():
+                yield Skip(path, "empty")
+                return
+            if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+                fh.seek(0)
+                text = fh.read().decode("utf-16", errors="replace")
+                yield from read_jsonl_lines(text.splitlines(), path)
+                return
+            if looks_binary(head):
+                yield Skip(path, "binary file")
+                return
+            fh.seek(0)
+            if head.startswith(codecs.BOM_UTF8):
+                fh.read(len(codecs.BOM_UTF8))
+            lines = (_decode_line(raw) for raw in fh)
+            yield from read_jsonl_lines(lines, path)
