@@ -20,7 +20,7 @@ _WORD_BEFORE = re.compile(r"(\S+)$")
 # Candidate boundary: terminal punctuation (+ closing quotes/brackets), whitespace, then a
 # likely sentence start (upper-case letter, digit, opening quote, dash or non-Latin letter).
 _BOUNDARY = re.compile(
-    r"""([.!?…]+["'”’»)\]]*)\s+(?=[«"“'‘(\[¿¡—–-]?\s?[A-ZÀ-ÖØ-ÞĀ-ſА-ЯЁΑ-Ω0-9\u0590-\u08ff\u0900-\u0dff])"""
+    r"""([.!?…]+(?:[ \u00a0\u202f]?»)?["'”’»)\]]*)\s+(?=[«"“'‘(\[¿¡—–-]?\s?[A-ZÀ-ÖØ-ÞĀ-ſА-ЯЁΑ-Ω0-9\u0590-\u08ff\u0900-\u0dff])"""
 )
 _CJK_BOUNDARY = re.compile(r"([。！？!?]+[」』”）)]*)")
 _CJK = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
