@@ -34,9 +34,9 @@ class StoreFactory:
 
 
 def _postgres(tmp_path: Path) -> Store:
-    url = os.environ.get("STORYLINE_TEST_POSTGRES_URL")
-    if not url:
-        pytest.skip("Postgres store: set STORYLINE_TEST_POSTGRES_URL to a scratch database")
+    from conftest_postgres import postgres_url  # env URL, or a session pgserver, or skip
+
+    url = postgres_url(os.environ)
     try:
         store = open_store(url)
     except MissingExtra as exc:

@@ -1,0 +1,431 @@
+"""Postgres + pgvector store, for several processes or machines sharing one store.
+
+Same contract and semantics as :class:`~storyline.store.sqlite.SQLiteStore` (the shared
+contract tests run against both): rows go through the same codecs, vectors are float32 blobs
+with their shape (exact round-trip of 1-d and 2-d arrays), and 1-d ``doc`` / ``centroid``
+vectors are also kept in a pgvector ``vector`` column for :meth:`PostgresStore.nearest` when
+the server has the ``vector`` extension (without it the store works, with exact search).
+
+One connection per store (autocommit; :meth:`~PostgresStore.transaction` opens a real
+transaction, nested blocks are savepoints), shared between threads by a re-entrant lock.
+Needs the ``postgres`` extra: ``pip install 'storyline[postgres]'``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+import psycopg
+from pgvector.psycopg import register_vector
+from psycopg.rows import dict_row
+
+from ..errors import StoreError
+from ..model import Assignment, Event, Merge, Processed, Story
+from .base import Store
+from .codec import (
+    ARTICLE_COLUMNS,
+    article_row,
+    assignment_from_row,
+    event_from_json,
+    event_to_json,
+    processed_from_row,
+    story_from_json,
+    story_to_json,
+)
+from .postgres_schema import ensure_schema
+
+__all__ = ["PostgresStore"]
+
+log = logging.getLogger(__name__)
+
+_PAGE = 1000  # rows fetched per page by the iterators
+_ANY = 10_000  # at most this many ids per ``= ANY(%s)`` query
+ANN_KINDS = frozenset({"doc", "centroid"})  # 1-d kinds also kept in the ``vector`` column
+_TABLES = ("articles", "vectors", "assignments", "events", "stories", "merges", "state")
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
+
+
+def _chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _no_nul(value: Any) -> Any:
+    """Postgres text cannot hold NUL characters: they become U+FFFD."""
+    return value.replace("\x00", "\ufffd") if isinstance(value, str) else value
+
+
+class PostgresStore(Store):
+    """Postgres implementation of :class:`~storyline.store.base.Store`.
+
+    ``url`` is a libpq URL (``postgresql://user@host/db``; ``postgresql+psycopg://`` works
+    too). ``timeout`` (seconds) bounds connecting and waiting for another writer's row locks.
+    The database must exist; the tables are created (versioned migrations) on first open.
+    """
+
+    def __init__(self, url: str, *, timeout: float = 30.0) -> None:
+        self.url = url
+        self.timeout = timeout
+        self._lock = threading.RLock()
+        conninfo = url.replace("postgresql+psycopg://", "postgresql://", 1)
+        try:
+            self._conn: psycopg.Connection[dict[str, Any]] = psycopg.connect(
+                conninfo, autocommit=True, row_factory=dict_row,
+                connect_timeout=max(1, int(timeout)),
+            )  # fmt: skip
+        except psycopg.Error as exc:
+            raise StoreError(f"cannot open Postgres store {self._safe_url}: {exc}") from exc
+        try:
+            self._conn.execute(f"SET lock_timeout = {int(timeout * 1000)}")
+            self.ann = ensure_schema(self._conn, self.transaction, where=self._safe_url)
+            if self.ann:
+                register_vector(self._conn)
+        except (psycopg.Error, StoreError) as exc:
+            self._conn.close()
+            if isinstance(exc, StoreError):
+                raise
+            raise StoreError(f"cannot open Postgres store {self._safe_url}: {exc}") from exc
+
+    @property
+    def _safe_url(self) -> str:
+        """The URL without its password, for messages."""
+        head, sep, tail = self.url.partition("@")
+        if not sep or "://" not in head:
+            return self.url
+        scheme, _, userinfo = head.partition("://")
+        return f"{scheme}://{userinfo.split(':', 1)[0]}@{tail}"
+
+    def __repr__(self) -> str:
+        return f"PostgresStore({self._safe_url!r})"
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Group writes into one commit; nested blocks are savepoints inside the outer one.
+
+        An exception rolls back the block it leaves (a nested block only its own writes).
+        """
+        with self._lock:
+            try:
+                with self._conn.transaction():
+                    yield
+            except psycopg.errors.LockNotAvailable as exc:
+                raise StoreError(
+                    f"{self._safe_url}: rows are locked by another writer "
+                    f"(waited {self.timeout:g}s)"
+                ) from exc
+
+    def reset(self) -> None:
+        """Empty every table (for tests on a scratch database); the schema stays."""
+        with self._lock:
+            self._conn.execute(f"TRUNCATE {', '.join(_TABLES)} RESTART IDENTITY")
+
+    def _all(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        with self._lock:
+            return self._conn.execute(sql, params).fetchall()
+
+    def _one(self, sql: str, params: Sequence[Any] = ()) -> dict[str, Any] | None:
+        with self._lock:
+            return self._conn.execute(sql, params).fetchone()
+
+    def _write(self, sql: str, params: Sequence[Any] = ()) -> None:
+        with self.transaction():
+            self._conn.execute(sql, params)
+
+    def _write_many(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
+        if rows:
+            with self.transaction(), self._conn.cursor() as cur:
+                cur.executemany(sql, rows)
+
+    # -- articles ----------------------------------------------------------------------------
+    def add_article(self, item: Processed) -> bool:
+        with self.transaction():
+            row = self._one(
+                f"INSERT INTO articles ({', '.join(ARTICLE_COLUMNS)}) "
+                f"VALUES ({', '.join(['%s'] * len(ARTICLE_COLUMNS))}) "
+                "ON CONFLICT (id) DO NOTHING RETURNING seq",
+                [_no_nul(v) for v in article_row(item)],
+            )
+            if row is not None:
+                return True
+            known = self._one("SELECT hash FROM articles WHERE id = %s", (_no_nul(item.id),))
+            if known is not None and known["hash"] != item.article.hash:
+                log.warning(
+                    "article %r is already stored with other content; kept the stored one",
+                    item.id,
+                )
+            return False
+
+    def has_article(self, article_id: str) -> bool:
+        return self._one("SELECT 1 FROM articles WHERE id = %s", (article_id,)) is not None
+
+    def get_article(self, article_id: str) -> Processed | None:
+        row = self._one("SELECT * FROM articles WHERE id = %s", (article_id,))
+        return None if row is None else processed_from_row(row)
+
+    def iter_articles(self, ids: Iterable[str] | None = None) -> Iterator[Processed]:
+        if ids is None:
+            last = 0
+            while rows := self._all(
+                "SELECT * FROM articles WHERE seq > %s ORDER BY seq LIMIT %s", (last, _PAGE)
+            ):
+                yield from map(processed_from_row, rows)
+                last = rows[-1]["seq"]
+            return
+        found: list[dict[str, Any]] = []
+        for chunk in _chunks(list(dict.fromkeys(ids)), _ANY):
+            found += self._all("SELECT * FROM articles WHERE id = ANY(%s)", (list(chunk),))
+        found.sort(key=lambda r: r["seq"])
+        yield from map(processed_from_row, found)
+
+    def count_articles(self) -> int:
+        row = self._one("SELECT COUNT(*) AS n FROM articles")
+        return int(row["n"]) if row else 0
+
+    # -- vectors -----------------------------------------------------------------------------
+    def get_vectors(self, hashes: Iterable[str], kind: str) -> dict[str, np.ndarray]:
+        out: dict[str, np.ndarray] = {}
+        for chunk in _chunks(list(dict.fromkeys(hashes)), _ANY):
+            rows = self._all(
+                "SELECT hash, shape, data FROM vectors WHERE kind = %s AND hash = ANY(%s)",
+                (kind, list(chunk)),
+            )
+            for row in rows:
+                arr = np.frombuffer(row["data"], dtype=np.float32)
+                out[row["hash"]] = arr.reshape(tuple(row["shape"])).copy()
+        return out
+
+    def put_vectors(self, items: dict[str, np.ndarray], kind: str) -> None:
+        rows: list[tuple[Any, ...]] = []
+        for key, value in items.items():
+            arr = np.ascontiguousarray(value, dtype=np.float32)
+            row: tuple[Any, ...] = (key, kind, list(arr.shape), arr.tobytes())
+            if self.ann:
+                usable = kind in ANN_KINDS and arr.ndim == 1 and arr.size
+                row += (arr if usable and np.isfinite(arr).all() else None,)
+            rows.append(row)
+        columns = "hash, kind, shape, data" + (", embedding" if self.ann else "")
+        values = "%s, %s, %s::integer[], %s" + (", %s" if self.ann else "")
+        self._write_many(
+            f"INSERT INTO vectors ({columns}) VALUES ({values}) "
+            "ON CONFLICT (hash, kind) DO NOTHING",
+            rows,
+        )
+
+    def nearest(
+        self, vector: np.ndarray, kind: str = "doc", k: int = 10
+    ) -> list[tuple[str, float]]:
+        """The ``k`` stored 1-d vectors of ``kind`` closest to ``vector`` by cosine distance,
+        as ``(hash, distance)``, nearest first (pgvector when available, else exact numpy)."""
+        query = np.ascontiguousarray(vector, dtype=np.float32).ravel()
+        if self.ann and kind in ANN_KINDS:
+            rows = self._all(
+                "SELECT hash, embedding <=> %s AS d FROM vectors WHERE kind = %s "
+                "AND embedding IS NOT NULL AND vector_dims(embedding) = %s "
+                "ORDER BY d, hash LIMIT %s",
+                (query, kind, int(query.size), int(k)),
+            )
+            return [(r["hash"], float(r["d"])) for r in rows]
+        rows = self._all(
+            "SELECT hash, data FROM vectors WHERE kind = %s AND shape = %s::integer[]",
+            (kind, [int(query.size)]),
+        )
+        if not rows:
+            return []
+        matrix = np.stack([np.frombuffer(r["data"], dtype=np.float32) for r in rows])
+        norms = np.linalg.norm(matrix, axis=1) * (np.linalg.norm(query) or 1.0)
+        dist = 1.0 - (matrix @ query) / np.where(norms == 0, 1.0, norms)
+        order = sorted(range(len(rows)), key=lambda i: (float(dist[i]), rows[i]["hash"]))
+        return [(rows[i]["hash"], float(dist[i])) for i in order[: int(k)]]
+
+    # -- assignments -------------------------------------------------------------------------
+    def put_assignments(self, items: Iterable[Assignment]) -> None:
+        at = _now()
+        rows = [(a.article_id, a.event, a.story, a.family, a.lang, float(a.score), at)
+                for a in items]  # fmt: skip
+        self._write_many(
+            "INSERT INTO assignments (article_id, event, story, family, lang, score, at) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (article_id) DO UPDATE SET "
+            "event = excluded.event, story = excluded.story, family = excluded.family, "
+            "lang = excluded.lang, score = excluded.score, at = excluded.at, seq = DEFAULT",
+            rows,
+        )
+
+    def get_assignment(self, article_id: str) -> Assignment | None:
+        row = self._one("SELECT * FROM assignments WHERE article_id = %s", (article_id,))
+        return None if row is None else assignment_from_row(row)
+
+    def iter_assignments(self) -> Iterator[Assignment]:
+        """Assignments of stored articles in insertion order, then any of unknown articles."""
+        last = 0
+        while rows := self._all(
+            "SELECT s.*, a.seq AS aseq FROM assignments s JOIN articles a ON a.id = s.article_id "
+            "WHERE a.seq > %s ORDER BY a.seq LIMIT %s",
+            (last, _PAGE),
+        ):
+            yield from map(assignment_from_row, rows)
+            last = rows[-1]["aseq"]
+        last = 0
+        while rows := self._all(
+            "SELECT s.* FROM assignments s WHERE s.seq > %s AND NOT EXISTS "
+            "(SELECT 1 FROM articles a WHERE a.id = s.article_id) ORDER BY s.seq LIMIT %s",
+            (last, _PAGE),
+        ):
+            yield from map(assignment_from_row, rows)
+            last = rows[-1]["seq"]
+
+    # -- events and stories ------------------------------------------------------------------
+    def _put(self, table: str, key: str, data: str, created: str, search: str = "") -> None:
+        now = _now()
+        self._write(
+            f"INSERT INTO {table} (id, data, search, created, updated) "
+            "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (id) DO UPDATE SET data = excluded.data, "
+            "search = excluded.search, updated = excluded.updated, "
+            f"created = CASE WHEN %s <> '' THEN excluded.created ELSE {table}.created END",
+            (key, data, search, created or now, now, created),
+        )
+
+    def _iter(self, table: str) -> Iterator[str]:
+        last: tuple[str, str] = ("", "")
+        while rows := self._all(
+            f"SELECT id, data, created FROM {table} WHERE (created, id) > (%s, %s) "
+            "ORDER BY created, id LIMIT %s",
+            (*last, _PAGE),
+        ):
+            for row in rows:
+                yield row["data"]
+            last = (rows[-1]["created"], rows[-1]["id"])
+
+    def put_event(self, event: Event) -> None:
+        search = f"{event.title}\n{event.headline}\n{event.summary}".casefold()
+        self._put("events", event.id, event_to_json(event), event.created, _no_nul(search))
+
+    def get_event(self, event_id: str) -> Event | None:
+        row = self._one("SELECT data FROM events WHERE id = %s", (self.resolve("event", event_id),))
+        return None if row is None else event_from_json(row["data"])
+
+    def delete_event(self, event_id: str) -> None:
+        self._write("DELETE FROM events WHERE id = %s", (event_id,))
+
+    def iter_events(self) -> Iterator[Event]:
+        """Live events, oldest first (by ``created``, then id)."""
+        return map(event_from_json, self._iter("events"))
+
+    def put_story(self, story: Story) -> None:
+        self._put("stories", story.id, story_to_json(story), "")
+
+    def get_story(self, story_id: str) -> Story | None:
+        row = self._one(
+            "SELECT data FROM stories WHERE id = %s", (self.resolve("story", story_id),)
+        )
+        return None if row is None else story_from_json(row["data"])
+
+    def delete_story(self, story_id: str) -> None:
+        self._write("DELETE FROM stories WHERE id = %s", (story_id,))
+
+    def iter_stories(self) -> Iterator[Story]:
+        """Live stories in the order they were first stored."""
+        return map(story_from_json, self._iter("stories"))
+
+    # -- merges ------------------------------------------------------------------------------
+    def record_merge(self, merge: Merge) -> None:
+        self._write(
+            "INSERT INTO merges (kind, loser, winner, score, at, reason) "
+            "VALUES (%s, %s, %s, %s, %s, %s)",
+            (merge.kind, merge.loser, merge.winner, float(merge.score), merge.at, merge.reason),
+        )
+
+    def merges(self, kind: str | None = None) -> list[Merge]:
+        where, params = ("WHERE kind = %s", (kind,)) if kind is not None else ("", ())
+        rows = self._all(
+            f"SELECT kind, loser, winner, score, at, reason FROM merges {where} ORDER BY seq",
+            params,
+        )
+        return [Merge(**r) for r in rows]
+
+    def resolve(self, kind: str, some_id: str) -> str:
+        """Follow the merge log from ``some_id`` (one indexed lookup per hop)."""
+        seen: set[str] = set()
+        while some_id not in seen:
+            seen.add(some_id)
+            row = self._one(
+                "SELECT winner FROM merges WHERE kind = %s AND loser = %s "
+                "ORDER BY seq DESC LIMIT 1",
+                (kind, some_id),
+            )
+            if row is None:
+                break
+            some_id = row["winner"]
+        return some_id
+
+    # -- state -------------------------------------------------------------------------------
+    def get_state(self, key: str) -> str | None:
+        row = self._one("SELECT value FROM state WHERE key = %s", (key,))
+        return None if row is None else str(row["value"])
+
+    def set_state(self, key: str, value: str) -> None:
+        self._write(
+            "INSERT INTO state (key, value) VALUES (%s, %s) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+
+    # -- extras (as in SQLiteStore; not part of the Store contract) --------------------------
+    def count_events(self) -> int:
+        """Number of live events."""
+        row = self._one("SELECT COUNT(*) AS n FROM events")
+        return int(row["n"]) if row else 0
+
+    def events_for_articles(self, article_ids: Iterable[str]) -> dict[str, str]:
+        """Article id → the id of its event today (assignments followed through merges).
+
+        Articles without an assignment are left out.
+        """
+        out: dict[str, str] = {}
+        for chunk in _chunks(list(dict.fromkeys(article_ids)), _ANY):
+            rows = self._all(
+                "SELECT article_id, event FROM assignments WHERE article_id = ANY(%s)",
+                (list(chunk),),
+            )
+            out.update((r["article_id"], r["event"]) for r in rows)
+        if out:
+            winners = {m.loser: m.winner for m in self.merges("event")}
+            for article_id, event_id in out.items():
+                seen: set[str] = set()
+                while event_id in winners and event_id not in seen:
+                    seen.add(event_id)
+                    event_id = winners[event_id]
+                out[article_id] = event_id
+        return out
+
+    def search_events(self, query: str, limit: int = 20) -> list[Event]:
+        """Live events whose title, headline or summary contain ``query`` (case-insensitive,
+        any script), newest first."""
+        needle = _no_nul(query.strip().casefold())
+        if not needle:
+            return []
+        rows = self._all(
+            "SELECT data FROM events WHERE strpos(search, %s) > 0 "
+            "ORDER BY created DESC, id LIMIT %s",
+            (needle, int(limit)),
+        )
+        return [event_from_json(r["data"]) for r in rows]
+
+    def articles_of_event(self, event_id: str) -> list[Processed]:
+        """The stored articles of an event (merged ids followed), in insertion order;
+        an empty list when there is no such event."""
+        event = self.get_event(event_id)
+        return [] if event is None else list(self.iter_articles(event.article_ids))
