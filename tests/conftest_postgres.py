@@ -24,6 +24,7 @@ import pytest
 __all__ = ["postgres_url"]
 
 _server: Any = None
+_THROWAWAY = ("fsync", "synchronous_commit", "full_page_writes")
 
 
 def _start_pgserver() -> str:
@@ -35,6 +36,12 @@ def _start_pgserver() -> str:
 
             datadir = tempfile.mkdtemp(prefix="storyline-pg-")
             _server = pgserver.get_server(datadir, cleanup_mode="delete")
+        import psycopg
+
+        with psycopg.connect(_server.get_uri(), autocommit=True) as conn:
+            for setting in _THROWAWAY:  # no durability needed for a scratch server
+                conn.execute(f"ALTER SYSTEM SET {setting} = off")
+            conn.execute("SELECT pg_reload_conf()")
     return str(_server.get_uri())
 
 

@@ -8,7 +8,8 @@ the server has the ``vector`` extension (without it the store works, with exact 
 
 One connection per store (autocommit; :meth:`~PostgresStore.transaction` opens a real
 transaction, nested blocks are savepoints), shared between threads by a re-entrant lock.
-Needs the ``postgres`` extra: ``pip install 'storyline[postgres]'``.
+Needs the ``postgres`` extra (``pip install 'storyline[postgres]'``); without it the module
+still imports and :class:`PostgresStore` raises :class:`~storyline.errors.MissingExtra`.
 """
 
 from __future__ import annotations
@@ -21,11 +22,17 @@ from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
-import psycopg
-from pgvector.psycopg import register_vector
-from psycopg.rows import dict_row
 
-from ..errors import StoreError
+try:  # the ``postgres`` extra; without it this module imports, PostgresStore() raises
+    import psycopg
+    from pgvector.psycopg import register_vector
+    from psycopg.rows import dict_row
+except ImportError as exc:  # pragma: no cover - depends on the environment
+    _MISSING: ImportError | None = exc
+else:
+    _MISSING = None
+
+from ..errors import MissingExtra, StoreError
 from ..model import Assignment, Event, Merge, Processed, Story
 from .base import Store
 from .codec import (
@@ -73,6 +80,8 @@ class PostgresStore(Store):
     """
 
     def __init__(self, url: str, *, timeout: float = 30.0) -> None:
+        if _MISSING is not None:
+            raise MissingExtra("psycopg", "postgres") from _MISSING
         self.url = url
         self.timeout = timeout
         self._lock = threading.RLock()

@@ -14,12 +14,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from typing import Any
-
-import psycopg
+from typing import TYPE_CHECKING, Any
 
 from ..errors import StoreError
 from .migrations import Migration
+
+if TYPE_CHECKING:
+    import psycopg
 
 __all__ = ["LATEST_VERSION", "MIGRATIONS", "current_version", "ensure_schema"]
 
@@ -147,6 +148,8 @@ def _apply(
     where: str,
 ) -> str:
     """Run one migration's statements; the optional pgvector one may be skipped."""
+    import psycopg
+
     if migration.version != _VECTOR_VERSION:
         for statement in migration.statements:
             conn.execute(statement)
