@@ -26,7 +26,7 @@ import logging
 import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -47,6 +47,7 @@ log = logging.getLogger(__name__)
 log.addHandler(logging.NullHandler())
 
 _STATE_VERSION = 1
+_PARAMS = ("threshold", "max_gap_days", "actor_min", "min_cosine", "idf_prior", "max_candidates")
 
 
 @dataclass
@@ -257,10 +258,13 @@ class StoryLinker:
         return sid
 
     def _place(self, ev_id: str, sid: str) -> None:
-        members = self.stories_.setdefault(sid, [])
-        members.append(ev_id)
-        members[:] = [e.id for e in timeline([self.events_[m] for m in members])]
+        self.stories_.setdefault(sid, []).append(ev_id)
         self.story_of_[ev_id] = sid
+        self._sort(sid)
+
+    def _sort(self, sid: str) -> None:
+        members = self.stories_[sid]
+        members[:] = [e.id for e in timeline([self.events_[m] for m in members])]
 
     def _merge(self, a: str, b: str, score: float, reason: str) -> Merge:
         winner, loser = (a, b) if self._born[a] <= self._born[b] else (b, a)
@@ -309,7 +313,7 @@ class StoryLinker:
         self.events_[ev.id] = ev
         self._count(ev, +1)
         own = self.story_of_[ev.id]
-        self._place_resort(own)
+        self._sort(own)
         sid, ls = self.best_story(ev, exclude=own)
         if sid is None or ls.score < self.threshold:
             return []
@@ -322,10 +326,6 @@ class StoryLinker:
             (self.link(ev, self.events_[o]).score for o in self.stories_[sid] if o != ev.id),
             default=0.0,
         )
-
-    def _place_resort(self, sid: str) -> None:
-        members = self.stories_[sid]
-        members[:] = [e.id for e in timeline([self.events_[m] for m in members])]
 
     def remove(self, event_id: str) -> str | None:
         """Forget an event (it was merged away upstream). Returns the story it left, if any.
@@ -372,23 +372,7 @@ class StoryLinker:
 
     # ----------------------------------------------------------------- persistence
     def get_params(self) -> dict[str, Any]:
-        w = self.weights
-        return {
-            "threshold": self.threshold,
-            "max_gap_days": self.max_gap_days,
-            "actor_min": self.actor_min,
-            "min_cosine": self.min_cosine,
-            "idf_prior": self.idf_prior,
-            "max_candidates": self.max_candidates,
-            "weights": {
-                "centroid": w.centroid,
-                "actors": w.actors,
-                "keyphrases": w.keyphrases,
-                "per_year": w.per_year,
-                "actor_saturation": w.actor_saturation,
-                "kinds": [list(kv) for kv in w.kinds],
-            },
-        }
+        return {n: getattr(self, n) for n in _PARAMS} | {"weights": asdict(self.weights)}
 
     def to_state(self) -> dict[str, Any]:
         """Everything needed to resume, as plain JSON-serialisable data."""
