@@ -179,10 +179,11 @@ class PostgresStore(Store):
             return False
 
     def has_article(self, article_id: str) -> bool:
-        return self._one("SELECT 1 FROM articles WHERE id = %s", (article_id,)) is not None
+        row = self._one("SELECT 1 FROM articles WHERE id = %s", (_no_nul(article_id),))
+        return row is not None
 
     def get_article(self, article_id: str) -> Processed | None:
-        row = self._one("SELECT * FROM articles WHERE id = %s", (article_id,))
+        row = self._one("SELECT * FROM articles WHERE id = %s", (_no_nul(article_id),))
         return None if row is None else processed_from_row(row)
 
     def iter_articles(self, ids: Iterable[str] | None = None) -> Iterator[Processed]:
