@@ -254,12 +254,21 @@ def gazetteer() -> dict[str, str]:
     for code, aliases in _COUNTRY_EXTRA.items():
         for alias in aliases.split("|"):
             countries[fold(alias)] = f"country:{code}"
-    for code, stems in _DEMONYMS.items():
-        en, fr = stems.split()
-        for form in [en, en + "s"] + _fr_forms(fr):
-            countries.setdefault(form, f"country:{code}")
+    for form, key in _demonyms().items():
+        countries.setdefault(form, key)
     table.update(countries)
     return table
+
+
+@functools.lru_cache(maxsize=1)
+def _demonyms() -> dict[str, str]:
+    """Folded demonym/adjective forms -> country key (French adjectives are lowercase)."""
+    out: dict[str, str] = {}
+    for code, stems in _DEMONYMS.items():
+        en, fr = stems.split()
+        for form in [en, en + "s", *_fr_forms(fr)]:
+            out.setdefault(form, f"country:{code}")
+    return out
 
 
 @functools.lru_cache(maxsize=1)
@@ -387,6 +396,11 @@ _NOUN_CAPS = frozenset(["de", "lb"])  # languages that capitalise every noun
 def _heuristic(text: str, lang: str, norm: EntityNormalizer) -> list[tuple[str, str, str]]:
     out: list[tuple[str, str, str]] = []
     lower = set(_LOWER_WORD.findall(text))
+    demonyms = _demonyms()
+    lowered = [
+        (w, demonyms[fold(w)]) for w in lower if fold(w) in demonyms
+    ]  # "les autorités irakiennes"
+    out.extend((w, "LOC", key) for w, key in sorted(lowered))
     for m in _SPAN.finditer(text):
         surface = _POSSESSIVE.sub("", m.group(0).strip(" -'’"))
         if not surface or len(surface) < 2:
@@ -397,7 +411,7 @@ def _heuristic(text: str, lang: str, norm: EntityNormalizer) -> list[tuple[str, 
         words = surface.split()
         # Drop a leading sentence-start or function word ("The Iraqi government" -> "Iraqi").
         while words and (
-            fold(words[0]).strip(".'") in _STOP_CAPS | _TITLES
+            (fold(words[0]).strip(".'") in _STOP_CAPS | _TITLES and not words[0].isupper())
             or (at_start and len(words) > 1 and words[0].lower() in lower)
         ):
             words = words[1:]

@@ -1,0 +1,75 @@
+"""Entities: cross-lingual keys, acronyms, name variants, robustness and speed."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from storyline.represent.entities import EntityNormalizer, entity_keys, extract_entities
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def keys(text: str, lang: str) -> set[str]:
+    return entity_keys(extract_entities(text, lang))
+
+
+def test_countries_across_languages() -> None:
+    iq = "country:IQ"
+    assert iq in keys("Talks with Iraq went on.", "en")
+    assert iq in keys("Les discussions avec l'Irak ont repris.", "fr")
+    assert iq in keys("Gespräche mit dem Irak in Berlin.", "de")
+    assert iq in keys("Переговоры с Ираком и в Ираке.", "ru")
+    assert iq in keys("米国とイラクの対話。", "ja")
+    assert "country:US" in keys("Les Etats-Unis et les États-Unis, USA, U.S.", "fr")
+    assert "country:US" in keys("Bandaríkin og Írak.", "is")
+
+
+def test_demonyms_and_cities() -> None:
+    assert {"country:IQ", "country:US"} <= keys("The Iraqi and American officials met.", "en")
+    assert {"country:IQ", "country:US"} <= keys("Les autorités irakiennes et américaines.", "fr")
+    assert keys("Une roquette à Bagdad.", "fr") & keys("A rocket hit Baghdad.", "en")
+
+
+def test_acronyms() -> None:
+    ei = "org:islamic-state"
+    assert ei in keys("La lutte contre l'EI et Daech.", "fr")
+    assert ei in keys("The fight against ISIS and the Islamic State.", "en")
+    assert "org:nato" in keys("L'OTAN se réunit.", "fr") & keys("NATO met.", "en")
+    assert "org:un" in keys("Selon l'ONU, rien.", "fr") & keys("The UN said.", "en")
+
+
+def test_person_variants_share_a_key() -> None:
+    variants = ["Moustafa al-Kazimi", "Mustafa al-Kadhimi", "Mustafa al-Kazimi"]
+    found = {k for v in variants for k in keys(f"The premier, {v}, spoke.", "en")}
+    assert len({k for k in found if k.startswith("per:")}) == 1
+    norm = EntityNormalizer()
+    assert norm.key("Agence France-Presse", "ORG") == norm.key("Agency France-Presse", "ORG")
+
+
+@pytest.mark.parametrize("text", ["", " ", "🙂🙂", "word", "ALLCAPS", "\n\n", "東京", "a" * 5000])
+@pytest.mark.parametrize("lang", ["en", "fr", "xx", "ja"])
+def test_never_crashes(text: str, lang: str) -> None:
+    out = extract_entities(text, lang)
+    assert all(label in {"PER", "ORG", "LOC", "MISC"} for _, label, _ in out)
+
+
+def test_ordinary_words_are_not_entities() -> None:
+    assert not keys("No specific timetable was given. Read also this.", "en")
+
+
+@pytest.mark.slow
+def test_speed_on_dev() -> None:
+    path = DATA / "wmt21_dev.jsonl"
+    if not path.exists():
+        pytest.skip(f"{path} not found (shared dev data)")
+    docs = [json.loads(line) for line in path.open(encoding="utf-8")]
+    extract_entities("warm up Baghdad", "en")
+    start = time.perf_counter()
+    for d in docs:
+        extract_entities(d["text"], d["lang"], d.get("title", ""))
+    ms = (time.perf_counter() - start) / len(docs) * 1000
+    assert ms < 5.0, f"{ms:.2f} ms/article"
