@@ -1,0 +1,142 @@
+"""Families: copies, rewrites and translations; the seeds and the WMT21 dev set."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from storyline.families import FamilyDoc, FamilyFinder, family_similarity, same_family
+from storyline.represent.encoder import HashingEncoder
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+SEEDS = SHARED / "seeds"
+DATA = SHARED / "data"
+
+
+def _split(text: str) -> list[str]:
+    try:
+        from storyline.clean import is_boilerplate, split_sentences
+    except ImportError:  # pragma: no cover - the cleaning stage is a sibling module
+        return [s.strip() for s in text.split("\n") if s.strip()]
+    return [s for s in split_sentences(text) if not is_boilerplate(s)]
+
+
+def _docs(items: Sequence[tuple[str, str, str]], encoder: object) -> list[FamilyDoc]:
+    out = []
+    for doc_id, lang, text in items:
+        sents = _split(text)
+        vecs = encoder.encode(sents)  # type: ignore[attr-defined]
+        out.append(FamilyDoc(doc_id, lang, text, vecs, sents))
+    return out
+
+
+TEXT = (
+    "The minister announced on Monday that the bridge over the river would close for repairs. "
+    "Traffic will be diverted through the northern ring road for at least three months. "
+    "Engineers found cracks in two of the supporting pillars during a routine inspection."
+)
+
+
+def test_copies_and_unrelated() -> None:
+    enc = HashingEncoder()
+    a, b, c = _docs(
+        [
+            ("a", "en", TEXT),
+            ("b", "en", TEXT.replace("Monday", "Tuesday") + " More soon."),
+            ("c", "en", "Local football club wins the regional cup after a penalty shoot-out."),
+        ],
+        enc,
+    )
+    assert same_family(a, b)
+    assert not same_family(a, c)
+    assert 0.0 <= family_similarity(a, c) < 0.5 <= family_similarity(a, b) <= 1.0
+    ff = FamilyFinder()
+    assert ff.group([a, b, c]) == {"a": "fam-a", "b": "fam-a", "c": "fam-c"}
+    assert ff.assign(c, [(a, "fam-a"), (b, "fam-a")]) is None
+    assert ff.assign(b, [(a, "fam-a")]) == "fam-a"
+
+
+def test_without_vectors_and_empty() -> None:
+    a = FamilyDoc("a", "en", TEXT)
+    b = FamilyDoc("b", "en", TEXT)
+    assert same_family(a, b)
+    empty = FamilyDoc("e", "xx", "")
+    assert not same_family(a, empty)
+    assert FamilyFinder().group([]) == {}
+
+
+def test_uncovered_language_uses_names_and_numbers() -> None:
+    en = FamilyDoc(
+        "en",
+        "en",
+        "Bjartmar Leósson found 120 bikes in Reykjavík for Olga Berger "
+        "and Max Winkler on 12 May 2020.",
+    )
+    is_ = FamilyDoc(
+        "is",
+        "is",
+        "Bjartmar Leósson fann 120 hjól í Reykjavík fyrir Olga Berger og Max Winkler 12. maí 2020.",
+    )
+    other = FamilyDoc("x", "is", "Ríkisstjórnin samþykkti ný lög um Alþingi og Landspítala í gær.")
+    assert same_family(en, is_)
+    assert not same_family(en, other)
+
+
+def _use() -> object:
+    try:
+        from storyline.represent.encoder import USEEncoder
+
+        enc = USEEncoder()
+        enc.encode(["warm up"])
+        return enc
+    except Exception as exc:  # noqa: BLE001 - any failure to load the model means skip
+        pytest.skip(f"multilingual USE encoder unavailable: {exc}")
+
+
+@pytest.mark.slow
+def test_seed_families() -> None:
+    if not SEEDS.is_dir():
+        pytest.skip(f"seeds not found at {SEEDS}")
+    files = {p.name[:3]: p for p in sorted(SEEDS.glob("*.txt"))}
+    langs = {"000": "en", "001": "en", "002": "en", "003": "fr", "004": "fr"}
+    items = [(k, langs[k], files[k].read_text(encoding="utf-8")) for k in sorted(files)]
+    docs = {d.id: d for d in _docs(items, _use())}
+    ff = FamilyFinder()
+    assert ff.same(docs["001"], docs["002"])  # one AFP dispatch, one machine-translated
+    assert not ff.same(docs["000"], docs["001"])  # shares a quote and a paragraph only
+    assert not ff.same(docs["000"], docs["002"])
+    assert not ff.same(docs["004"], docs["001"])
+    groups = ff.group([docs[k] for k in ("000", "001", "002", "004")])
+    assert groups == {"000": "fam-000", "001": "fam-001", "002": "fam-001", "004": "fam-004"}
+
+
+@pytest.mark.slow
+def test_wmt_family_f1() -> None:
+    path, gold_path = DATA / "wmt21_dev.jsonl", DATA / "wmt21_dev.gold.jsonl"
+    if not path.exists():
+        pytest.skip(f"{path} not found (shared dev data)")
+    rows = [json.loads(line) for line in path.open(encoding="utf-8")]
+    gold = {g["id"]: g["event"] for g in map(json.loads, gold_path.open(encoding="utf-8"))}
+    items = [(r["id"], r["lang"], f"{r.get('title') or ''}\n{r['text']}".strip()) for r in rows]
+    docs = _docs(items, _use())
+    pred = FamilyFinder().group(docs)
+    from storyline.evaluate.metrics import bcubed, cross_lingual_recall
+
+    langs = {d.id: d.lang for d in docs}
+    f1 = bcubed(pred, gold)
+    recall = cross_lingual_recall(pred, gold, langs)
+    print("family B3", f1, "cross-lingual recall", recall)
+    assert f1.f1 >= 0.96 and f1.precision >= 0.98
+    assert recall["de-fr"] >= 0.95 and recall["en-ru"] >= 0.95
+    assert recall["en-ja"] >= 0.85 and recall["en-is"] >= 0.7
+
+
+def test_vectors_are_optional_per_doc() -> None:
+    v = np.ones((1, 4), dtype=np.float32) / 2
+    a = FamilyDoc("a", "fr", "Un texte court.", v, ["Un texte court."])
+    b = FamilyDoc("b", "en", "A short text.", None)
+    assert 0.0 <= family_similarity(a, b) <= 1.0
