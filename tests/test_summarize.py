@@ -101,12 +101,9 @@ def test_seed_event_summary() -> None:
     for lang in (None, "en", "fr"):
         text = headline(docs, lang) + "\n" + summary(docs, lang)
         assert not any(b.lower() in text.lower() for b in BOILER), text
-    fr_sentences = set(docs[3].sentences)
-    fr_summary = summary(docs, "fr")
-    assert fr_summary and all(s in fr_sentences for s in _split_back(fr_summary, docs[3]))
+    fr_summary = rest = summary(docs, "fr")
+    for sentence in docs[3].sentences:
+        rest = rest.replace(sentence.strip(), "")
+    assert fr_summary and not rest.strip(), rest  # drawn from the French member only
     assert headline(docs, "fr").startswith("Après les tensions")
     assert keyphrases(docs)
-
-
-def _split_back(text: str, doc: SummDoc) -> list[str]:
-    return [s for s in doc.sentences if s in text] or [text]
