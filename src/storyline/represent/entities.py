@@ -64,50 +64,20 @@ _COUNTRY_EXTRA = {
 }
 
 # Demonyms and adjectives (en, fr stems; fr feminine/plural forms are generated).
-_DEMONYMS = {
-    "US": "american americain",
-    "IQ": "iraqi irakien",
-    "IR": "iranian iranien",
-    "FR": "french francais",
-    "DE": "german allemand",
-    "GB": "british britannique",
-    "RU": "russian russe",
-    "CN": "chinese chinois",
-    "JP": "japanese japonais",
-    "SY": "syrian syrien",
-    "TR": "turkish turc",
-    "IL": "israeli israelien",
-    "SA": "saudi saoudien",
-    "EG": "egyptian egyptien",
-    "UA": "ukrainian ukrainien",
-    "IT": "italian italien",
-    "ES": "spanish espagnol",
-    "IN": "indian indien",
-    "PK": "pakistani pakistanais",
-    "AF": "afghan afghan",
-    "LB": "lebanese libanais",
-    "JO": "jordanian jordanien",
-    "KR": "korean coreen",
-    "CA": "canadian canadien",
-    "MX": "mexican mexicain",
-    "BR": "brazilian bresilien",
-    "IS": "icelandic islandais",
-    "PL": "polish polonais",
-    "BE": "belgian belge",
-    "CH": "swiss suisse",
-    "NL": "dutch neerlandais",
-    "GR": "greek grec",
-    "PT": "portuguese portugais",
-    "DZ": "algerian algerien",
-    "MA": "moroccan marocain",
-    "TN": "tunisian tunisien",
-    "LY": "libyan libyen",
-    "YE": "yemeni yemenite",
-    "KW": "kuwaiti koweitien",
-    "QA": "qatari qatari",
-    "AE": "emirati emirien",
-    "AU": "australian australien",
-}
+_DEMONYM_TABLE = (
+    "US american americain|IQ iraqi irakien|IR iranian iranien|FR french francais|"
+    "DE german allemand|GB british britannique|RU russian russe|CN chinese chinois|"
+    "JP japanese japonais|SY syrian syrien|TR turkish turc|IL israeli israelien|"
+    "SA saudi saoudien|EG egyptian egyptien|UA ukrainian ukrainien|IT italian italien|"
+    "ES spanish espagnol|IN indian indien|PK pakistani pakistanais|AF afghan afghan|"
+    "LB lebanese libanais|JO jordanian jordanien|KR korean coreen|CA canadian canadien|"
+    "MX mexican mexicain|BR brazilian bresilien|IS icelandic islandais|PL polish polonais|"
+    "BE belgian belge|CH swiss suisse|NL dutch neerlandais|GR greek grec|"
+    "PT portuguese portugais|DZ algerian algerien|MA moroccan marocain|TN tunisian tunisien|"
+    "LY libyan libyen|YE yemeni yemenite|KW kuwaiti koweitien|QA qatari qatari|"
+    "AE emirati emirien|AU australian australien"
+)
+_DEMONYMS = {row[:2]: row[3:] for row in _DEMONYM_TABLE.split("|")}
 
 # Acronyms and multi-form organisations: key -> aliases (folded, any language).
 _ORG_ALIASES = {
