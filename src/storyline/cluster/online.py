@@ -1,0 +1,246 @@
+"""The online event clusterer: one article at a time, join or create, repair by merging.
+
+For each article: candidate events are the nearest event centroids (ANN) plus events that
+share its rarest names and numbers, inside a time window. Each candidate is scored by the
+mean pair probability between the article and (a sample of) its members. The best candidate
+above ``threshold`` is joined, otherwise a new event is opened. After a join, the grown event
+is compared with its own nearest events and merged when their mean cross-pair probability
+reaches ``merge_threshold``: the older event id survives, the merge is logged and the loser's
+id stays resolvable. Batch clustering is this same loop over articles sorted by date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+
+import numpy as np
+
+from ..model import Merge, short_id
+from ..represent.features import ArticleFeatures
+from .index import CentroidIndex
+from .scorer import PairScorer
+
+log = logging.getLogger(__name__)
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+class OnlineClusterer:
+    """Streaming event clusterer (``learn_one``) with stable ids and a merge log."""
+
+    def __init__(
+        self,
+        scorer: PairScorer | None = None,
+        threshold: float | None = None,
+        merge_threshold: float | None = None,
+        k: int = 10,
+        window_days: int = 90,
+        max_members: int = 24,
+        dim: int = 512,
+    ) -> None:
+        self.scorer = scorer if scorer is not None else PairScorer()
+        meta = self.scorer.meta
+        self.threshold = float(threshold if threshold is not None else meta.get("threshold", 0.5))
+        self.merge_threshold = float(
+            merge_threshold if merge_threshold is not None else meta.get("merge_threshold", 0.5)
+        )
+        self.k = k
+        self.window_days = window_days
+        self.max_members = max_members
+        self.dim = dim
+        # learned state
+        self.feats_: dict[str, ArticleFeatures] = {}
+        self.event_of_: dict[str, str] = {}
+        self.members_: dict[str, list[str]] = {}
+        self.vsum_: dict[str, np.ndarray] = {}
+        self.created_: dict[str, int] = {}
+        self.keys_df_: Counter[str] = Counter()
+        self.key_events_: dict[str, set[str]] = defaultdict(set)
+        self.merges_: list[Merge] = []
+        self.index_ = CentroidIndex(dim)
+        self._clock = 0
+
+    # -- public -----------------------------------------------------------------------------
+    @property
+    def n_events_(self) -> int:
+        return len(self.members_)
+
+    def learn_one(self, f: ArticleFeatures) -> tuple[str, float]:
+        """Assign one article to an event (joining or creating). Returns (event id, score)."""
+        if f.id in self.event_of_:
+            ev = self.event_of_[f.id]
+            return ev, 1.0
+        best, best_score = None, 0.0
+        for ev, score in self.score_candidates(f):
+            if score > best_score or (score == best_score and best is not None and ev < best):
+                best, best_score = ev, score
+        if best is not None and best_score >= self.threshold:
+            self._add(f, best)
+            self._repair_around(best)
+            return self.event_of_[f.id], best_score
+        ev = self._new_event_id(f.id)
+        self._add(f, ev)
+        return ev, best_score
+
+    def restore(self, f: ArticleFeatures, event_id: str) -> None:
+        """Put a stored article back into its stored event (reopening a store)."""
+        if f.id not in self.event_of_:
+            self._add(f, event_id)
+
+    def score_candidates(self, f: ArticleFeatures) -> list[tuple[str, float]]:
+        """(event id, score) for every candidate event of an article."""
+        out = []
+        for ev in self.candidates(f):
+            probs = self.scorer.score_many(f, self._sample(ev))
+            out.append((ev, float(probs.mean()) if len(probs) else 0.0))
+        return out
+
+    def candidates(self, f: ArticleFeatures) -> list[str]:
+        seen: dict[str, None] = {}
+        for ev, _ in self.index_.query(f.doc, self.k):
+            seen[ev] = None
+        for ev in self._key_candidates(f):
+            seen.setdefault(ev, None)
+        return [ev for ev in seen if self._in_window(f, ev)]
+
+    def repair(self) -> list[Merge]:
+        """Merge events that converged, until nothing changes. Returns the new merges."""
+        before = len(self.merges_)
+        changed = True
+        while changed:
+            changed = False
+            for ev in sorted(self.members_, key=lambda e: self.created_[e]):
+                if ev in self.members_ and self._repair_around(ev):
+                    changed = True
+        return self.merges_[before:]
+
+    def events(self) -> dict[str, list[str]]:
+        return {ev: list(m) for ev, m in self.members_.items()}
+
+    def centroid(self, ev: str) -> np.ndarray:
+        v = self.vsum_[ev]
+        return v / (float(np.linalg.norm(v)) or 1.0)
+
+    def event_date(self, ev: str) -> dt.date | None:
+        dates = sorted(d for a in self.members_[ev] if (d := self.feats_[a].date) is not None)
+        return dates[len(dates) // 2] if dates else None
+
+    # -- internals ---------------------------------------------------------------------------
+    def _new_event_id(self, seed: str) -> str:
+        ev = short_id("ev", seed)
+        n = 1
+        while ev in self.members_ or any(m.loser == ev for m in self.merges_):
+            ev = short_id("ev", f"{seed}#{n}")
+            n += 1
+        return ev
+
+    def _add(self, f: ArticleFeatures, ev: str) -> None:
+        self.feats_[f.id] = f
+        self.event_of_[f.id] = ev
+        if ev not in self.members_:
+            self.members_[ev] = []
+            self.vsum_[ev] = np.zeros(self.dim, np.float32)
+            self.created_[ev] = self._clock
+            self._clock += 1
+        self.members_[ev].append(f.id)
+        self.vsum_[ev] = self.vsum_[ev] + f.doc
+        self.index_.upsert(ev, self.centroid(ev))
+        for key in f.names | f.numbers:
+            self.keys_df_[key] += 1
+            self.key_events_[key].add(ev)
+
+    def _sample(self, ev: str) -> list[ArticleFeatures]:
+        ids = self.members_[ev]
+        if len(ids) > self.max_members:
+            half = self.max_members // 2
+            ids = ids[:half] + ids[-half:]
+        return [self.feats_[a] for a in ids]
+
+    def _idf(self, key: str) -> float:
+        n = max(len(self.feats_), 1)
+        return math.log((n + 1) / (self.keys_df_.get(key, 0) + 1))
+
+    def _key_candidates(self, f: ArticleFeatures, limit: int = 5) -> list[str]:
+        """Events sharing the article's rarest names and numbers (cross-lingual recall)."""
+        if not self.feats_:
+            return []
+        weights: Counter[str] = Counter()
+        for key in f.names | f.numbers:
+            evs = self.key_events_.get(key)
+            if not evs or len(evs) > 50:
+                continue
+            w = self._idf(key)
+            for ev in evs:
+                weights[ev] += w
+        return [ev for ev, _ in sorted(weights.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]]
+
+    def _in_window(self, f: ArticleFeatures, ev: str) -> bool:
+        if f.date is None or self.window_days <= 0:
+            return True
+        d = self.event_date(ev)
+        return d is None or abs((f.date - d).days) <= self.window_days
+
+    def _link(self, e1: str, e2: str) -> float:
+        """Mean pair probability between the members of two events (sampled)."""
+        a, b = self._sample(e1), self._sample(e2)
+        if not a or not b:
+            return 0.0
+        total = sum(float(self.scorer.score_many(x, b).sum()) for x in a)
+        return total / (len(a) * len(b))
+
+    def _repair_around(self, ev: str) -> bool:
+        """Merge ``ev`` with its best neighbour when they now look like one event."""
+        if ev not in self.members_:
+            return False
+        best, best_score = None, 0.0
+        for other, _ in self.index_.query(self.centroid(ev), min(self.k, 5) + 1):
+            if other == ev or other not in self.members_:
+                continue
+            d1, d2 = self.event_date(ev), self.event_date(other)
+            if d1 and d2 and abs((d1 - d2).days) > self.window_days:
+                continue
+            s = self._link(ev, other)
+            if s > best_score:
+                best, best_score = other, s
+        if best is None or best_score < self.merge_threshold:
+            return False
+        self._merge(ev, best, best_score)
+        return True
+
+    def _merge(self, e1: str, e2: str, score: float) -> str:
+        winner, loser = (e1, e2) if self.created_[e1] <= self.created_[e2] else (e2, e1)
+        for a in self.members_[loser]:
+            self.event_of_[a] = winner
+            f = self.feats_[a]
+            for key in f.names | f.numbers:
+                evs = self.key_events_[key]
+                evs.discard(loser)
+                evs.add(winner)
+        self.members_[winner].extend(self.members_.pop(loser))
+        self.vsum_[winner] = self.vsum_[winner] + self.vsum_.pop(loser)
+        self.created_.pop(loser)
+        self.index_.remove(loser)
+        self.index_.upsert(winner, self.centroid(winner))
+        merge = Merge("event", loser, winner, round(score, 4), _now(), "mean pair probability")
+        self.merges_.append(merge)
+        log.info("merged event %s into %s (%.3f)", loser, winner, score)
+        return winner
+
+
+def sort_key(f: ArticleFeatures) -> tuple[int, dt.date, str]:
+    """Publication/event order for batch runs: dated articles first by date, then by id."""
+    return (f.date is None, f.date or dt.date.max, f.id)
+
+
+def cluster_batch(clusterer: OnlineClusterer, feats: Sequence[ArticleFeatures]) -> dict[str, str]:
+    """The same ``learn_one`` decisions over the input sorted by date, then a repair pass."""
+    for f in sorted(feats, key=sort_key):
+        clusterer.learn_one(f)
+    clusterer.repair()
+    return {f.id: clusterer.event_of_[f.id] for f in feats}

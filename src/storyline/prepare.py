@@ -1,0 +1,159 @@
+"""From an article to what the clusterer needs: cleaning, language, dates, sentences, features.
+
+``prepare`` is per article and cheap; ``FeatureBuilder`` encodes in batches with a cache of
+vectors per content hash (in the store), so nothing is encoded twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+import numpy as np
+
+from .clean import RepeatedLineFilter, clean_text, looks_like_title, split_sentences
+from .dates import estimate_event_date
+from .lang import detect_language
+from .model import Article, Processed
+from .represent.base import Encoder
+from .represent.entities import extract_entities
+from .represent.features import (
+    ArticleFeatures,
+    TermCounts,
+    doc_vector,
+    lead_text,
+    lead_years,
+    name_keys,
+    numbers_in,
+    terms_of,
+    tfidf_weights,
+)
+from .store.base import Store
+
+log = logging.getLogger(__name__)
+
+MAX_SENTENCES = 16  # sentence vectors kept per article for alignment features
+MAX_ENCODED = 40  # sentences encoded for the document vector
+
+
+def prepare(article: Article, repeated: RepeatedLineFilter | None = None) -> Processed:
+    """Clean, detect the language, find a title, split sentences, estimate the event date."""
+    raw = article.text
+    given = (article.lang or "").strip().lower()
+    if given:
+        lang, conf = given, 1.0
+    else:
+        lang, conf = detect_language(f"{article.title or ''}\n{raw}")
+    text = clean_text(raw, lang)
+    if repeated is not None:
+        text = repeated.filter(article.source, text)
+    title = (article.title or "").strip()
+    if not title:
+        first, _, rest = text.partition("\n")
+        if rest.strip() and looks_like_title(first):
+            title, text = first.strip(), rest.strip()
+    sentences = split_sentences(text, lang)
+    event_date, why = estimate_event_date(
+        f"{title}\n{raw}", lang, article.published, article.published_precision
+    )
+    try:
+        entities = extract_entities(text, lang, title=title)
+    except Exception as exc:  # never let one article's entities stop a run
+        log.warning("entity extraction failed for %s: %s", article.id, exc)
+        entities = []
+    return Processed(
+        article=article,
+        clean_text=text,
+        lang=lang,
+        lang_confidence=round(float(conf), 4),
+        event_date=event_date,
+        event_date_source=why,
+        title=title,
+        sentences=sentences,
+        entities=entities,
+    )
+
+
+class FeatureBuilder:
+    """Builds :class:`ArticleFeatures` with batched, cached encoding."""
+
+    def __init__(self, encoder: Encoder, store: Store | None = None) -> None:
+        self.encoder = encoder
+        self.store = store
+        self.counts = TermCounts()
+        self._terms: dict[str, object] = {}
+
+    def observe(self, items: Sequence[Processed]) -> None:
+        """Count terms of new articles so IDF weights follow the corpus."""
+        for p in items:
+            terms = terms_of(f"{p.title}\n{p.clean_text}")
+            self._terms[p.id] = terms
+            self.counts.add(p.lang, terms)
+
+    def vectors(self, items: Sequence[Processed]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """(sentence vectors, title vector) per content hash, from the cache or the encoder."""
+        hashes = [p.article.hash for p in items]
+        cached_s = self.store.get_vectors(hashes, "sents") if self.store else {}
+        cached_t = self.store.get_vectors(hashes, "title") if self.store else {}
+        todo = [p for p in items if p.article.hash not in cached_s or p.article.hash not in cached_t]
+        texts: list[str] = []
+        spans: list[tuple[str, int, int]] = []
+        seen: set[str] = set()
+        for p in todo:
+            h = p.article.hash
+            if h in seen:
+                continue
+            seen.add(h)
+            sents = p.sentences[:MAX_ENCODED] or [p.title or p.clean_text[:500] or " "]
+            start = len(texts)
+            texts.extend(sents)
+            texts.append(p.title or sents[0])
+            spans.append((h, start, len(texts)))
+        new_s: dict[str, np.ndarray] = {}
+        new_t: dict[str, np.ndarray] = {}
+        if texts:
+            mat = self.encoder.encode(texts)
+            for h, start, end in spans:
+                new_s[h] = mat[start : end - 1]
+                new_t[h] = mat[end - 1]
+            if self.store is not None:
+                self.store.put_vectors(new_s, "sents")
+                self.store.put_vectors(new_t, "title")
+        cached_s.update(new_s)
+        cached_t.update(new_t)
+        return {h: (cached_s[h], cached_t[h]) for h in hashes if h in cached_s and h in cached_t}
+
+    def build(self, items: Sequence[Processed]) -> list[ArticleFeatures]:
+        vecs = self.vectors(items)
+        out = []
+        for p in items:
+            sents, title_vec = vecs[p.article.hash]
+            terms = self._terms.get(p.id) or terms_of(f"{p.title}\n{p.clean_text}")
+            out.append(self.features(p, sents, title_vec, terms))  # type: ignore[arg-type]
+        return out
+
+    def features(
+        self, p: Processed, sents: np.ndarray, title_vec: np.ndarray, terms: object
+    ) -> ArticleFeatures:
+        doc = doc_vector(sents)
+        lead = (title_vec if p.title else np.zeros_like(title_vec)) + sents[:2].sum(0)
+        lead = (lead / (float(np.linalg.norm(lead)) or 1.0)).astype(np.float32)
+        text = f"{p.title}\n{p.clean_text}"
+        names = name_keys(text, p.lang) | {k for _, _, k in p.entities}
+        covers = getattr(self.encoder, "covers", None)
+        return ArticleFeatures(
+            id=p.id,
+            lang=p.lang,
+            date=p.event_date,
+            doc=doc,
+            lead=lead,
+            terms=tfidf_weights(terms, p.lang, self.counts),  # type: ignore[arg-type]
+            names=frozenset(names),
+            numbers=frozenset(numbers_in(f"{p.title}\n{p.article.text}")),
+            covered=bool(covers(p.lang)) if covers else True,
+            length=len(p.clean_text),
+            sents=sents[:MAX_SENTENCES].astype(np.float32),
+            second_text=lead_text(p.title, p.sentences, n=3)[:400],
+            key=p.article.hash,
+            years=lead_years(p.title, p.article.text),
+        )

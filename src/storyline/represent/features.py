@@ -1,0 +1,195 @@
+"""Per-article features used by the scorer: vectors, weighted terms, names and numbers.
+
+One definition of "how alike are two articles" lives here and in ``cluster/scorer.py``; the
+clusterer, the family finder and ``storyline similarity`` all use it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+_WORD = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*", re.UNICODE)
+_NUMBER = re.compile(r"(?<![\w.,])\d{1,3}(?:[.,\s ]\d{3})+(?:[.,]\d+)?(?![\w])|\d+(?:[.,]\d+)?")
+_CAP_SPAN = re.compile(
+    r"(?:\b[A-ZÀ-ÖØ-ÞĀ-ſА-ЯЁ][\w’'-]+)(?:\s+(?:(?:al|el|de|du|von|van|der|bin|ibn|la|le)[-\s])?"
+    r"[A-ZÀ-ÖØ-ÞА-ЯЁ][\w’'-]+)*",
+    re.UNICODE,
+)
+_JA_SPAN = re.compile(r"[\u30A0-\u30FF]{2,}|[\u4E00-\u9FFF]{2,}")
+
+
+def fold(text: str) -> str:
+    """Lowercase, strip accents and apostrophes: ``"Bagdad"``, ``"Irák"`` → ascii-ish keys.
+
+    >>> fold("Moustafa al-Kazimi")
+    'moustafa al-kazimi'
+    >>> fold("États-Unis")
+    'etats-unis'
+    """
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return text.lower().replace("’", "'")
+
+
+def numbers_in(text: str) -> set[str]:
+    """Numbers mentioned in a text, normalised (``5,200``/``5.200``/``5 200`` → ``5200``).
+
+    Single digits are left out: they are too common to tell events apart.
+
+    >>> sorted(numbers_in("5,200 soldiers in 2020, 3 rockets and 5.200 troops; 58-3 record"))
+    ['2020', '5200', '58']
+    """
+    out: set[str] = set()
+    text = unicodedata.normalize("NFKC", text)
+    for m in _NUMBER.finditer(text):
+        raw = m.group(0)
+        digits = re.sub(r"[.,\s ]", "", raw) if re.search(r"\d[.,\s ]\d{3}\b", raw) else raw
+        digits = digits.replace(",", ".")
+        if digits.endswith(".0"):
+            digits = digits[:-2]
+        if len(digits.replace(".", "")) >= 2:
+            out.add(digits)
+    return out
+
+
+_YEAR = re.compile(r"(?<!\d)(19[5-9]\d|20[0-9]\d)(?!\d)")
+
+
+def lead_years(title: str, raw_text: str, lines: int = 3) -> frozenset[str]:
+    """Years written in the title and the first lines (datelines included) of the raw text.
+
+    >>> sorted(lead_years("Quake hits", "PUBLISHED: 7 July 2012\nA quake hit on Monday."))
+    ['2012']
+    """
+    head = "\n".join([title] + raw_text.splitlines()[:lines])
+    return frozenset(_YEAR.findall(unicodedata.normalize("NFKC", head)))
+
+
+def name_keys(text: str, lang: str) -> set[str]:
+    """Cheap cross-lingual name keys: capitalised words (folded), Japanese katakana/kanji runs.
+
+    Words at the very start of a line are kept only when they recur capitalised elsewhere.
+    """
+    keys: Counter[str] = Counter()
+    starts: set[str] = set()
+    for line in text.splitlines():
+        for m in _CAP_SPAN.finditer(line):
+            for tok in re.split(r"[\s-]+", m.group(0)):
+                tok = fold(tok).strip("'’")
+                if len(tok) < 3 or tok in _NAME_STOP:
+                    continue
+                if m.start() == 0 or line[max(0, m.start() - 2) : m.start()].strip() in {".", "!", "?", "»", '"'}:
+                    starts.add(tok)
+                else:
+                    keys[tok] += 1
+    result = {k for k in keys}
+    result |= {k for k in starts if k in keys}
+    if lang in {"ja", "zh"}:
+        result |= set(_JA_SPAN.findall(text))
+    return result
+
+
+_NAME_STOP = frozenset(
+    """the this that these those there then when where what which who why how but and for with
+    after before while since also however according monday tuesday wednesday thursday friday
+    saturday sunday january february march april may june july august september october november
+    december les des une dans pour avec mais selon lundi mardi mercredi jeudi vendredi samedi
+    dimanche janvier fevrier mars avril mai juin juillet aout septembre octobre novembre decembre
+    der die das und mit von ein eine nach wie auch sie wir ich the""".split()
+)
+
+
+@dataclass
+class TermCounts:
+    """Document frequencies of terms, per language, for IDF weights that follow the corpus."""
+
+    n_docs: Counter[str] = field(default_factory=Counter)
+    df: dict[str, Counter[str]] = field(default_factory=dict)
+
+    def add(self, lang: str, terms: Iterable[str]) -> None:
+        self.n_docs[lang] += 1
+        self.df.setdefault(lang, Counter()).update(set(terms))
+
+    def idf(self, lang: str, term: str) -> float:
+        n = self.n_docs.get(lang, 0)
+        d = self.df.get(lang, Counter()).get(term, 0)
+        return math.log((n + 1) / (d + 1)) + 1.0
+
+
+def terms_of(text: str) -> Counter[str]:
+    """Lowercased word and number tokens of a text (no stopword list: IDF takes care of it)."""
+    toks = [fold(w) for w in _WORD.findall(text) if len(w) > 1]
+    toks += list(numbers_in(text))
+    return Counter(toks)
+
+
+@dataclass
+class ArticleFeatures:
+    """What the scorer needs of one article. Vectors are unit float32 arrays."""
+
+    id: str
+    lang: str
+    date: dt.date | None
+    doc: np.ndarray
+    lead: np.ndarray
+    terms: dict[str, float]  # tf-idf weights, L2-normalised
+    names: frozenset[str]
+    numbers: frozenset[str]
+    covered: bool = True  # the encoder was trained on this language
+    length: int = 0  # characters of cleaned text
+    sents: np.ndarray | None = None  # (n, dim) sentence vectors of the first sentences
+    second_text: str = ""  # what a second encoder reads for languages the first does not cover
+    second: np.ndarray | None = None  # that second vector, computed lazily
+    key: str = ""  # content hash: the cache key of the vectors
+    years: frozenset[str] = frozenset()  # years written in the lead and dateline
+
+    def memory(self) -> int:
+        extra = 0 if self.sents is None else self.sents.nbytes
+        return int(self.doc.nbytes + self.lead.nbytes + extra + 60 * len(self.terms))
+
+
+def tfidf_weights(terms: Counter[str], lang: str, counts: TermCounts) -> dict[str, float]:
+    """Sublinear tf × idf, L2-normalised, keeping the 150 strongest terms."""
+    w = {t: (1.0 + math.log(c)) * counts.idf(lang, t) for t, c in terms.items()}
+    top = sorted(w.items(), key=lambda kv: (-kv[1], kv[0]))[:150]
+    norm = math.sqrt(sum(v * v for _, v in top)) or 1.0
+    return {t: v / norm for t, v in top}
+
+
+def sparse_cos(a: dict[str, float], b: dict[str, float]) -> float:
+    if len(a) > len(b):
+        a, b = b, a
+    return float(sum(v * b[t] for t, v in a.items() if t in b))
+
+
+def weighted_overlap(a: frozenset[str], b: frozenset[str]) -> float:
+    """Overlap coefficient |a ∩ b| / min(|a|, |b|), 0 when either is empty."""
+    if not a or not b:
+        return 0.0
+    return len(a & b) / min(len(a), len(b))
+
+
+def doc_vector(sent_vecs: np.ndarray, lead_weight: float = 2.0, lead_n: int = 3) -> np.ndarray:
+    """Mean of sentence vectors with the first ``lead_n`` sentences weighted up; unit length."""
+    if len(sent_vecs) == 0:
+        return np.zeros(sent_vecs.shape[1] if sent_vecs.ndim == 2 else 512, dtype=np.float32)
+    w = np.ones(len(sent_vecs), dtype=np.float32)
+    w[:lead_n] = lead_weight
+    v = (sent_vecs * w[:, None]).sum(0)
+    n = float(np.linalg.norm(v)) or 1.0
+    return (v / n).astype(np.float32)
+
+
+def lead_text(title: str, sentences: Sequence[str], n: int = 2) -> str:
+    """Title plus the first sentences: what a reader sees first."""
+    parts = [title] if title else []
+    parts += list(sentences[:n])
+    return " ".join(parts)[:1000]
