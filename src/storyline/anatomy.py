@@ -1,0 +1,118 @@
+"""What an event is made of: families, date, languages, sources, entities, headline, summary.
+
+Computed from an event's member articles whenever the event changes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Sequence
+
+import numpy as np
+
+from .families import FamilyDoc, FamilyFinder
+from .model import Event, Processed
+from .stories import StoryEvent
+from .summarize import SummDoc, headline, keyphrases, summary
+
+
+def event_date(items: Sequence[Processed]) -> tuple[dt.date | None, tuple[dt.date, dt.date] | None]:
+    """The median of the members' estimated dates (text dates first), and their range."""
+    from_text = sorted(
+        p.event_date for p in items if p.event_date and (p.event_date_source or "").startswith("text")
+    )
+    dates = from_text or sorted(p.event_date for p in items if p.event_date)
+    if not dates:
+        return None, None
+    return dates[(len(dates) - 1) // 2], (dates[0], dates[-1])
+
+
+def families(
+    items: Sequence[Processed], vectors: dict[str, np.ndarray], finder: FamilyFinder | None = None
+) -> dict[str, str]:
+    """Article id → family id (``fam-<first member id>``), members in the given order."""
+    finder = finder or FamilyFinder()
+    docs = []
+    for p in items:
+        v = vectors.get(p.article.hash)
+        sents = p.sentences[: len(v)] if v is not None else None
+        if v is not None and sents is not None and len(sents) != len(v):
+            v, sents = None, None
+        docs.append(FamilyDoc(p.id, p.lang, p.clean_text, vectors=v, sentences=sents))
+    return finder.group(docs)
+
+
+def core_entities(items: Sequence[Processed], share: float = 0.5) -> frozenset[str]:
+    """Entity keys found in at least ``share`` of the members (the event's main actors)."""
+    counts: Counter[str] = Counter()
+    for p in items:
+        counts.update({k for _, _, k in p.entities})
+    need = max(1, int(np.ceil(share * len(items))))
+    return frozenset(k for k, c in counts.items() if c >= need)
+
+
+def describe(
+    event_id: str,
+    items: Sequence[Processed],
+    vectors: dict[str, np.ndarray],
+    created: str,
+    lang: str | None = None,
+) -> Event:
+    """Build the :class:`Event` record of one event from its members (in arrival order)."""
+    date, rng = event_date(items)
+    docs = [
+        SummDoc(
+            p.id,
+            p.lang,
+            p.title,
+            list(p.sentences[: len(vectors[p.article.hash])])
+            if p.article.hash in vectors
+            else list(p.sentences),
+            vectors.get(p.article.hash),
+            p.article.published,
+        )
+        for p in items
+    ]
+    docs = [d if d.vectors is None or len(d.vectors) == len(d.sentences) else
+            SummDoc(d.id, d.lang, d.title, d.sentences, None, d.published) for d in docs]
+    names: dict[str, Counter[str]] = {}
+    counts: Counter[str] = Counter()
+    for p in items:
+        seen = set()
+        for surface, _label, key in p.entities:
+            names.setdefault(key, Counter())[surface] += 1
+            if key not in seen:
+                counts[key] += 1
+                seen.add(key)
+    entities = [
+        (key, names[key].most_common(1)[0][0], n)
+        for key, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:20]
+    ]
+    title = next((p.title for p in items if p.title), items[0].sentences[0] if items[0].sentences else "")
+    return Event(
+        id=event_id,
+        article_ids=[p.id for p in items],
+        created=created,
+        date=date,
+        date_range=rng,
+        languages=dict(Counter(p.lang for p in items).most_common()),
+        sources=dict(Counter(p.article.source for p in items if p.article.source).most_common()),
+        title=title[:300],
+        headline=headline(docs, lang)[:300],
+        summary=summary(docs, lang),
+        keyphrases=keyphrases(docs),
+        entities=entities,
+    )
+
+
+def story_event(event: Event, centroid: np.ndarray, items: Sequence[Processed]) -> StoryEvent:
+    return StoryEvent(
+        id=event.id,
+        date=event.date,
+        centroid=centroid.astype(np.float32),
+        entities=core_entities(items),
+        keyphrases=list(event.keyphrases),
+        size=len(items),
+        langs=frozenset(event.languages),
+    )

@@ -1,0 +1,289 @@
+"""The pipeline: read → clean → language → dates → represent → assign → describe → store.
+
+``Pipeline.run(inputs)`` is the one entry point behind ``storyline cluster``, ``ingest``,
+the HTTP API and batch re-clustering. New articles are processed, stored once, sorted by date
+and fed one by one to the online clusterer (``learn_one``); the touched events are described
+again (families, date, headline, summary, entities) and linked into stories.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+from . import anatomy
+from .clean import RepeatedLineFilter
+from .cluster.online import OnlineClusterer, sort_key
+from .cluster.scorer import PairScorer
+from .ingest import Skip, read_inputs
+from .model import Article, Assignment, Merge, Processed, Story
+from .prepare import FeatureBuilder, prepare
+from .represent.base import Encoder
+from .represent.encoder import LazySecondVectors, USEEncoder
+from .represent.features import ArticleFeatures
+from .store import open_store
+from .store.base import Store
+from .stories import StoryLinker, story_headline
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str, int, int], None]
+
+ENCODE_CHUNK = 128
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+@dataclass
+class RunReport:
+    """What one run did: assignments of its input articles, skips with reasons, merges."""
+
+    assignments: list[Assignment] = field(default_factory=list)
+    skipped: list[Skip] = field(default_factory=list)
+    new: int = 0
+    known: int = 0
+    merges: list[Merge] = field(default_factory=list)
+
+    def summary(self) -> str:
+        reasons: dict[str, int] = {}
+        for s in self.skipped:
+            reasons[s.reason.split(":")[0]] = reasons.get(s.reason.split(":")[0], 0) + 1
+        why = ", ".join(f"{n} {r}" for r, n in sorted(reasons.items()))
+        events = len({a.event for a in self.assignments})
+        return (
+            f"{self.new} new, {self.known} already stored, {len(self.skipped)} skipped"
+            + (f" ({why})" if why else "")
+            + f"; {events} events, {len(self.merges)} merges"
+        )
+
+
+class Pipeline:
+    """Wires the stages over one store. Every sub-model can be passed in.
+
+    >>> from storyline import Pipeline, Article
+    >>> from storyline.represent.encoder import HashingEncoder
+    >>> p = Pipeline(":memory:", encoder=HashingEncoder(), second=False)
+    >>> r = p.run([Article("a", "Earthquake hits Chile, killing 12 people.", lang="en")])
+    >>> r.assignments[0].article_id, r.new
+    ('a', 1)
+    """
+
+    def __init__(
+        self,
+        store: Store | str | Path = ":memory:",
+        *,
+        encoder: Encoder | None = None,
+        scorer: PairScorer | None = None,
+        clusterer: OnlineClusterer | None = None,
+        linker: StoryLinker | None = None,
+        second: bool | object = True,
+        progress: Progress | None = None,
+    ) -> None:
+        self.store = store if isinstance(store, Store) else open_store(store)
+        self.encoder = encoder or USEEncoder()
+        if second is True:
+            second_fn = LazySecondVectors(store=self.store)
+        elif second is False or second is None:
+            second_fn = None
+        else:
+            second_fn = second  # a callable ArticleFeatures -> vector
+        self.scorer = scorer or PairScorer(second=second_fn)  # type: ignore[arg-type]
+        if scorer is not None and self.scorer.second is None:
+            self.scorer.second = second_fn  # type: ignore[assignment]
+        self.clusterer = clusterer or OnlineClusterer(self.scorer, dim=self.encoder.dim)
+        self.linker = linker or StoryLinker()
+        self.progress = progress or (lambda stage, done, total: None)
+        self.builder = FeatureBuilder(self.encoder, self.store)
+        self.repeated = RepeatedLineFilter()
+        self._restore()
+
+    # -- public -----------------------------------------------------------------------------
+    def run(self, inputs: Iterable[Article | Skip] | Sequence[str], stdin: TextIO | None = None) -> RunReport:
+        """Ingest and cluster. ``inputs`` are articles, or paths (files, dirs, ``-``)."""
+        items = list(inputs)
+        if items and all(isinstance(x, str | Path) for x in items):
+            items = list(read_inputs([str(x) for x in items], stdin=stdin))
+        report = RunReport()
+        order: list[str] = []
+        fresh: dict[str, Article] = {}
+        for x in items:
+            if isinstance(x, Skip):
+                report.skipped.append(x)
+                log.warning("skipped %s: %s", x.origin, x.reason)
+                continue
+            if x.id in fresh:
+                if fresh[x.id].hash != x.hash:
+                    report.skipped.append(Skip(x.origin or x.id, f"duplicate id {x.id!r} with different text"))
+                continue
+            if x.id not in order:
+                order.append(x.id)
+            if self.store.has_article(x.id):
+                report.known += 1
+                stored = self.store.get_article(x.id)
+                if stored is not None and stored.article.hash != x.hash:
+                    report.skipped.append(Skip(x.origin or x.id, f"duplicate id {x.id!r} with different text (kept the stored one)"))
+                continue
+            fresh[x.id] = x
+        report.new = len(fresh)
+        if fresh:
+            report.merges = self._process(list(fresh.values()))
+        for aid in order:
+            a = self.store.get_assignment(aid)
+            if a is not None:
+                report.assignments.append(a)
+        return report
+
+    def learn_one(self, article: Article) -> Assignment:
+        """Assign one article (the streaming entry point)."""
+        rep = self.run([article])
+        if not rep.assignments:
+            raise ValueError(rep.skipped[0].reason if rep.skipped else "article was not assigned")
+        return rep.assignments[0]
+
+    def rebuild_stories(self) -> None:
+        """Link all events into stories again from scratch (batch)."""
+        self.linker = StoryLinker()
+        for ev in self.store.iter_events():
+            self._link_event(ev.id)
+
+    # -- internals ---------------------------------------------------------------------------
+    def _process(self, articles: list[Article]) -> list[Merge]:
+        for a in articles:
+            self.repeated.observe(a.source, a.text)
+        processed: list[Processed] = []
+        for i, a in enumerate(articles):
+            processed.append(prepare(a, self.repeated))
+            if i % 50 == 0:
+                self.progress("prepare", i + 1, len(articles))
+        self.progress("prepare", len(articles), len(articles))
+        with self.store.transaction():
+            for p in processed:
+                self.store.add_article(p)
+            self.store.set_state("repeated_lines", self.repeated.to_json())
+        self.builder.observe(processed)
+        feats: list[ArticleFeatures] = []
+        for start in range(0, len(processed), ENCODE_CHUNK):
+            feats.extend(self.builder.build(processed[start : start + ENCODE_CHUNK]))
+            self.progress("encode", min(start + ENCODE_CHUNK, len(processed)), len(processed))
+        n_merges = len(self.clusterer.merges_)
+        scores: dict[str, float] = {}
+        ordered = sorted(feats, key=sort_key)
+        for i, f in enumerate(ordered):
+            _, scores[f.id] = self.clusterer.learn_one(f)
+            if i % 50 == 0:
+                self.progress("cluster", i + 1, len(ordered))
+        self.clusterer.repair()
+        self.progress("cluster", len(ordered), len(ordered))
+        merges = self.clusterer.merges_[n_merges:]
+        by_id = {p.id: p for p in processed}
+        self._write(by_id, scores, merges)
+        return merges
+
+    def _write(self, fresh: dict[str, Processed], scores: dict[str, float], merges: list[Merge]) -> None:
+        touched = {self.clusterer.event_of_[aid] for aid in fresh}
+        touched |= {m.winner for m in merges if m.winner in self.clusterer.members_}
+        with self.store.transaction():
+            emptied: list[tuple[str, str]] = []
+            for m in merges:
+                self.store.record_merge(m)
+                self.store.delete_event(m.loser)
+                sid = self.linker.remove(m.loser)
+                if sid is not None and sid not in self.linker.stories_:
+                    emptied.append((sid, m.winner))
+            for ev in sorted(touched):
+                self._describe(ev, fresh, scores)
+            for sid, winner in emptied:
+                # the story lived only through the merged event: it now resolves to the
+                # surviving event's story
+                survivor = self.clusterer.event_of_.get(self.clusterer.members_.get(winner, [""])[0], winner)
+                target = self.linker.story_of_.get(survivor)
+                self.store.delete_story(sid)
+                if target and target != sid:
+                    self.store.record_merge(Merge("story", sid, target, 1.0, _now(), "event merged"))
+            self.store.set_state("stories", json.dumps(self.linker.to_state()))
+
+    def _describe(self, ev: str, fresh: dict[str, Processed], scores: dict[str, float]) -> None:
+        ids = self.clusterer.members_[ev]
+        missing = [a for a in ids if a not in fresh]
+        known = {p.id: p for p in self.store.iter_articles(missing)} if missing else {}
+        items = [fresh.get(a) or known[a] for a in ids]
+        vectors = self.store.get_vectors([p.article.hash for p in items], "sents")
+        old = self.store.get_event(ev)
+        created = old.created if old is not None and old.id == ev else _now()
+        event = anatomy.describe(ev, items, vectors, created)
+        fams = anatomy.families(items, vectors)
+        self.store.put_event(event)
+        event.story = self._link_event(ev, event, items)
+        self.store.put_event(event)
+        old_scores = {}
+        if missing:
+            for aid in missing:
+                a = self.store.get_assignment(aid)
+                if a is not None:
+                    old_scores[aid] = a.score
+        self.store.put_assignments(
+            Assignment(
+                p.id, ev, event.story or ev, fams.get(p.id, p.id), p.lang,
+                scores.get(p.id, old_scores.get(p.id, 1.0)),
+            )
+            for p in items
+        )
+
+    def _link_event(self, ev: str, event=None, items=None) -> str:  # type: ignore[no-untyped-def]
+        if event is None:
+            event = self.store.get_event(ev)
+            if event is None:
+                return ev
+        if items is None:
+            items = list(self.store.iter_articles(event.article_ids))
+        sev = anatomy.story_event(event, self.clusterer.centroid(ev), items)
+        if ev in self.linker.story_of_:
+            for m in self.linker.update(sev):
+                self.store.record_merge(m)
+                self.store.delete_story(m.loser)
+        else:
+            self.linker.learn_one(sev)
+        story_id = self.linker.story_of_[ev]
+        self._put_story(story_id)
+        return story_id
+
+    def _put_story(self, story_id: str) -> None:
+        ids = list(self.linker.stories_.get(story_id, []))
+        evs = [e for e in (self.store.get_event(i) for i in ids) if e is not None]
+        dates = [e.date for e in evs if e.date]
+        self.store.put_story(
+            Story(
+                id=story_id,
+                event_ids=ids,
+                headline=story_headline([(e.headline or e.title, e.size, e.date) for e in evs]) if evs else "",
+                summary=evs[-1].summary if evs else "",
+                start=min(dates) if dates else None,
+                end=max(dates) if dates else None,
+            )
+        )
+
+    def _restore(self) -> None:
+        """Rebuild the clusterer's memory from the store (reopening an existing database)."""
+        state = self.store.get_state("repeated_lines")
+        if state:
+            self.repeated = RepeatedLineFilter.from_json(state)
+        stories = self.store.get_state("stories")
+        if stories:
+            self.linker = StoryLinker.from_state(json.loads(stories))
+        assigned = {a.article_id: a.event for a in self.store.iter_assignments()}
+        if not assigned:
+            return
+        items = [p for p in self.store.iter_articles() if p.id in assigned]
+        self.clusterer.merges_ = self.store.merges("event")
+        self.builder.observe(items)
+        for start in range(0, len(items), 1024):
+            for f in self.builder.build(items[start : start + 1024]):
+                self.clusterer.restore(f, assigned[f.id])
+        log.info("restored %d articles in %d events", len(items), self.clusterer.n_events_)
