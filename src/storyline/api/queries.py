@@ -1,0 +1,87 @@
+"""Read queries shared by the JSON API and the pages: filtered event lists, latest stories,
+search. They use the store contract, plus SQLite's ``search_events`` when it is there."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from ..model import Event, Story
+from ..store.base import Store
+
+
+def _newest_first(e: Event) -> tuple[bool, str, str]:
+    # events with a date first, newest first; then by creation time, newest first
+    return (e.date is None, (e.date or dt.date.min).isoformat(), e.created)
+
+
+def event_brief(ev: Event) -> dict[str, Any]:
+    """A short event record for lists."""
+    return {
+        "id": ev.id,
+        "date": ev.date.isoformat() if ev.date else None,
+        "headline": ev.headline or ev.title,
+        "size": ev.size,
+        "languages": ev.languages,
+        "sources": ev.sources,
+        "story": ev.story,
+    }
+
+
+def _matches(ev: Event, needle: str) -> bool:
+    hay = "\n".join([ev.title, ev.headline, ev.summary, *ev.keyphrases]).casefold()
+    return needle in hay
+
+
+def text_search(store: Store, q: str) -> list[Event]:
+    """Live events whose title, headline, summary (or keyphrases) contain ``q``."""
+    needle = q.strip().casefold()
+    if not needle:
+        return []
+    search = getattr(store, "search_events", None)
+    if callable(search):
+        found: list[Event] = search(q, limit=1_000_000)
+        return found
+    return [e for e in store.iter_events() if _matches(e, needle)]
+
+
+def list_events(
+    store: Store,
+    *,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    lang: str | None = None,
+    q: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[int, list[Event]]:
+    """Events matching every given filter, newest first: ``(total, page)``.
+
+    ``start`` / ``end`` bound the event date (inclusive; undated events are left out when a
+    bound is given), ``lang`` keeps events with at least one article in that language.
+    """
+    events = text_search(store, q) if q and q.strip() else list(store.iter_events())
+    if start is not None:
+        events = [e for e in events if e.date is not None and e.date >= start]
+    if end is not None:
+        events = [e for e in events if e.date is not None and e.date <= end]
+    if lang:
+        events = [e for e in events if lang.lower() in {k.lower() for k in e.languages}]
+    events.sort(key=_newest_first, reverse=True)
+    events.sort(key=lambda e: e.date is None)  # stable: undated events last
+    return len(events), events[offset : offset + limit]
+
+
+def latest_stories(store: Store, limit: int = 20, offset: int = 0) -> tuple[int, list[Story]]:
+    """Stories with the most recent events first (undated last, larger first among ties)."""
+    stories = list(store.iter_stories())
+    stories.sort(key=lambda s: ((s.end or dt.date.min).isoformat(), len(s.event_ids)), reverse=True)
+    stories.sort(key=lambda s: s.end is None)
+    return len(stories), stories[offset : offset + limit]
+
+
+def search_stories(store: Store, q: str) -> list[Story]:
+    needle = q.strip().casefold()
+    if not needle:
+        return []
+    return [s for s in store.iter_stories() if needle in f"{s.headline}\n{s.summary}".casefold()]

@@ -1,0 +1,217 @@
+"""JSON routes under ``/api``. Every error answers with the envelope of :mod:`.errors`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import RedirectResponse
+from pydantic import BaseModel, ConfigDict
+
+from ..errors import NotFound
+from ..export import article_record, event_record, story_record
+from ..ingest.jsonl import article_from_record
+from .app import AppState, get_state
+from .errors import ApiError
+from .queries import event_brief, latest_stories, list_events, search_stories, text_search
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+
+
+class ErrorEnvelope(BaseModel):
+    error: ErrorBody
+
+
+class ArticleIn(BaseModel):
+    """One article, with the fields of the JSONL input (``body`` / ``content`` = ``text``)."""
+
+    model_config = ConfigDict(
+        extra="ignore",
+        json_schema_extra={
+            "example": {
+                "id": "afp-2020-06-11-iraq",
+                "title": "US to reduce troops in Iraq",
+                "text": "The United States announced on Thursday ...",
+                "lang": "en",
+                "published": "2020-06-11",
+                "source": "AFP",
+                "url": "https://example.org/iraq",
+            }
+        },
+    )
+
+    id: str | int | None = None
+    text: str | None = None
+    body: str | None = None
+    content: str | None = None
+    title: str | None = None
+    lang: str | None = None
+    published: str | None = None
+    source: str | None = None
+    url: str | None = None
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorEnvelope, "description": "Not found"},
+    422: {"model": ErrorEnvelope, "description": "Invalid parameters"},
+}
+
+router = APIRouter(prefix="/api", responses=ERRORS)
+State = Annotated[AppState, Depends(get_state)]
+
+
+def _writer(request: Request, state: State) -> AppState:
+    state.check_writer(request)
+    return state
+
+
+def _redirect_if_merged(request: Request, asked: str, found: str) -> RedirectResponse | None:
+    if asked == found:
+        return None
+    url = request.url.replace(path=request.url.path.rsplit("/", 1)[0] + "/" + found)
+    return RedirectResponse(str(url), status_code=308)
+
+
+@router.get("/health", tags=["meta"])
+def health(state: State) -> dict[str, Any]:
+    """Liveness and a few counts; says how writes are authorized."""
+    return {
+        "status": "ok",
+        "articles": state.store.count_articles(),
+        "writes": state.write_mode,
+    }
+
+
+@router.post(
+    "/articles",
+    tags=["articles"],
+    responses={
+        401: {"model": ErrorEnvelope, "description": "Missing bearer token"},
+        403: {"model": ErrorEnvelope, "description": "Wrong token or writes disabled"},
+        413: {"model": ErrorEnvelope, "description": "Body over 5 MB or batch over 500"},
+    },
+)
+def post_articles(
+    payload: ArticleIn | list[ArticleIn], state: Annotated[AppState, Depends(_writer)]
+) -> dict[str, Any]:
+    """Ingest one article or a list; answers each assignment and the skips with reasons.
+
+    Articles already stored (same id) are not processed again; they answer their current
+    assignment. Needs ``Authorization: Bearer <token>``.
+    """
+    items = payload if isinstance(payload, list) else [payload]
+    if len(items) > state.max_batch:
+        raise ApiError(
+            413,
+            "payload_too_large",
+            f"{len(items)} articles in one request; at most {state.max_batch}",
+        )
+    parsed = [
+        article_from_record(item.model_dump(exclude_none=True), f"request:{n}")
+        for n, item in enumerate(items)
+    ]
+    with state.lock:
+        report = state.pipeline.run(parsed)
+    return {
+        "assignments": [a.to_json() for a in report.assignments],
+        "skipped": [{"origin": s.origin, "reason": s.reason} for s in report.skipped],
+        "new": report.new,
+        "known": report.known,
+        "merges": [{"loser": m.loser, "winner": m.winner} for m in report.merges],
+        "summary": report.summary(),
+    }
+
+
+@router.get("/events", tags=["events"])
+def get_events(
+    state: State,
+    start: Annotated[dt.date | None, Query(alias="from", description="Event date ≥ (ISO)")] = None,
+    end: Annotated[dt.date | None, Query(alias="to", description="Event date ≤ (ISO)")] = None,
+    lang: Annotated[str | None, Query(max_length=16, description="Has articles in")] = None,
+    q: Annotated[str | None, Query(max_length=200, description="Text query")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    """Events, newest first, filtered by date range, language and text."""
+    total, page = list_events(
+        state.store, start=start, end=end, lang=lang, q=q, limit=limit, offset=offset
+    )
+    return {
+        "total": total,
+        "limit": limit,
+        "offset": offset,
+        "items": [event_brief(e) for e in page],
+    }
+
+
+@router.get(
+    "/events/{event_id}",
+    tags=["events"],
+    responses={308: {"description": "A merged id: redirect to the surviving event"}},
+)
+def get_event(event_id: str, request: Request, state: State) -> Any:
+    """One event with its families of articles. A merged id redirects to the survivor."""
+    ev = state.store.get_event(event_id)
+    if ev is None:
+        raise NotFound(f"no event {event_id}")
+    return _redirect_if_merged(request, event_id, ev.id) or event_record(state.store, ev)
+
+
+@router.get("/stories", tags=["stories"])
+def get_stories(
+    state: State,
+    limit: Annotated[int, Query(ge=1, le=200)] = 20,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    """Stories with the latest events first, each with its timeline."""
+    total, page = latest_stories(state.store, limit, offset)
+    return {
+        "total": total,
+        "limit": limit,
+        "offset": offset,
+        "items": [story_record(state.store, s) for s in page],
+    }
+
+
+@router.get(
+    "/stories/{story_id}",
+    tags=["stories"],
+    responses={308: {"description": "A merged id: redirect to the surviving story"}},
+)
+def get_story(story_id: str, request: Request, state: State) -> Any:
+    """One story as a timeline of its events."""
+    st = state.store.get_story(story_id)
+    if st is None:
+        raise NotFound(f"no story {story_id}")
+    return _redirect_if_merged(request, story_id, st.id) or story_record(state.store, st)
+
+
+@router.get("/articles/{article_id:path}", tags=["articles"])
+def get_article(article_id: str, state: State) -> dict[str, Any]:
+    """One stored article with its assignment (event, story, family, score)."""
+    p = state.store.get_article(article_id)
+    if p is None:
+        raise NotFound(f"no article {article_id}")
+    return article_record(p, state.store.get_assignment(article_id))
+
+
+@router.get("/search", tags=["events"])
+def search(
+    state: State,
+    q: Annotated[str, Query(min_length=1, max_length=200)],
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> dict[str, Any]:
+    """Events and stories whose headline, title or summary contain ``q``."""
+    events = text_search(state.store, q)[:limit]
+    stories = search_stories(state.store, q)[:limit]
+    return {
+        "query": q,
+        "events": [event_brief(e) for e in events],
+        "stories": [
+            {"id": s.id, "headline": s.headline, "events": len(s.event_ids)} for s in stories
+        ],
+    }
