@@ -1,0 +1,141 @@
+"""A real browser on the real pages: Debian's chromium driven by playwright.
+
+A store is built from the seeds (default pipeline, multilingual USE) plus 20 ECB+ dev
+articles; uvicorn serves it on a free loopback port; chromium opens the home page, clicks from
+the seeds' story to its June 2020 event and checks what a person sees. Screenshots of the two
+pages are written to ``docs/``. Skipped, with the reason, when chromium, playwright or the
+shared data is missing.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from storyline.model import Article
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]  # fmt: skip
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+N_ECB = 20
+
+pytestmark = pytest.mark.slow
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, shared_dir: Path) -> Iterator[str]:
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"chromium not found at {CHROMIUM} (apt-get install -y chromium)")
+    pytest.importorskip("playwright", reason="playwright is not installed (pip install playwright)")
+    uvicorn = pytest.importorskip("uvicorn", reason="uvicorn is not installed (storyline[web])")
+    seeds, ecb = shared_dir / "seeds", shared_dir / "data" / "ecbplus_dev.jsonl"
+    if not seeds.is_dir() or not ecb.is_file():
+        pytest.skip(f"needs {seeds} and {ecb}")
+    from storyline.api.app import create_app
+    from storyline.pipeline import Pipeline
+
+    db = tmp_path_factory.mktemp("browser") / "web.db"
+    pipe = Pipeline(str(db))
+    pipe.run([str(seeds)])
+    rows = [json.loads(line) for line in ecb.read_text(encoding="utf-8").splitlines()[:N_ECB]]
+    pipe.run([Article(r["id"], r["text"], title=r.get("title"), lang=r.get("lang")) for r in rows])
+    pipe.store.close()
+
+    port = _free_port()
+    config = uvicorn.Config(create_app(str(db)), host="127.0.0.1", port=port, log_level="warning")
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not srv.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            pytest.fail("uvicorn did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(10)
+
+
+@pytest.fixture(scope="module")
+def browser(server: str) -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+def test_story_to_event(server: str, browser: object) -> None:
+    from playwright.sync_api import Browser, expect
+
+    assert isinstance(browser, Browser)
+    page = browser.new_page(viewport={"width": 1000, "height": 900})
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(server + "/")
+    expect(page.locator("h1")).to_have_text("Latest stories")
+    story = page.locator("section.story").filter(has_text="11 Jun 2020").first
+    expect(story).to_be_visible()
+    expect(story.locator(".lang", has_text="en").first).to_be_visible()
+    DOCS.mkdir(exist_ok=True)
+    page.screenshot(path=str(DOCS / "screenshot-home.png"))
+
+    # story page: the timeline, with the English and French coverage
+    story.locator("h2 a").click()
+    page.wait_for_url("**/stories/*")
+    timeline = page.locator("ol.timeline")
+    expect(timeline).to_contain_text("11 Jun 2020")
+    langs = {t.strip().lower()[:2] for t in timeline.locator(".lang").all_inner_texts()}
+    assert {"en", "fr"} <= langs
+
+    # event page: headline, date, languages, the articles
+    timeline.locator("li", has_text="11 Jun 2020").locator("a.ev").click()
+    page.wait_for_url("**/events/*")
+    expect(page.locator("h1")).to_contain_text("Iraq")
+    expect(page.locator(".facts time")).to_have_text("11 Jun 2020")
+    expect(page.locator(".facts .lang", has_text="en")).to_be_visible()
+    expect(page.locator("ul.articles li")).to_have_count(3)
+    api = page.request.get(page.url.replace("/events/", "/api/events/")).json()
+    for code in api["languages"]:  # every language of the event is shown
+        expect(page.locator(".facts .lang", has_text=code)).to_be_visible()
+    expect(page.get_by_role("heading", name="Languages & sources")).to_be_visible()
+    page.screenshot(path=str(DOCS / "screenshot-event.png"), full_page=True)
+    assert not errors
+
+    # readable on a phone: nothing wider than the screen
+    phone = browser.new_page(viewport={"width": 390, "height": 844})
+    for path in ("/", page.url.removeprefix(server)):
+        phone.goto(server + path)
+        assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    for shot in ("screenshot-home.png", "screenshot-event.png"):
+        assert (DOCS / shot).stat().st_size < 300_000
+
+
+def test_search_box(server: str, browser: object) -> None:
+    from playwright.sync_api import Browser, expect
+
+    assert isinstance(browser, Browser)
+    page = browser.new_page()
+    page.goto(server + "/")
+    page.keyboard.press("/")  # app.js focuses the search box
+    page.keyboard.type("Klitschko")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/search?q=Klitschko")
+    expect(page.locator("ol.timeline li").first).to_contain_text("Klitschko")
