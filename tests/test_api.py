@@ -185,6 +185,10 @@ async def test_no_auth_is_loopback_only(pipe: Pipeline) -> None:
         assert (await c.post("/api/articles", json=doc)).status_code == 200
         evil = {"Host": "evil.example:8000"}  # DNS rebinding: loopback peer, foreign Host
         assert (await c.post("/api/articles", json=doc, headers=evil)).status_code == 403
+        # a cross-site form can only send text/plain: it is not read as JSON
+        form = {"content": b'{"id": "n2", "text": "x"}', "headers": {"Content-Type": "text/plain"}}
+        assert (await c.post("/api/articles", **form)).status_code == 422  # type: ignore[arg-type]
+        assert not pipe.store.has_article("n2")
     async with client_for(app, host="192.168.1.20", base_url="http://127.0.0.1:8000") as c:
         r = await c.post("/api/articles", json=doc)
         assert r.status_code == 403 and r.json()["error"]["code"] == "forbidden"
