@@ -57,6 +57,29 @@ def all_pairs(feats, second):  # type: ignore[no-untyped-def]
     return x, ii, jj
 
 
+# Cross-lingual proxies. The dev sets have cross-lingual pairs only as translations (WMT), so
+# a model fitted on them alone learns that two languages meet only in a translation. Real
+# cross-lingual event pairs are reports of one happening written apart. We add each ECB+
+# (same-language) pair once more as if its two sides were in two Latin-script languages: no
+# tf-idf, and the similarity features shrunk by the ratios measured on WMT dev between
+# same-content pairs within English (two translations of one Russian text) and across
+# languages (de-fr, en-ru): doc 0.94→0.855, lead 0.925→0.78, aligned soft 0.877→0.74,
+# aligned share 1.0→0.7, names overlap 0.84→0.6.
+SHRINK = {"doc_cos": 0.91, "lead_cos": 0.84, "aligned_soft": 0.84, "aligned_share": 0.6,
+          "names_overlap": 0.7}
+
+
+def as_cross_lingual(x: np.ndarray) -> np.ndarray:
+    x = x.copy()
+    col = {f: i for i, f in enumerate(FEATURES)}
+    for f, r in SHRINK.items():
+        x[:, col[f]] *= r
+    x[:, col["names_shared"]] = np.log1p(np.expm1(x[:, col["names_shared"]]) * SHRINK["names_overlap"])
+    x[:, col["tfidf_cos"]] = 0.0
+    x[:, col["same_lang"]] = 0.0
+    return x
+
+
 def average_link_f1(n, ii, jj, p, ids, gold, thr):  # type: ignore[no-untyped-def]
     from scipy.cluster.hierarchy import fcluster, linkage
     from scipy.spatial.distance import squareform
@@ -75,6 +98,7 @@ def main() -> None:
     ap.add_argument("--cache", default="/tmp/storyline-train.db")
     ap.add_argument("--out", default=str(Path(__file__).resolve().parents[1] / "src/storyline/data/scorer.npz"))
     ap.add_argument("--threshold", type=float, default=None)
+    ap.add_argument("--no-proxies", action="store_true", help="skip cross-lingual proxies")
     ap.add_argument("--dump", default=None, help="write the pair features here (pickle)")
     args = ap.parse_args()
     from sklearn.ensemble import HistGradientBoostingClassifier
@@ -102,6 +126,12 @@ def main() -> None:
     X = np.concatenate([b[3] for b in blocks])
     Y = np.concatenate([b[4] for b in blocks])
     G = np.concatenate([b[7] for b in blocks])
+    n_real = len(Y)
+    if not args.no_proxies:
+        ecb = [b for b in blocks if b[0] == "ecbplus_dev"]
+        X = np.concatenate([X] + [as_cross_lingual(b[3]) for b in ecb])
+        Y = np.concatenate([Y] + [b[4] for b in ecb])
+        G = np.concatenate([G] + [b[7] for b in ecb])
 
     def make():  # type: ignore[no-untyped-def]
         return HistGradientBoostingClassifier(
@@ -112,6 +142,11 @@ def main() -> None:
     oof = np.zeros(len(Y))
     for tr, te in GroupKFold(5).split(X, Y, G):
         oof[te] = make().fit(X[tr], Y[tr]).predict_proba(X[te])[:, 1]
+    if n_real < len(Y):
+        xl = oof[n_real:]
+        yl = Y[n_real:]
+        print(f"cross-lingual proxies: {len(yl)} pairs; out-of-fold recall at 0.5 "
+              f"{(xl[yl] >= 0.5).mean():.3f}, false positive rate {(xl[~yl] >= 0.5).mean():.4f}")
     report: dict[str, object] = {"features": FEATURES, "cv": {}}
     start = 0
     thresholds = [0.3, 0.4, 0.5, 0.6, 0.7]

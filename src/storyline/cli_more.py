@@ -89,8 +89,38 @@ def eval_cmd(articles: str, gold: str, pred: str | None, as_json: bool, report: 
         Path(report).write_text(error_analysis(pred_map, gold_map, {r["id"]: r for r in rows}), encoding="utf-8")
 
 
+@click.command()
+@click.option("--pairs", "pairs_path", required=True, type=click.Path(exists=True, dir_okay=False, allow_dash=True),
+              help='JSONL: {"pair_id","text1","text2"} plus optional title1/2, lang1/2, published1/2.')
+@click.option("--out", type=click.Path(dir_okay=False), help="Write {pair_id, score} lines here (default: stdout).")
+@handle_errors
+def similarity(pairs_path: str, out: str | None) -> None:
+    """Score article pairs: 1 = the same event, 0 = unrelated."""
+    from .similarity import Pair, Similarity, read_pairs
+
+    fh = sys.stdin if pairs_path == "-" else open(pairs_path, encoding="utf-8", errors="replace")
+    pairs: list[Pair] = []
+    skipped = 0
+    for item in read_pairs(fh, pairs_path):
+        if isinstance(item, Pair):
+            pairs.append(item)
+        else:
+            skipped += 1
+            click.echo(f"storyline: skipped {item[0]}: {item[1]}", err=True)
+    scores = Similarity().score_pairs(pairs) if pairs else []
+    dest = open(out, "w", encoding="utf-8") if out else sys.stdout
+    try:
+        for p, s in zip(pairs, scores, strict=True):
+            dest.write(json.dumps({"pair_id": p.pair_id, "score": s}) + "\n")
+    finally:
+        if out:
+            dest.close()
+    if skipped:
+        sys.exit(3)
+
+
 def register(main: click.Group) -> None:
-    for cmd in (stories, story, eval_cmd):
+    for cmd in (stories, story, eval_cmd, similarity):
         main.add_command(cmd)
     try:  # commands that live with their optional parts
         from .cli_extra import register as more
