@@ -216,3 +216,12 @@ def test_cli_has_the_documented_commands() -> None:
     expected = {"cluster", "ingest", "events", "show", "export", "stories", "story", "eval"}
     assert expected <= set(main.commands)
     assert all(isinstance(c, click.Command) for c in main.commands.values())
+
+
+def test_similarity_on_the_example_pairs(examples_dir: Path) -> None:
+    result = invoke(["similarity", "--pairs", str(examples_dir / "pairs.jsonl")])
+    assert result.exit_code == 0, result.stderr
+    scores = {r["pair_id"]: r["score"] for r in map(json.loads, result.stdout.splitlines())}
+    assert set(scores) == {"morocco-en-fr", "turkey-vs-morocco", "quake-vs-moon"}
+    assert all(0.0 <= s <= 1.0 for s in scores.values())
+    assert scores["morocco-en-fr"] > 0.5 > scores["quake-vs-moon"]
