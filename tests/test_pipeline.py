@@ -67,10 +67,6 @@ def one_run(seed_articles, encoder):  # type: ignore[no-untyped-def]
 
 
 # -- (a) the seeds' events --------------------------------------------------------------------
-@pytest.mark.xfail(
-    strict=False,
-    reason="the shipped pair scorer still splits 004 (French, undated) from the 2020 event",
-)
 def test_seeds_cluster_into_their_two_events(tmp_path: Path, seeds_dir: Path, encoder) -> None:  # type: ignore[no-untyped-def]
     pipe = Pipeline(str(tmp_path / "s.db"), encoder=encoder)
     report = pipe.run([str(seeds_dir)])
