@@ -190,8 +190,14 @@ def test_exit_code_3_when_inputs_were_skipped(tmp_path: Path, examples_dir: Path
     assert [r["id"] for r in rows] == ["n01", "n02", "n03"]  # the run still completed
 
 
-def test_error_missing_input(tmp_path: Path) -> None:
-    result = invoke(["cluster", str(tmp_path / "nope.jsonl"), "--db", str(tmp_path / "s.db")])
+@pytest.mark.parametrize("command", ["cluster", "ingest"])
+def test_error_missing_input(tmp_path: Path, command: str) -> None:
+    result = invoke([command, str(tmp_path / "nope.jsonl"), "--db", str(tmp_path / "s.db")])
+    assert "nope.jsonl" in one_error_line(result)
+
+
+def test_error_missing_eval_input(tmp_path: Path, examples_dir: Path) -> None:
+    result = invoke(["eval", str(tmp_path / "nope.jsonl"), str(examples_dir / "news.gold.jsonl")])
     assert "nope.jsonl" in one_error_line(result)
 
 
@@ -205,9 +211,9 @@ def test_error_unknown_story(clustered) -> None:  # type: ignore[no-untyped-def]
     assert "st-doesnotexist" in one_error_line(invoke(["story", "st-doesnotexist", "--db", str(db)]))
 
 
-@pytest.mark.parametrize("command", ["events", "stories", "export"])
+@pytest.mark.parametrize("command", ["events", "stories", "export", "show ev-x", "story st-x"])
 def test_error_missing_db(tmp_path: Path, command: str) -> None:
-    result = invoke([command, "--db", str(tmp_path / "missing.db")])
+    result = invoke([*command.split(), "--db", str(tmp_path / "missing.db")])
     assert "missing.db" in one_error_line(result)
     assert not (tmp_path / "missing.db").exists()  # reading never creates a store
 
