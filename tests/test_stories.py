@@ -344,3 +344,94 @@ def test_ecbplus_lookalike_events_stay_apart() -> None:
     assert m["purity"] >= 0.98
     assert m["spanning"] == 0
     assert m["topics_joined"] <= 13
+
+
+# --------------------------------------------------------------------------- the rule's parts
+def test_time_costs_at_most_one_year() -> None:
+    v = _vec(1, 0, 0)
+    keys = frozenset({"per:someone", "org:somebody"})
+    linker = StoryLinker()
+    a = StoryEvent("ev-a", D(2020, 1, 1), v, keys)
+    same = linker.link(a, StoryEvent("ev-b", D(2020, 1, 1), v, keys)).score
+    one = linker.link(a, StoryEvent("ev-c", D(2021, 1, 1), v, keys)).score
+    four = linker.link(a, StoryEvent("ev-d", D(2024, 1, 1), v, keys)).score
+    assert same - one == pytest.approx(linker.weights.per_year, abs=1e-3)
+    assert four == pytest.approx(one)  # stories run for years: later years cost nothing more
+
+
+def test_keyphrases_compare_across_languages_through_entity_keys() -> None:
+    from storyline.anatomy import keyphrase_keys
+    from storyline.model import Article, Processed
+
+    def item(text: str, lang: str) -> Processed:
+        return Processed(
+            Article("x", text, lang=lang), text, lang, 1.0,
+            entities=extract_entities(text, lang),
+        )
+
+    fr = keyphrase_keys(
+        ["Etats-Unis déploient environ", "coalition"],
+        [item("Les Etats-Unis déploient environ 2500 soldats en Irak.", "fr")],
+    )
+    en = keyphrase_keys(
+        ["United States", "dialogue"], [item("The United States and Iraq resumed talks.", "en")]
+    )
+    assert fr == ["@country:US", "coalition"] and en == ["@country:US", "dialogue"]
+    v = _vec(1, 0)
+    a = StoryEvent("ev-a", None, v, keyphrases=fr)
+    b = StoryEvent("ev-b", None, v, keyphrases=en)
+    assert StoryLinker()._keyphrase_overlap(a.keyphrases, b.keyphrases) > 0
+
+
+# --------------------------------------------------------------------------- real pipeline
+def _pipeline_stories(pipe) -> dict[str, list[tuple[str, D | None]]]:  # type: ignore[no-untyped-def]
+    out = {}
+    for s in pipe.store.iter_stories():
+        if s.event_ids:
+            out[s.id] = [(e, pipe.store.get_event(e).date) for e in s.event_ids]
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("order", ["one run", "2024 first", "2024 last"])
+def test_pipeline_seeds_one_story(seeds_dir: Path, encoder: object, tmp_path: Path, order: str) -> None:
+    """The real pipeline (clusterer events, pipeline entity keys and keyphrases) puts the June
+    2020 dialogue and the January 2024 talks in one story, whichever arrives first, and
+    ``rebuild_stories`` agrees."""
+    from storyline import Pipeline
+
+    files = sorted(str(p) for p in seeds_dir.glob("*.txt"))
+    late = [f for f in files if Path(f).name.startswith("003")]
+    early = [f for f in files if f not in late]
+    batches = {"one run": [files], "2024 first": [late, early], "2024 last": [early, late]}[order]
+    pipe = Pipeline(str(tmp_path / "s.db"), encoder=encoder)
+    for batch in batches:
+        pipe.run(batch)
+    assert len(pipe.clusterer.members_) == 2  # the two events
+    stories = _pipeline_stories(pipe)
+    live = {sid: stories[sid] for sid in pipe.linker.stories_}
+    assert len(live) == 1, live
+    (timeline_,) = live.values()
+    assert [d for _, d in timeline_] == [D(2020, 6, 11), D(2024, 1, 27)]
+    story_ids = {a.story for a in pipe.store.iter_assignments()}
+    assert story_ids == set(live)
+    pipe.rebuild_stories()
+    assert [len(ids) for ids in pipe.linker.stories_.values()] == [2]
+
+
+@pytest.mark.slow
+def test_cli_seeds_one_story(seeds_dir: Path, tmp_path: Path) -> None:
+    """``storyline cluster`` then ``storyline story``: one story, 2020-06-11 then 2024-01-27."""
+    from click.testing import CliRunner
+
+    from storyline.cli import main
+
+    db, out = tmp_path / "s.db", tmp_path / "a.jsonl"
+    runner = CliRunner()
+    r = runner.invoke(main, ["cluster", str(seeds_dir), "--db", str(db), "--out", str(out), "-q"])
+    assert r.exit_code == 0, r.output
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert len({row["event"] for row in rows}) == 2 and len({row["story"] for row in rows}) == 1
+    r = runner.invoke(main, ["story", rows[0]["story"], "--db", str(db)])
+    assert r.exit_code == 0, r.output
+    assert r.output.index("2020-06-11") < r.output.index("2024-01-27")

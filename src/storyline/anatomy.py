@@ -6,6 +6,7 @@ Computed from an event's member articles whenever the event changes.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import Counter
 from collections.abc import Sequence
 
@@ -13,6 +14,7 @@ import numpy as np
 
 from .families import FamilyDoc, FamilyFinder
 from .model import Event, Processed
+from .represent.features import fold
 from .stories import StoryEvent
 from .summarize import SummDoc, headline, keyphrases, summary
 
@@ -106,13 +108,40 @@ def describe(
     )
 
 
+def keyphrase_keys(phrases: Sequence[str], items: Sequence[Processed]) -> list[str]:
+    """Keyphrases in a form that compares across languages: a phrase that names one of the
+    event's entities becomes that entity's key, prefixed ``@`` (``"Etats-Unis déploient
+    environ"`` → ``"@country:US"``, ``"United States"`` → ``"@country:US"``); other phrases
+    stay as they are. Names are matched as whole words, accent- and case-folded."""
+    names: dict[str, str] = {}
+    for p in items:
+        for surface, _label, key in p.entities:
+            name = fold(surface.strip())
+            if len(name) >= 2:
+                names.setdefault(name, key)
+    pats = [
+        (re.compile(r"(?<![\w])" + re.escape(n) + r"(?![\w])"), k)
+        for n, k in sorted(names.items(), key=lambda nk: -len(nk[0]))
+    ]
+    out: list[str] = []
+    for phrase in phrases:
+        folded = fold(phrase)
+        keys = [k for pat, k in pats if pat.search(folded)]
+        for k in keys or [phrase]:
+            k = f"@{k}" if keys else k
+            if k not in out:
+                out.append(k)
+    return out
+
+
 def story_event(event: Event, centroid: np.ndarray, items: Sequence[Processed]) -> StoryEvent:
+    """What the story linker sees of an event: core entity keys, cross-lingual keyphrases."""
     return StoryEvent(
         id=event.id,
         date=event.date,
         centroid=centroid.astype(np.float32),
         entities=core_entities(items),
-        keyphrases=list(event.keyphrases),
+        keyphrases=keyphrase_keys(event.keyphrases, items),
         size=len(items),
         langs=frozenset(event.languages),
     )

@@ -4,8 +4,10 @@ A *story* is a chain of events that continue one another (the June 2020 US–Ira
 dialogue and the January 2024 talks on ending the coalition mission). Look-alikes are not
 stories: two earthquakes in one country, two celebrities in rehab, two countries' troop
 withdrawals. So a link needs the same *specific* actors (entity keys weighted by rarity; a shared
-country alone is never enough) as well as the same subject (centroid cosine, keyphrases). Time
-lowers the score gently: stories run for years. The rule and its numbers: ``docs/stories.md``.
+country alone is never enough) as well as the same subject (centroid cosine, keyphrases; the
+pipeline turns keyphrases that name an entity into ``@``-prefixed entity keys so that they
+compare across languages). Time lowers the score only within the first year: stories run for
+years. The rule and its numbers (``bench/stories_ecb.py``): ``docs/stories.md``.
 
 >>> import numpy as np
 >>> v = np.ones(4, dtype=np.float32) / 2
@@ -95,7 +97,8 @@ class LinkWeights:
     centroid: float = 0.5  # × cosine of the event centroids
     actors: float = 0.35  # × min(1, actor evidence / actor_saturation)
     keyphrases: float = 0.15  # × IDF-weighted keyphrase overlap coefficient
-    per_year: float = 0.015  # subtracted per year between the events
+    per_year: float = 0.015  # subtracted per year between the events ...
+    max_years: float = 1.0  # ... up to this many years (beyond, time costs nothing more)
     actor_saturation: float = 2.0
     # Weight of a shared entity key by kind (the prefix before ":"); other keys: "other".
     kinds: tuple[tuple[str, float], ...] = (
@@ -142,7 +145,7 @@ class StoryLinker:
 
     def __init__(
         self,
-        threshold: float = 0.62,
+        threshold: float = 0.65,
         max_gap_days: int = 3650,
         weights: LinkWeights | None = None,
         actor_min: float = 1.2,
@@ -193,7 +196,7 @@ class StoryLinker:
             w.centroid * cos
             + w.actors * min(1.0, actors / w.actor_saturation)
             + w.keyphrases * kp
-            - w.per_year * gap / 365.25
+            - w.per_year * min(gap / 365.25, w.max_years)
         )
         return LinkScore(score, cos, actors, kp, gap, tuple(sorted(shared)))
 
