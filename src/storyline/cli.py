@@ -76,7 +76,9 @@ def _store(db: str):  # type: ignore[no-untyped-def]
     from .store import open_store
 
     if "://" not in db and db != ":memory:" and not Path(db).exists():
-        raise click.UsageError(f"no store at {db}; run `storyline cluster INPUT --db {db}` first")
+        from .errors import StoreError
+
+        raise StoreError(f"no store at {db}; run `storyline cluster INPUT --db {db}` first")
     return open_store(db)
 
 

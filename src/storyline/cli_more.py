@@ -56,17 +56,21 @@ def story(story_id: str, db: str, as_json: bool) -> None:
 
 
 @click.command(name="eval")
-@click.argument("articles", type=click.Path(exists=True, dir_okay=False))
-@click.argument("gold", type=click.Path(exists=True, dir_okay=False))
-@click.option("--pred", type=click.Path(exists=True, dir_okay=False), help="Score this assignment file instead of clustering.")
+@click.argument("articles", type=click.Path(dir_okay=False))
+@click.argument("gold", type=click.Path(dir_okay=False))
+@click.option("--pred", type=click.Path(dir_okay=False), help="Score this assignment file instead of clustering.")
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON.")
 @click.option("--report", type=click.Path(dir_okay=False), help="Write an error analysis (Markdown).")
 @click.option("--db", default=None, help="Cluster into this store (default: a fresh temporary one).")
 @handle_errors
 def eval_cmd(articles: str, gold: str, pred: str | None, as_json: bool, report: str | None, db: str | None) -> None:
     """Cluster ARTICLES (JSONL) in a fresh store and score against GOLD (B³, pairwise, ARI, AMI)."""
+    from .errors import InputError
     from .evaluate import error_analysis, evaluate, format_table, load_articles, load_gold, load_predictions
 
+    for path in (articles, gold, pred):
+        if path and not Path(path).is_file():
+            raise InputError(f"no such file: {path}")
     rows = load_articles(articles)
     gold_map = load_gold(gold)
     if pred:
@@ -90,14 +94,17 @@ def eval_cmd(articles: str, gold: str, pred: str | None, as_json: bool, report: 
 
 
 @click.command()
-@click.option("--pairs", "pairs_path", required=True, type=click.Path(exists=True, dir_okay=False, allow_dash=True),
+@click.option("--pairs", "pairs_path", required=True, type=click.Path(dir_okay=False, allow_dash=True),
               help='JSONL: {"pair_id","text1","text2"} plus optional title1/2, lang1/2, published1/2.')
 @click.option("--out", type=click.Path(dir_okay=False), help="Write {pair_id, score} lines here (default: stdout).")
 @handle_errors
 def similarity(pairs_path: str, out: str | None) -> None:
     """Score article pairs: 1 = the same event, 0 = unrelated."""
+    from .errors import InputError
     from .similarity import Pair, Similarity, read_pairs
 
+    if pairs_path != "-" and not Path(pairs_path).is_file():
+        raise InputError(f"no such file: {pairs_path}")
     fh = sys.stdin if pairs_path == "-" else open(pairs_path, encoding="utf-8", errors="replace")
     pairs: list[Pair] = []
     skipped = 0

@@ -42,6 +42,8 @@ class OnlineClusterer:
         k: int = 10,
         window_days: int = 90,
         max_members: int = 24,
+        link_members: int = 10,
+        link_min_cos: float = 0.4,
         dim: int = 512,
     ) -> None:
         self.scorer = scorer if scorer is not None else PairScorer()
@@ -53,6 +55,8 @@ class OnlineClusterer:
         self.k = k
         self.window_days = window_days
         self.max_members = max_members
+        self.link_members = link_members
+        self.link_min_cos = link_min_cos
         self.dim = dim
         # learned state
         self.feats_: dict[str, ArticleFeatures] = {}
@@ -95,10 +99,16 @@ class OnlineClusterer:
 
     def score_candidates(self, f: ArticleFeatures) -> list[tuple[str, float]]:
         """(event id, score) for every candidate event of an article."""
-        out = []
-        for ev in self.candidates(f):
-            probs = self.scorer.score_many(f, self._sample(ev))
-            out.append((ev, float(probs.mean()) if len(probs) else 0.0))
+        cands = self.candidates(f)
+        samples = [self._sample(ev) for ev in cands]
+        members = [m for sample in samples for m in sample]
+        if not members:
+            return []
+        probs = self.scorer.score_many(f, members)
+        out, start = [], 0
+        for ev, sample in zip(cands, samples, strict=True):
+            out.append((ev, float(probs[start : start + len(sample)].mean())))
+            start += len(sample)
         return out
 
     def candidates(self, f: ArticleFeatures) -> list[str]:
@@ -155,10 +165,11 @@ class OnlineClusterer:
             self.keys_df_[key] += 1
             self.key_events_[key].add(ev)
 
-    def _sample(self, ev: str) -> list[ArticleFeatures]:
+    def _sample(self, ev: str, limit: int | None = None) -> list[ArticleFeatures]:
         ids = self.members_[ev]
-        if len(ids) > self.max_members:
-            half = self.max_members // 2
+        limit = limit or self.max_members
+        if len(ids) > limit:
+            half = limit // 2
             ids = ids[:half] + ids[-half:]
         return [self.feats_[a] for a in ids]
 
@@ -188,19 +199,19 @@ class OnlineClusterer:
 
     def _link(self, e1: str, e2: str) -> float:
         """Mean pair probability between the members of two events (sampled)."""
-        a, b = self._sample(e1), self._sample(e2)
+        a, b = self._sample(e1, self.link_members), self._sample(e2, self.link_members)
         if not a or not b:
             return 0.0
-        total = sum(float(self.scorer.score_many(x, b).sum()) for x in a)
-        return total / (len(a) * len(b))
+        feats = np.concatenate([self.scorer.features(x, b) for x in a])
+        return float(self.scorer.model.predict_proba(feats).mean())
 
     def _repair_around(self, ev: str) -> bool:
         """Merge ``ev`` with its best neighbour when they now look like one event."""
         if ev not in self.members_:
             return False
         best, best_score = None, 0.0
-        for other, _ in self.index_.query(self.centroid(ev), min(self.k, 5) + 1):
-            if other == ev or other not in self.members_:
+        for other, cos in self.index_.query(self.centroid(ev), min(self.k, 5) + 1):
+            if other == ev or other not in self.members_ or cos < self.link_min_cos:
                 continue
             d1, d2 = self.event_date(ev), self.event_date(other)
             if d1 and d2 and abs((d1 - d2).days) > self.window_days:

@@ -126,23 +126,31 @@ class TreeModel:
         baseline = float(np.asarray(model._baseline_prediction).ravel()[0])
         return cls(np.asarray(rows, dtype=np.float64), np.asarray(starts), baseline)
 
+    def _depth(self) -> int:
+        depth = np.zeros(len(self.feature), dtype=np.int64)
+        for start in self.tree_starts:  # children come after parents within a tree
+            stack = [int(start)]
+            while stack:
+                i = stack.pop()
+                if not self.is_leaf[i]:
+                    for c in (self.left[i], self.right[i]):
+                        depth[c] = depth[i] + 1
+                        stack.append(int(c))
+        return int(depth.max()) if len(depth) else 0
+
     def raw(self, x: np.ndarray) -> np.ndarray:
+        """Walk all trees at once: one numpy step per tree level, not per tree."""
         x = np.asarray(x, dtype=np.float64)
+        if not hasattr(self, "max_depth"):
+            self.max_depth = self._depth()
         n = len(x)
-        out = np.full(n, self.baseline)
-        rows = np.arange(n)
-        for start in self.tree_starts:
-            node = np.full(n, start)
-            for _ in range(64):
-                leaf = self.is_leaf[node]
-                if leaf.all():
-                    break
-                f = self.feature[node]
-                go_left = x[rows, f] <= self.threshold[node]
-                nxt = np.where(go_left, self.left[node], self.right[node])
-                node = np.where(leaf, node, nxt)
-            out += self.value[node]
-        return out
+        node = np.broadcast_to(self.tree_starts, (n, len(self.tree_starts))).copy()
+        rows = np.arange(n)[:, None]
+        for _ in range(self.max_depth):
+            go_left = x[rows, self.feature[node]] <= self.threshold[node]
+            nxt = np.where(go_left, self.left[node], self.right[node])
+            node = np.where(self.is_leaf[node], node, nxt)
+        return self.baseline + self.value[node].sum(axis=1)
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
         if len(x) == 0:

@@ -66,7 +66,7 @@ _YEAR = re.compile(r"(?<!\d)(19[5-9]\d|20[0-9]\d)(?!\d)")
 def lead_years(title: str, raw_text: str, lines: int = 3) -> frozenset[str]:
     """Years written in the title and the first lines (datelines included) of the raw text.
 
-    >>> sorted(lead_years("Quake hits", "PUBLISHED: 7 July 2012\nA quake hit on Monday."))
+    >>> sorted(lead_years("Quake hits", "PUBLISHED: 7 July 2012\\nA quake hit on Monday."))
     ['2012']
     """
     head = "\n".join([title] + raw_text.splitlines()[:lines])
