@@ -97,7 +97,8 @@ def main() -> None:
     ap.add_argument("--data", default=str(Path(__file__).resolve().parents[2] / "shared" / "data"))
     ap.add_argument("--cache", default="/tmp/storyline-train.db")
     ap.add_argument("--out", default=str(Path(__file__).resolve().parents[1] / "src/storyline/data/scorer.npz"))
-    ap.add_argument("--threshold", type=float, default=None)
+    ap.add_argument("--threshold", type=float, default=0.45, help="join threshold")
+    ap.add_argument("--merge-threshold", type=float, default=0.55)
     ap.add_argument("--no-proxies", action="store_true", help="skip cross-lingual proxies")
     ap.add_argument("--dump", default=None, help="write the pair features here (pickle)")
     args = ap.parse_args()
@@ -163,8 +164,7 @@ def main() -> None:
     tree = TreeModel.from_sklearn(model)
     check = tree.predict_proba(X[:2000])
     assert np.allclose(check, model.predict_proba(X[:2000])[:, 1], atol=1e-6), "export mismatch"
-    thr = args.threshold if args.threshold is not None else 0.5
-    tree.save(args.out, threshold=thr, merge_threshold=thr)
+    tree.save(args.out, threshold=args.threshold, merge_threshold=args.merge_threshold)
     Path(args.out).with_suffix(".json").write_text(json.dumps(report, indent=2) + "\n")
     print("wrote", args.out)
 

@@ -108,7 +108,7 @@ class Pipeline:
     def run(self, inputs: Iterable[Article | Skip] | Sequence[str], stdin: TextIO | None = None) -> RunReport:
         """Ingest and cluster. ``inputs`` are articles, or paths (files, dirs, ``-``)."""
         items = list(inputs)
-        if items and all(isinstance(x, str | Path) for x in items):
+        if items and all(isinstance(x, str | Path) for x in items):  # paths, not articles
             items = list(read_inputs([str(x) for x in items], stdin=stdin))
         report = RunReport()
         order: list[str] = []
@@ -132,8 +132,9 @@ class Pipeline:
                 continue
             fresh[x.id] = x
         report.new = len(fresh)
-        if fresh:
-            report.merges = self._process(list(fresh.values()))
+        pending, self._orphans = self._orphans, []
+        if fresh or pending:
+            report.merges = self._process(list(fresh.values()), pending)
         for aid in order:
             a = self.store.get_assignment(aid)
             if a is not None:
@@ -154,7 +155,9 @@ class Pipeline:
             self._link_event(ev.id)
 
     # -- internals ---------------------------------------------------------------------------
-    def _process(self, articles: list[Article]) -> list[Merge]:
+    def _process(self, articles: list[Article], pending: Sequence[Processed] = ()) -> list[Merge]:
+        """Prepare and store new articles, then cluster them with ``pending`` ones (articles
+        stored by an earlier run that stopped before assigning them)."""
         for a in articles:
             self.repeated.observe(a.source, a.text)
         processed: list[Processed] = []
@@ -168,6 +171,7 @@ class Pipeline:
                 self.store.add_article(p)
             self.store.set_state("repeated_lines", self.repeated.to_json())
         self.builder.observe(processed)
+        processed.extend(p for p in pending if p.id not in self.clusterer.event_of_)
         feats: list[ArticleFeatures] = []
         for start in range(0, len(processed), ENCODE_CHUNK):
             feats.extend(self.builder.build(processed[start : start + ENCODE_CHUNK]))
@@ -277,10 +281,18 @@ class Pipeline:
         stories = self.store.get_state("stories")
         if stories:
             self.linker = StoryLinker.from_state(json.loads(stories))
+        self._orphans: list[Processed] = []
         assigned = {a.article_id: a.event for a in self.store.iter_assignments()}
+        stored = list(self.store.iter_articles()) if self.store.count_articles() else []
+        # articles stored by a run that stopped before assigning them: clustered next run
+        self._orphans = [p for p in stored if p.id not in assigned]
+        if self._orphans:
+            self.builder.observe(self._orphans)
+            log.info("%d stored articles have no event yet; they are assigned on the next run",
+                     len(self._orphans))
         if not assigned:
             return
-        items = [p for p in self.store.iter_articles() if p.id in assigned]
+        items = [p for p in stored if p.id in assigned]
         self.clusterer.merges_ = self.store.merges("event")
         self.builder.observe(items)
         for start in range(0, len(items), 1024):
