@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import json
 import logging
+import re
 from collections.abc import Iterable, Iterator
 from typing import Any, TextIO
 
@@ -19,12 +20,17 @@ __all__ = ["JsonlReader", "article_from_record", "read_jsonl_lines", "read_jsonl
 
 _TEXT_KEYS = ("text", "body", "content")
 _STR_KEYS = ("title", "lang", "source", "url")
+# JSON may escape lone UTF-16 surrogates ("\\ud83d"); they cannot be stored as UTF-8
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def article_from_record(record: Any, origin: str) -> Article | Skip:
     """Validate one decoded JSON value and turn it into an :class:`Article` (or a Skip)."""
     if not isinstance(record, dict):
         return Skip(origin, f"expected a JSON object, got {type(record).__name__}")
+    record = {
+        k: _LONE_SURROGATE.sub("\ufffd", v) if isinstance(v, str) else v for k, v in record.items()
+    }
     text: Any = None
     for key in _TEXT_KEYS:
         if record.get(key) is not None:
@@ -92,6 +98,17 @@ def read_jsonl_stream(stream: TextIO, name: str = "<stdin>") -> Iterator[Article
     yield from read_jsonl_lines(stream, name)
 
 
+def _looks_binary_jsonl(head: bytes) -> bool:
+    """Binary, unless it starts like JSON Lines with only a few stray control bytes (a NUL in
+    one line): then that line is skipped on its own and the other lines are read."""
+    if not looks_binary(head):
+        return False
+    if not head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{"):
+        return True
+    ctrl = sum(1 for b in head if b < 32 and b not in (9, 10, 12, 13, 27))
+    return ctrl / len(head) > 0.1
+
+
 def _decode_line(raw: bytes) -> str:
     try:
         return raw.decode("utf-8")
@@ -118,7 +135,7 @@ class JsonlReader:
                 text = fh.read().decode("utf-16", errors="replace")
                 yield from read_jsonl_lines(text.splitlines(), path)
                 return
-            if looks_binary(head):
+            if _looks_binary_jsonl(head):
                 yield Skip(path, "binary file")
                 return
             fh.seek(0)
