@@ -281,12 +281,6 @@ def test_each_bad_input_is_reported_and_the_run_goes_on(
         assert f"skipped {origin}:" in caplog.text  # each skip is logged, naming file and line
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Pipeline.run logs the readers' skips (log.warning('skipped %s: %s')) but not the "
-    "'duplicate id' skips it makes itself; the CLI prints them, library users only get them "
-    "in RunReport.skipped. Fix in pipeline.py: log.warning the two duplicate-id Skips too.",
-)
 def test_duplicate_skips_are_logged(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     case = next(c for c in CASES if c.name == "dup-in-file.jsonl")
     root = write_corpus(tmp_path / "in", [case])
@@ -471,14 +465,6 @@ def test_api_lone_surrogate_and_invalid_utf8() -> None:
         assert r.status_code == 400 and r.json()["error"]["code"] == "bad_request"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="RunReport.summary() groups skip reasons by reason.split(':')[0], which cuts a "
-    "reason that has a colon inside: 'no entries in feed (<unknown>:2:0: syntax error)' is "
-    "counted as 'no entries in feed (<unknown>' (unbalanced parenthesis), apart from plain "
-    "'no entries in feed'. Fix in pipeline.py: group by the part before ' (' as well, or "
-    "split on ': ' only.",
-)
 def test_summary_groups_reasons_with_colons() -> None:
     report = RunReport(skipped=[Skip("a.xml", "no entries in feed (<unknown>:2:0: syntax error)"),
                                 Skip("b.atom", "no entries in feed")])  # fmt: skip

@@ -8,10 +8,12 @@ again (families, date, headline, summary, entities) and linked into stories.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
+import uuid
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
@@ -37,6 +39,26 @@ Progress = Callable[[str, int, int], None]
 ENCODE_CHUNK = 128
 
 
+@contextlib.contextmanager
+def writer_lock(store: Store) -> Iterator[None]:
+    """An exclusive lock next to a file store (``x.db.lock``), held for one run.
+
+    Stores without a file (in memory, server databases) rely on their own transactions.
+    """
+    path = getattr(store, "path", None)
+    if not path or str(path) == ":memory:":
+        yield
+        return
+    import fcntl
+
+    with open(f"{path}.lock", "a+") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 def _now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
@@ -54,7 +76,8 @@ class RunReport:
     def summary(self) -> str:
         reasons: dict[str, int] = {}
         for s in self.skipped:
-            reasons[s.reason.split(":")[0]] = reasons.get(s.reason.split(":")[0], 0) + 1
+            kind = s.reason.split(": ")[0].split(" (")[0]
+            reasons[kind] = reasons.get(kind, 0) + 1
         why = ", ".join(f"{n} {r}" for r, n in sorted(reasons.items()))
         events = len({a.event for a in self.assignments})
         return (
@@ -103,13 +126,40 @@ class Pipeline:
         self.builder = FeatureBuilder(self.encoder, self.store)
         self.repeated = RepeatedLineFilter()
         self._restore()
+        self._generation = self.store.get_state("generation")
+
+    def _reset_memory(self) -> None:
+        """Forget in-memory state before catching up with the store (another writer wrote)."""
+        c = self.clusterer
+        self.clusterer = type(c)(
+            c.scorer, threshold=c.threshold, merge_threshold=c.merge_threshold, k=c.k,
+            window_days=c.window_days, max_members=c.max_members, link_members=c.link_members,
+            link_min_cos=c.link_min_cos, uncovered_members=c.uncovered_members, dim=c.dim,
+        )
+        self.linker = StoryLinker()
+        self.builder = FeatureBuilder(self.encoder, self.store)
+        self.repeated = RepeatedLineFilter()
 
     # -- public -----------------------------------------------------------------------------
     def run(self, inputs: Iterable[Article | Skip] | Sequence[str], stdin: TextIO | None = None) -> RunReport:
-        """Ingest and cluster. ``inputs`` are articles, or paths (files, dirs, ``-``)."""
+        """Ingest and cluster. ``inputs`` are articles, or paths (files, dirs, ``-``).
+
+        One writer at a time: runs on the same store (other processes included) wait for each
+        other, and a run first catches up with what other writers stored since.
+        """
         items = list(inputs)
         if items and all(isinstance(x, str | Path) for x in items):  # paths, not articles
             items = list(read_inputs([str(x) for x in items], stdin=stdin))
+        with writer_lock(self.store):
+            if self.store.get_state("generation") != self._generation:
+                self._reset_memory()
+                self._restore()
+            report = self._run(items)
+            self._generation = str(uuid.uuid4())
+            self.store.set_state("generation", self._generation)
+        return report
+
+    def _run(self, items: list[Article | Skip]) -> RunReport:
         report = RunReport()
         order: list[str] = []
         fresh: dict[str, Article] = {}
@@ -120,7 +170,9 @@ class Pipeline:
                 continue
             if x.id in fresh:
                 if fresh[x.id].hash != x.hash:
-                    report.skipped.append(Skip(x.origin or x.id, f"duplicate id {x.id!r} with different text"))
+                    skip = Skip(x.origin or x.id, f"duplicate id {x.id!r} with different text")
+                    report.skipped.append(skip)
+                    log.warning("skipped %s: %s", skip.origin, skip.reason)
                 continue
             if x.id not in order:
                 order.append(x.id)
@@ -128,7 +180,9 @@ class Pipeline:
                 report.known += 1
                 stored = self.store.get_article(x.id)
                 if stored is not None and stored.article.hash != x.hash:
-                    report.skipped.append(Skip(x.origin or x.id, f"duplicate id {x.id!r} with different text (kept the stored one)"))
+                    skip = Skip(x.origin or x.id, f"duplicate id {x.id!r} with different text (kept the stored one)")
+                    report.skipped.append(skip)
+                    log.warning("skipped %s: %s", skip.origin, skip.reason)
                 continue
             fresh[x.id] = x
         report.new = len(fresh)
@@ -167,9 +221,9 @@ class Pipeline:
                 self.progress("prepare", i + 1, len(articles))
         self.progress("prepare", len(articles), len(articles))
         with self.store.transaction():
-            for p in processed:
-                self.store.add_article(p)
+            added = [p for p in processed if self.store.add_article(p)]
             self.store.set_state("repeated_lines", self.repeated.to_json())
+        processed = added  # an id stored meanwhile by another writer stays theirs
         self.builder.observe(processed)
         processed.extend(p for p in pending if p.id not in self.clusterer.event_of_)
         feats: list[ArticleFeatures] = []
