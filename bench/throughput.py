@@ -1,0 +1,318 @@
+"""End-to-end throughput of ``storyline cluster`` next to the bare encoder, plus peak RSS.
+
+For each size N (perturbed dev replicas, see ``bench/common.py``), in one run:
+
+* **pipeline**: a fresh interpreter writes the N articles to a temp JSONL file and runs
+  ``Pipeline(db).run([path])`` on a fresh temp SQLite store, configured as ``storyline
+  cluster`` configures it (default USE encoder, lazy second encoder, default scorer). Timed from
+  the call to its return (model load included); stage times come from the progress callback.
+  Peak RSS = ``ru_maxrss`` of that child process.
+* **encoder**: another fresh interpreter reads the same file, prepares the articles exactly as
+  the pipeline does (repeated-line filter, ``prepare``; not timed) and times
+  ``USEEncoder(threads=1).encode`` on exactly the texts ``FeatureBuilder.vectors`` encodes
+  (first 40 sentences + title per article, in chunks of 128 articles), model load included.
+
+The figure is ``ratio = pipeline articles/s ÷ encoder articles/s`` (target ≥ 0.7 at 10k).
+Both steps run back to back on the same machine, so the ratio is what to compare across runs.
+
+    python bench/throughput.py                       # sizes 1000,10000 (~12 min on 2 cores)
+    python bench/throughput.py --sizes 1000,10000,100000   # 100k: about 1.5 h
+    python bench/throughput.py --sizes 1000 --profile      # + cProfile of the pipeline step
+
+Writes ``bench/results/throughput.json`` and ``.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import common  # noqa: E402
+
+
+def _write_inputs(n: int, path: Path) -> None:
+    rows = common.replica_rows(n)
+    with path.open("w", encoding="utf-8") as fh:
+        for r in rows:
+            fh.write(json.dumps({k: v for k, v in r.items() if not k.startswith("_")}, ensure_ascii=False) + "\n")
+
+
+def child_pipeline(n: int, workdir: Path, profile: Path | None) -> dict:
+    from storyline import Pipeline
+
+    src = workdir / f"in{n}.jsonl"
+    if not src.exists():
+        _write_inputs(n, src)
+    db = workdir / f"store{n}{'-prof' if profile else ''}.db"
+    stages: dict[str, list[float]] = {}
+
+    def progress(stage: str, done: int, total: int) -> None:
+        now = time.perf_counter()
+        stages.setdefault(stage, [now, now])[1] = now
+
+    rss0 = common.rss_mb()
+    pipe = Pipeline(str(db), progress=progress)  # what `storyline cluster` builds
+    t = common.Timer()
+    if profile is not None:
+        import cProfile
+
+        prof = cProfile.Profile()
+        with t:
+            prof.enable()
+            report = pipe.run([str(src)])
+            prof.disable()
+        prof.dump_stats(str(profile))
+    else:
+        with t:
+            report = pipe.run([str(src)])
+    end = time.perf_counter()
+    order = ["prepare", "encode", "cluster"]
+    seen = [s for s in order if s in stages]
+    breakdown = {}
+    start = t.t0
+    for s in seen:
+        breakdown[s] = round(stages[s][1] - start, 2)
+        start = stages[s][1]
+    breakdown["write"] = round(end - start, 2)  # describe events, families, stories, store
+    events = len({a.event for a in report.assignments})
+    pipe.store.close()
+    return {
+        "articles": report.new,
+        "skipped": len(report.skipped),
+        "events": events,
+        "merges": len(report.merges),
+        "seconds": round(t.seconds, 2),
+        "cpu_seconds": round(t.cpu, 2),
+        "stage_seconds": breakdown,
+        "rss_before_mb": round(rss0, 1),
+        "peak_rss_mb": round(common.peak_rss_mb(), 1),
+        "db_mb": round(db.stat().st_size / 2**20, 1) if db.exists() else None,
+    }
+
+
+def child_encoder(n: int, workdir: Path) -> dict:
+    from storyline.clean import RepeatedLineFilter
+    from storyline.ingest import Skip, read_inputs
+    from storyline.pipeline import ENCODE_CHUNK
+    from storyline.prepare import MAX_ENCODED, prepare
+    from storyline.represent.encoder import USEEncoder
+
+    src = workdir / f"in{n}.jsonl"
+    if not src.exists():
+        _write_inputs(n, src)
+    arts = [a for a in read_inputs([str(src)]) if not isinstance(a, Skip)]
+    repeated = RepeatedLineFilter()
+    for a in arts:
+        repeated.observe(a.source, a.text)
+    processed = [prepare(a, repeated) for a in arts]
+    chunks: list[list[str]] = []
+    n_texts = 0
+    for start in range(0, len(processed), ENCODE_CHUNK):
+        texts: list[str] = []
+        seen: set[str] = set()
+        for p in processed[start : start + ENCODE_CHUNK]:  # as FeatureBuilder.vectors
+            if p.article.hash in seen:
+                continue
+            seen.add(p.article.hash)
+            sents = p.sentences[:MAX_ENCODED] or [p.title or p.clean_text[:500] or " "]
+            texts.extend(sents)
+            texts.append(p.title or sents[0])
+        chunks.append(texts)
+        n_texts += len(texts)
+    enc = USEEncoder(threads=1)
+    t = common.Timer()
+    with t:
+        t_load = time.perf_counter()
+        enc._load()
+        load = time.perf_counter() - t_load
+        for texts in chunks:
+            enc.encode(texts)
+    return {
+        "articles": len(processed),
+        "texts": n_texts,
+        "seconds": round(t.seconds, 2),
+        "cpu_seconds": round(t.cpu, 2),
+        "model_load_seconds": round(load, 2),
+        "peak_rss_mb": round(common.peak_rss_mb(), 1),
+    }
+
+
+def profile_table(path: Path, top: int = 25) -> str:
+    import io
+    import pstats
+
+    buf = io.StringIO()
+    st = pstats.Stats(str(path), stream=buf)
+    total = st.total_tt  # type: ignore[attr-defined]
+    rows = []
+    for (file, line, fn), (_cc, nc, tt, ct, _callers) in st.stats.items():  # type: ignore[attr-defined]
+        short = file.split("site-packages/")[-1].split("src/")[-1]
+        rows.append((ct, tt, nc, f"{short}:{line}({fn})"))
+    rows.sort(reverse=True)
+    lines = [
+        f"cProfile of the pipeline step (total {total:.1f} s; profiler overhead inflates Python-heavy code)",
+        "",
+        common.md_table(
+            ["cumulative s", "share", "own s", "calls", "function"],
+            [(f"{ct:.1f}", f"{ct / total:.0%}", f"{tt:.1f}", nc, f) for ct, tt, nc, f in rows[:top]],
+        ),
+        "",
+        "By own time:",
+        "",
+        common.md_table(
+            ["own s", "share", "calls", "function"],
+            [(f"{tt:.1f}", f"{tt / total:.0%}", nc, f) for ct, tt, nc, f in sorted(rows, key=lambda r: -r[1])[:15]],
+        ),
+    ]
+    return "\n".join(lines)
+
+
+def derive(r: dict) -> dict:
+    """Rates and ratios of one size from its pipeline and encoder measurements."""
+    pipe, enc, n = r["pipeline"], r["encoder"], r["size"]
+    p_rate, e_rate = pipe["articles"] / pipe["seconds"], enc["articles"] / enc["seconds"]
+    p_cpu, e_cpu = pipe["articles"] / pipe["cpu_seconds"], enc["articles"] / enc["cpu_seconds"]
+    r.update(
+        pipeline_articles_per_s=round(p_rate, 2),
+        encoder_articles_per_s=round(e_rate, 2),
+        ratio=round(p_rate / e_rate, 3),
+        pipeline_articles_per_cpu_s=round(p_cpu, 2),
+        encoder_articles_per_cpu_s=round(e_cpu, 2),
+        ratio_cpu=round(p_cpu / e_cpu, 3),
+        peak_rss_mb_per_1k_articles=round(pipe["peak_rss_mb"] / n * 1000, 1),
+    )
+    return r
+
+
+def finish(results: list[dict], profile_md: str, out: str, machine: dict | None = None) -> None:
+    results = [derive(r) for r in results]
+    # memory extrapolation: linear fit of peak RSS over the sizes measured
+    extra = {}
+    if len(results) >= 2:
+        a, b = results[0], results[-1]
+        slope = (b["pipeline"]["peak_rss_mb"] - a["pipeline"]["peak_rss_mb"]) / (b["size"] - a["size"])
+        base = a["pipeline"]["peak_rss_mb"] - slope * a["size"]
+        extra = {
+            "rss_mb_per_article_marginal": round(slope, 4),
+            "rss_mb_fixed": round(base, 1),
+            "rss_mb_at_100k_extrapolated": round(base + slope * 100_000, 0),
+            "note": "linear extrapolation from the two extreme sizes measured, not a measurement",
+        }
+    payload = {
+        "benchmark": "throughput",
+        "inputs": common.PERTURBATION,
+        "machine": machine or common.machine(),
+        "results": results,
+        "memory_extrapolation": extra,
+    }
+    rows = [
+        (
+            r["size"],
+            f"{r['pipeline_articles_per_cpu_s']} ({r['pipeline_articles_per_s']})",
+            f"{r['encoder_articles_per_cpu_s']} ({r['encoder_articles_per_s']})",
+            f"**{r['ratio_cpu']}** ({r['ratio']})",
+            " / ".join(f"{k} {v}" for k, v in r["pipeline"]["stage_seconds"].items()),
+            r["pipeline"]["events"],
+            r["pipeline"]["peak_rss_mb"],
+        )
+        for r in results
+    ]
+    table = "\n".join(
+        [
+            "### Throughput (`storyline cluster` pipeline vs bare USE encoder, same texts, same run)",
+            "",
+            f"Inputs: {common.PERTURBATION}.",
+            "",
+            "Both steps are single-threaded; on a shared, loaded machine the CPU-time rates are the "
+            "comparable figure (wall-clock rates in brackets depend on what else ran at the time).",
+            "",
+            common.md_table(
+                ["articles", "pipeline art/CPU-s (wall)", "encoder art/CPU-s (wall)", "ratio CPU (wall); target ≥ 0.7",
+                 "pipeline stages, wall s", "events", "peak RSS MB"],
+                rows,
+            ),
+        ]
+    )
+    if extra:
+        table += (
+            f"\n\nPeak RSS grows ≈ {extra['rss_mb_per_article_marginal'] * 1000:.0f} MB per 1,000 articles "
+            f"(fixed ≈ {extra['rss_mb_fixed']:.0f} MB); linear extrapolation to 100k: "
+            f"≈ {extra['rss_mb_at_100k_extrapolated']:.0f} MB (target ≤ 2048) — extrapolated, not measured."
+        )
+    if profile_md:
+        table += "\n\n" + profile_md
+    common.write_results(out, payload, table)
+
+
+def combine(stems: list[str], out: str) -> None:
+    """Merge the rows of earlier runs (e.g. a 1k run with --profile and a 10k run) into one result."""
+    results, profile_md, machines = [], "", []
+    for stem in stems:
+        payload = json.loads((common.RESULTS / f"{stem}.json").read_text())
+        results.extend(payload["results"])
+        machines.append(payload["machine"])
+        md = (common.RESULTS / f"{stem}.md").read_text()
+        if "Profiled run" in md:
+            profile_md = md[md.index("Profiled run"):]
+    results.sort(key=lambda r: r["size"])
+    finish(results, profile_md, out, {"runs": machines, "note": "rows from separate runs: " + ", ".join(stems)})
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", default="1000,10000", help="comma-separated article counts")
+    ap.add_argument("--profile", action="store_true", help="cProfile the pipeline step at the smallest size")
+    ap.add_argument("--out", default="throughput", help="result file stem in bench/results/")
+    ap.add_argument("--combine", default=None, help="comma-separated result stems to merge into --out")
+    ap.add_argument("--_child", nargs=3, metavar=("KIND", "N", "DIR"), help=argparse.SUPPRESS)
+    ap.add_argument("--_profile_to", default=None, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args._child:
+        kind, n, workdir = args._child[0], int(args._child[1]), Path(args._child[2])
+        prof = Path(args._profile_to) if args._profile_to else None
+        res = child_pipeline(n, workdir, prof) if kind == "pipeline" else child_encoder(n, workdir)
+        print(json.dumps(res))
+        return
+
+    if args.combine:
+        combine(args.combine.split(","), args.out)
+        return
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+    results = []
+    profile_md = ""
+    with tempfile.TemporaryDirectory(prefix="storyline-bench-") as tmp:
+        for i, n in enumerate(sizes):
+            print(f"[throughput] {n} articles: writing inputs, pipeline …", flush=True)
+            pipe = common.run_child([__file__, "--_child", "pipeline", str(n), tmp])
+            print(f"  pipeline {pipe['seconds']} s ({pipe['stage_seconds']}), peak {pipe['peak_rss_mb']} MB", flush=True)
+            enc = common.run_child([__file__, "--_child", "encoder", str(n), tmp])
+            print(f"  encoder  {enc['seconds']} s for {enc['texts']} texts", flush=True)
+            p_rate = pipe["articles"] / pipe["seconds"]
+            e_rate = enc["articles"] / enc["seconds"]
+            results.append(
+                {
+                    "size": n,
+                    "pipeline": pipe,
+                    "encoder": enc,
+                    "pipeline_articles_per_s": round(p_rate, 2),
+                    "encoder_articles_per_s": round(e_rate, 2),
+                    "ratio": round(p_rate / e_rate, 3),
+                    "peak_rss_mb_per_1k_articles": round(pipe["peak_rss_mb"] / n * 1000, 1),
+                }
+            )
+            if args.profile and i == 0:
+                # a separate, extra run under cProfile: it does not feed the timing rows
+                prof = Path(tmp) / "pipeline.prof"
+                common.run_child([__file__, "--_child", "pipeline", str(n), tmp, "--_profile_to", str(prof)])
+                profile_md = f"Profiled run (extra, not in the rows above): {n} articles.\n\n" + profile_table(prof)
+    finish(results, profile_md, args.out)
+
+
+if __name__ == "__main__":
+    main()
