@@ -32,7 +32,7 @@ from .store.base import Store
 
 log = logging.getLogger(__name__)
 
-MAX_SENTENCES = 16  # sentence vectors kept per article for alignment features
+MAX_SENTENCES = 8  # sentence vectors kept in memory per article (float16) for alignment
 MAX_ENCODED = 40  # sentences encoded for the document vector
 
 
@@ -128,7 +128,7 @@ class FeatureBuilder:
         out = []
         for p in items:
             sents, title_vec = vecs[p.article.hash]
-            terms = self._terms.get(p.id) or terms_of(f"{p.title}\n{p.clean_text}")
+            terms = self._terms.pop(p.id, None) or terms_of(f"{p.title}\n{p.clean_text}")
             out.append(self.features(p, sents, title_vec, terms))  # type: ignore[arg-type]
         return out
 
@@ -152,7 +152,7 @@ class FeatureBuilder:
             numbers=frozenset(numbers_in(f"{p.title}\n{p.article.text}")),
             covered=bool(covers(p.lang)) if covers else True,
             length=len(p.clean_text),
-            sents=sents[:MAX_SENTENCES].astype(np.float32),
+            sents=sents[:MAX_SENTENCES].astype(np.float16),
             second_text=lead_text(p.title, p.sentences, n=3)[:400],
             key=p.article.hash,
             years=lead_years(p.title, p.article.text),

@@ -44,6 +44,7 @@ class OnlineClusterer:
         max_members: int = 24,
         link_members: int = 10,
         link_min_cos: float = 0.4,
+        uncovered_members: int = 4,
         dim: int = 512,
     ) -> None:
         self.scorer = scorer if scorer is not None else PairScorer()
@@ -57,6 +58,7 @@ class OnlineClusterer:
         self.max_members = max_members
         self.link_members = link_members
         self.link_min_cos = link_min_cos
+        self.uncovered_members = uncovered_members
         self.dim = dim
         # learned state
         self.feats_: dict[str, ArticleFeatures] = {}
@@ -100,7 +102,10 @@ class OnlineClusterer:
     def score_candidates(self, f: ArticleFeatures) -> list[tuple[str, float]]:
         """(event id, score) for every candidate event of an article."""
         cands = self.candidates(f)
-        samples = [self._sample(ev) for ev in cands]
+        # a language outside the sentence encoder needs the slower second encoder for every
+        # member it is compared with: compare with fewer members per event
+        limit = None if f.covered else self.uncovered_members
+        samples = [self._sample(ev, limit) for ev in cands]
         members = [m for sample in samples for m in sample]
         if not members:
             return []

@@ -42,7 +42,7 @@ SecondVector = Callable[[ArticleFeatures], "np.ndarray | None"]
 def _aligned(a: np.ndarray | None, b: np.ndarray | None, cut: float = 0.7) -> tuple[float, float]:
     if a is None or b is None or len(a) == 0 or len(b) == 0:
         return 0.0, 0.0
-    m = a @ b.T
+    m = a.astype(np.float32) @ b.astype(np.float32).T
     if len(a) > len(b):
         m = m.T
     best = m.max(axis=1)

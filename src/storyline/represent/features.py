@@ -10,6 +10,7 @@ import datetime as dt
 import math
 import re
 import unicodedata
+import zlib
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -140,7 +141,7 @@ class ArticleFeatures:
     date: dt.date | None
     doc: np.ndarray
     lead: np.ndarray
-    terms: dict[str, float]  # tf-idf weights, L2-normalised
+    terms: SparseVec  # tf-idf weights, L2-normalised, keyed by term hash
     names: frozenset[str]
     numbers: frozenset[str]
     covered: bool = True  # the encoder was trained on this language
@@ -153,21 +154,31 @@ class ArticleFeatures:
 
     def memory(self) -> int:
         extra = 0 if self.sents is None else self.sents.nbytes
-        return int(self.doc.nbytes + self.lead.nbytes + extra + 60 * len(self.terms))
+        return int(self.doc.nbytes + self.lead.nbytes + extra + self.terms[0].nbytes * 2)
 
 
-def tfidf_weights(terms: Counter[str], lang: str, counts: TermCounts) -> dict[str, float]:
-    """Sublinear tf × idf, L2-normalised, keeping the 150 strongest terms."""
+SparseVec = tuple[np.ndarray, np.ndarray]  # sorted int64 term hashes, float32 weights
+
+
+def term_id(term: str) -> int:
+    return zlib.crc32(term.encode("utf-8"))
+
+
+def tfidf_weights(terms: Counter[str], lang: str, counts: TermCounts, keep: int = 150) -> SparseVec:
+    """Sublinear tf × idf, L2-normalised, keeping the ``keep`` strongest terms."""
     w = {t: (1.0 + math.log(c)) * counts.idf(lang, t) for t, c in terms.items()}
-    top = sorted(w.items(), key=lambda kv: (-kv[1], kv[0]))[:150]
+    top = sorted(w.items(), key=lambda kv: (-kv[1], kv[0]))[:keep]
     norm = math.sqrt(sum(v * v for _, v in top)) or 1.0
-    return {t: v / norm for t, v in top}
+    pairs = sorted({term_id(t): v / norm for t, v in top}.items())
+    ids = np.fromiter((k for k, _ in pairs), dtype=np.int64, count=len(pairs))
+    vals = np.fromiter((v for _, v in pairs), dtype=np.float32, count=len(pairs))
+    return ids, vals
 
 
-def sparse_cos(a: dict[str, float], b: dict[str, float]) -> float:
-    if len(a) > len(b):
-        a, b = b, a
-    return float(sum(v * b[t] for t, v in a.items() if t in b))
+def sparse_cos(a: SparseVec, b: SparseVec) -> float:
+    """Dot product of two L2-normalised sparse vectors (cosine)."""
+    _, ia, ib = np.intersect1d(a[0], b[0], assume_unique=True, return_indices=True)
+    return float(np.dot(a[1][ia], b[1][ib])) if len(ia) else 0.0
 
 
 def weighted_overlap(a: frozenset[str], b: frozenset[str]) -> float:
