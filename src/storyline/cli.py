@@ -38,6 +38,12 @@ def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
             return fn(*args, **kwargs)
         except StorylineError as exc:
             _fail(str(exc), exc.exit_code)
+        except BrokenPipeError:  # e.g. `storyline export | head`
+            import os
+
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            sys.exit(0)
         except (OSError, ValueError) as exc:
             _fail(str(exc), 2)
         except KeyboardInterrupt:
@@ -89,6 +95,11 @@ def main(verbose: int) -> None:
     """storyline: multilingual news articles in, events and stories out."""
     level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
     logging.basicConfig(level=level, format="storyline: %(levelname)s: %(message)s")
+    if verbose == 0:  # the CLI names each skipped input itself
+        skips = logging.getLogger("storyline.skips")
+        before = skips.level
+        skips.setLevel(logging.ERROR)
+        click.get_current_context().call_on_close(lambda: skips.setLevel(before))
 
 
 def _run(inputs: tuple[str, ...], db: str, quiet: bool):  # type: ignore[no-untyped-def]

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 
 class StorylineError(Exception):
-    """Base class of every error storyline raises on purpose."""
+    """Base class of every error storyline raises on purpose.
+
+    Exit codes of the CLI: 1 other errors, 2 bad input, 3 the run finished but some inputs
+    were skipped, 4 not found, 5 store error, 6 missing optional dependency.
+    """
 
     code = "error"
     exit_code = 1
@@ -21,21 +25,21 @@ class NotFound(StorylineError):
     """No article, event or story with that id."""
 
     code = "not_found"
-    exit_code = 3
+    exit_code = 4
 
 
 class StoreError(StorylineError):
     """The store cannot be opened or is inconsistent."""
 
     code = "store_error"
-    exit_code = 4
+    exit_code = 5
 
 
 class MissingExtra(StorylineError):
     """An optional dependency is not installed."""
 
     code = "missing_extra"
-    exit_code = 5
+    exit_code = 6
 
     def __init__(self, package: str, extra: str) -> None:
         super().__init__(

@@ -33,6 +33,7 @@ from .store.base import Store
 from .stories import StoryLinker, story_headline
 
 log = logging.getLogger(__name__)
+skip_log = logging.getLogger("storyline.skips")  # one warning per skipped input
 
 Progress = Callable[[str, int, int], None]
 
@@ -166,13 +167,13 @@ class Pipeline:
         for x in items:
             if isinstance(x, Skip):
                 report.skipped.append(x)
-                log.warning("skipped %s: %s", x.origin, x.reason)
+                skip_log.warning("skipped %s: %s", x.origin, x.reason)
                 continue
             if x.id in fresh:
                 if fresh[x.id].hash != x.hash:
                     skip = Skip(x.origin or x.id, f"duplicate id {x.id!r} with different text")
                     report.skipped.append(skip)
-                    log.warning("skipped %s: %s", skip.origin, skip.reason)
+                    skip_log.warning("skipped %s: %s", skip.origin, skip.reason)
                 continue
             if x.id not in order:
                 order.append(x.id)
@@ -182,7 +183,7 @@ class Pipeline:
                 if stored is not None and stored.article.hash != x.hash:
                     skip = Skip(x.origin or x.id, f"duplicate id {x.id!r} with different text (kept the stored one)")
                     report.skipped.append(skip)
-                    log.warning("skipped %s: %s", skip.origin, skip.reason)
+                    skip_log.warning("skipped %s: %s", skip.origin, skip.reason)
                 continue
             fresh[x.id] = x
         report.new = len(fresh)
