@@ -134,6 +134,17 @@ def keyphrase_keys(phrases: Sequence[str], items: Sequence[Processed]) -> list[s
     return out
 
 
+def in_language(store, event: Event, lang: str) -> Event:  # type: ignore[no-untyped-def]
+    """The event with headline and summary drawn from members in ``lang`` when there are any."""
+    items = list(store.iter_articles(event.article_ids))
+    if not items or not any(p.lang == lang for p in items):
+        return event
+    vectors = store.get_vectors([p.article.hash for p in items], "sents")
+    redone = describe(event.id, items, vectors, event.created, lang=lang)
+    event.headline, event.summary = redone.headline, redone.summary
+    return event
+
+
 def story_event(event: Event, centroid: np.ndarray, items: Sequence[Processed]) -> StoryEvent:
     """What the story linker sees of an event: core entity keys, cross-lingual keyphrases."""
     return StoryEvent(

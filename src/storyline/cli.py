@@ -72,10 +72,15 @@ def _progress_bar(quiet: bool):  # type: ignore[no-untyped-def]
     return bar, update
 
 
-def _pipeline(db: str, quiet: bool = True, progress=None):  # type: ignore[no-untyped-def]
+def _pipeline(db: str, quiet: bool = True, progress=None, workers: int = 1):  # type: ignore[no-untyped-def]
     from .pipeline import Pipeline
 
-    return Pipeline(db, progress=progress)
+    encoder = None
+    if workers > 1:
+        from .parallel import ParallelEncoder
+
+        encoder = ParallelEncoder(workers)
+    return Pipeline(db, progress=progress, encoder=encoder)
 
 
 def _store(db: str):  # type: ignore[no-untyped-def]
@@ -102,14 +107,14 @@ def main(verbose: int) -> None:
         click.get_current_context().call_on_close(lambda: skips.setLevel(before))
 
 
-def _run(inputs: tuple[str, ...], db: str, quiet: bool):  # type: ignore[no-untyped-def]
+def _run(inputs: tuple[str, ...], db: str, quiet: bool, workers: int = 1):  # type: ignore[no-untyped-def]
     bar, update = _progress_bar(quiet)
     if bar is not None:
         with bar:
-            pipe = _pipeline(db, quiet, update)
+            pipe = _pipeline(db, quiet, update, workers)
             report = pipe.run(list(inputs), stdin=sys.stdin)
     else:
-        pipe = _pipeline(db, quiet)
+        pipe = _pipeline(db, quiet, workers=workers)
         report = pipe.run(list(inputs), stdin=sys.stdin)
     for s in report.skipped:
         click.echo(f"storyline: skipped {s.origin}: {s.reason}", err=True)
@@ -121,10 +126,12 @@ def _run(inputs: tuple[str, ...], db: str, quiet: bool):  # type: ignore[no-unty
 @click.option("--db", default="storyline.db", show_default=True, help=DB_HELP)
 @click.option("--out", "out", type=click.Path(dir_okay=False), help="Write assignments (JSONL).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar, no event table.")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 256),
+              help="Encoding processes (Ray actors when storyline[ray] is installed).")
 @handle_errors
-def cluster(inputs: tuple[str, ...], db: str, out: str | None, quiet: bool) -> None:
+def cluster(inputs: tuple[str, ...], db: str, out: str | None, quiet: bool, workers: int) -> None:
     """Ingest INPUTS (files, folders, - for stdin) and assign every article to an event."""
-    pipe, report = _run(inputs, db, quiet)
+    pipe, report = _run(inputs, db, quiet, workers)
     if out:
         with open(out, "w", encoding="utf-8") as fh:
             for a in report.assignments:
@@ -141,10 +148,12 @@ def cluster(inputs: tuple[str, ...], db: str, out: str | None, quiet: bool) -> N
 @click.argument("inputs", nargs=-1, required=True)
 @click.option("--db", default="storyline.db", show_default=True, help=DB_HELP)
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 256),
+              help="Encoding processes (Ray actors when storyline[ray] is installed).")
 @handle_errors
-def ingest(inputs: tuple[str, ...], db: str, quiet: bool) -> None:
+def ingest(inputs: tuple[str, ...], db: str, quiet: bool, workers: int) -> None:
     """Add INPUTS to the store (each article once) and assign them; prints a summary."""
-    _, report = _run(inputs, db, quiet)
+    _, report = _run(inputs, db, quiet, workers)
     click.echo(f"storyline: {report.summary()}", err=True)
     if report.skipped:
         sys.exit(EXIT_SKIPPED)
@@ -178,9 +187,11 @@ def events(db: str, limit: int) -> None:
 @click.argument("event_id")
 @click.option("--db", default="storyline.db", show_default=True, help=DB_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Print the event as JSON.")
+@click.option("--lang", default=None, help="Headline and summary from members in this language when possible.")
 @handle_errors
-def show(event_id: str, db: str, as_json: bool) -> None:
+def show(event_id: str, db: str, as_json: bool, lang: str | None) -> None:
     """Show one event: headline, date, summary, entities, families, articles."""
+    from .anatomy import in_language
     from .errors import NotFound
     from .export import event_record
 
@@ -188,6 +199,8 @@ def show(event_id: str, db: str, as_json: bool) -> None:
     ev = store.get_event(event_id)
     if ev is None:
         raise NotFound(f"no event {event_id}")
+    if lang:
+        ev = in_language(store, ev, lang.lower())
     rec = event_record(store, ev)
     if as_json:
         click.echo(json.dumps(rec, ensure_ascii=False, indent=2, default=str))
