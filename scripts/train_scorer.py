@@ -21,12 +21,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from storyline.cluster.scorer import FEATURES, TreeModel, pair_features  # noqa: E402
-from storyline.evaluate.metrics import bcubed  # noqa: E402
-from storyline.model import Article  # noqa: E402
-from storyline.prepare import FeatureBuilder, prepare  # noqa: E402
-from storyline.represent.encoder import LazySecondVectors, USEEncoder  # noqa: E402
-from storyline.store import open_store  # noqa: E402
+from storyline.cluster.scorer import FEATURES, TreeModel, pair_features
+from storyline.evaluate.metrics import bcubed
+from storyline.model import Article
+from storyline.prepare import FeatureBuilder, prepare
+from storyline.represent.encoder import LazySecondVectors, USEEncoder
+from storyline.store import open_store
 
 SETS = ["ecbplus_dev", "wmt21_dev", "seeds"]
 

@@ -16,13 +16,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from train_scorer import featurize, load  # noqa: E402
+from train_scorer import featurize, load
 
-from storyline.cluster.online import OnlineClusterer, cluster_batch  # noqa: E402
-from storyline.cluster.scorer import PairScorer  # noqa: E402
-from storyline.evaluate.metrics import bcubed  # noqa: E402
-from storyline.represent.encoder import LazySecondVectors  # noqa: E402
-from storyline.store import open_store  # noqa: E402
+from storyline.cluster.online import OnlineClusterer, cluster_batch
+from storyline.cluster.scorer import PairScorer
+from storyline.evaluate.metrics import bcubed
+from storyline.represent.encoder import LazySecondVectors
+from storyline.store import open_store
 
 
 def main() -> None:

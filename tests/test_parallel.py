@@ -7,10 +7,10 @@ import importlib.util
 import numpy as np
 import pytest
 
+from storyline.model import Article
 from storyline.parallel import MIN_PARALLEL, ParallelEncoder
 from storyline.pipeline import Pipeline
 from storyline.represent.encoder import HashingEncoder
-from storyline.model import Article
 
 TEXTS = [f"Storm number {i} hits the coast of region {i % 7} with winds of {i * 3} km/h" for i in range(MIN_PARALLEL + 40)]
 

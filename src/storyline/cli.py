@@ -56,7 +56,13 @@ def _progress_bar(quiet: bool):  # type: ignore[no-untyped-def]
     """A rich progress bar on a terminal; nothing when piped or quiet."""
     if quiet or not sys.stderr.isatty():
         return None, None
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
 
     bar = Progress(
         TextColumn("{task.description:>8}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
@@ -134,8 +140,7 @@ def cluster(inputs: tuple[str, ...], db: str, out: str | None, quiet: bool, work
     pipe, report = _run(inputs, db, quiet, workers)
     if out:
         with open(out, "w", encoding="utf-8") as fh:
-            for a in report.assignments:
-                fh.write(json.dumps(a.to_json(), ensure_ascii=False) + "\n")
+            fh.writelines(json.dumps(a.to_json(), ensure_ascii=False) + "\n" for a in report.assignments)
     if not quiet:
         ids = {a.event for a in report.assignments}
         _events_table([e for e in pipe.store.iter_events() if e.id in ids])
@@ -250,6 +255,6 @@ def export(db: str, fmt: str, what: str, out: str | None) -> None:
             fh.close()
 
 
-from .cli_more import register  # noqa: E402
+from .cli_more import register
 
 register(main)

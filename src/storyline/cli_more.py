@@ -66,7 +66,14 @@ def story(story_id: str, db: str, as_json: bool) -> None:
 def eval_cmd(articles: str, gold: str, pred: str | None, as_json: bool, report: str | None, db: str | None) -> None:
     """Cluster ARTICLES (JSONL) in a fresh store and score against GOLD (B³, pairwise, ARI, AMI)."""
     from .errors import InputError
-    from .evaluate import error_analysis, evaluate, format_table, load_articles, load_gold, load_predictions
+    from .evaluate import (
+        error_analysis,
+        evaluate,
+        format_table,
+        load_articles,
+        load_gold,
+        load_predictions,
+    )
 
     for path in (articles, gold, pred):
         if path and not Path(path).is_file():

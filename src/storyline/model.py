@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 
 __all__ = [
     "Article",
-    "Processed",
     "Assignment",
     "Event",
-    "Story",
     "Merge",
+    "Processed",
+    "Story",
     "content_hash",
     "short_id",
 ]

@@ -58,7 +58,7 @@ def prepare(article: Article, repeated: RepeatedLineFilter | None = None) -> Pro
     )
     try:
         entities = extract_entities(text, lang, title=title)
-    except Exception as exc:  # never let one article's entities stop a run
+    except Exception as exc:  # noqa: BLE001 - one article's entities must never stop a run
         log.warning("entity extraction failed for %s: %s", article.id, exc)
         entities = []
     return Processed(

@@ -54,7 +54,7 @@ def read_pairs(lines: Iterable[str], origin: str = "pairs") -> Iterator[Pair | t
         try:
             row = json.loads(line)
             if not isinstance(row, dict):
-                raise ValueError("not a JSON object")
+                raise TypeError("not a JSON object")
             pid = str(row.get("pair_id") or row.get("id") or n)
             yield Pair(pid, _article(row, "1", pid), _article(row, "2", pid))
         except (ValueError, TypeError) as exc:

@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 class OnlineClusterer:

@@ -10,7 +10,24 @@ import numpy as np
 
 # Languages the multilingual USE v3 model was trained on.
 USE_LANGUAGES = frozenset(
-    "ar zh nl en fr de it ja ko pl pt es th tr ru".split() + ["zh-tw"]
+    [
+        "ar",
+        "zh",
+        "nl",
+        "en",
+        "fr",
+        "de",
+        "it",
+        "ja",
+        "ko",
+        "pl",
+        "pt",
+        "es",
+        "th",
+        "tr",
+        "ru",
+        "zh-tw",
+    ]
 )
 
 
@@ -128,7 +145,7 @@ class LazySecondVectors:
                 return got
         try:
             f.second = self.encoder.encode([f.second_text or " "])[0]  # type: ignore[attr-defined]
-        except Exception as exc:  # a missing extra must not stop clustering
+        except Exception as exc:  # noqa: BLE001 - a missing extra must not stop clustering
             import logging
 
             logging.getLogger(__name__).warning("second encoder unavailable: %s", exc)

@@ -54,8 +54,7 @@ def numbers_in(text: str) -> set[str]:
         raw = m.group(0)
         digits = re.sub(r"[.,\s ]", "", raw) if re.search(r"\d[.,\s ]\d{3}\b", raw) else raw
         digits = digits.replace(",", ".")
-        if digits.endswith(".0"):
-            digits = digits[:-2]
+        digits = digits.removesuffix(".0")
         if len(digits.replace(".", "")) >= 2:
             out.add(digits)
     return out
@@ -104,7 +103,7 @@ _NAME_STOP = frozenset(
     saturday sunday january february march april may june july august september october november
     december les des une dans pour avec mais selon lundi mardi mercredi jeudi vendredi samedi
     dimanche janvier fevrier mars avril mai juin juillet aout septembre octobre novembre decembre
-    der die das und mit von ein eine nach wie auch sie wir ich the""".split()
+    der die das und mit von ein eine nach wie auch sie wir ich""".split()  # noqa: SIM905
 )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager
+from typing import Self
 
 import numpy as np
 
@@ -28,7 +29,7 @@ class Store(abc.ABC):
     def transaction(self) -> AbstractContextManager[None]:
         """Group writes into one commit (re-entrant: nested calls join the outer one)."""
 
-    def __enter__(self) -> Store:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -14,10 +14,9 @@ still imports and :class:`PostgresStore` raises :class:`~storyline.errors.Missin
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -33,37 +32,18 @@ else:
     _MISSING = None
 
 from ..errors import MissingExtra, StoreError
-from ..model import Assignment, Event, Merge, Processed, Story
-from .base import Store
-from .codec import (
-    ARTICLE_COLUMNS,
-    article_row,
-    assignment_from_row,
-    event_from_json,
-    event_to_json,
-    processed_from_row,
-    story_from_json,
-    story_to_json,
-)
+from ..model import Assignment, Event, Processed
+from .codec import ARTICLE_COLUMNS, article_row, assignment_from_row, event_from_json, event_to_json
 from .postgres_schema import ensure_schema
+from .sqlbase import PAGE, SQLStore, chunks, now
 
 __all__ = ["PostgresStore"]
 
 log = logging.getLogger(__name__)
 
-_PAGE = 1000  # rows fetched per page by the iterators
 _ANY = 10_000  # at most this many ids per ``= ANY(%s)`` query
 ANN_KINDS = frozenset({"doc", "centroid"})  # 1-d kinds also kept in the ``vector`` column
 _TABLES = ("articles", "vectors", "assignments", "events", "stories", "merges", "state")
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
-
-
-def _chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 def _no_nul(value: Any) -> Any:
@@ -71,13 +51,16 @@ def _no_nul(value: Any) -> Any:
     return value.replace("\x00", "\ufffd") if isinstance(value, str) else value
 
 
-class PostgresStore(Store):
+class PostgresStore(SQLStore):
     """Postgres implementation of :class:`~storyline.store.base.Store`.
 
     ``url`` is a libpq URL (``postgresql://user@host/db``; ``postgresql+psycopg://`` works
     too). ``timeout`` (seconds) bounds connecting and waiting for another writer's row locks.
     The database must exist; the tables are created (versioned migrations) on first open.
     """
+
+    _P = "%s"
+    _key = staticmethod(_no_nul)
 
     def __init__(self, url: str, *, timeout: float = 30.0) -> None:
         if _MISSING is not None:
@@ -117,10 +100,6 @@ class PostgresStore(Store):
         return f"PostgresStore({self._safe_url!r})"
 
     # -- lifecycle ---------------------------------------------------------------------------
-    def close(self) -> None:
-        with self._lock:
-            self._conn.close()
-
     @contextmanager
     def transaction(self) -> Iterator[None]:
         """Group writes into one commit; nested blocks are savepoints inside the outer one.
@@ -141,18 +120,6 @@ class PostgresStore(Store):
         """Empty every table (for tests on a scratch database); the schema stays."""
         with self._lock:
             self._conn.execute(f"TRUNCATE {', '.join(_TABLES)} RESTART IDENTITY")
-
-    def _all(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
-        with self._lock:
-            return self._conn.execute(sql, params).fetchall()
-
-    def _one(self, sql: str, params: Sequence[Any] = ()) -> dict[str, Any] | None:
-        with self._lock:
-            return self._conn.execute(sql, params).fetchone()
-
-    def _write(self, sql: str, params: Sequence[Any] = ()) -> None:
-        with self.transaction():
-            self._conn.execute(sql, params)
 
     def _write_many(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
         if rows:
@@ -178,37 +145,16 @@ class PostgresStore(Store):
                 )
             return False
 
-    def has_article(self, article_id: str) -> bool:
-        row = self._one("SELECT 1 FROM articles WHERE id = %s", (_no_nul(article_id),))
-        return row is not None
-
-    def get_article(self, article_id: str) -> Processed | None:
-        row = self._one("SELECT * FROM articles WHERE id = %s", (_no_nul(article_id),))
-        return None if row is None else processed_from_row(row)
-
-    def iter_articles(self, ids: Iterable[str] | None = None) -> Iterator[Processed]:
-        if ids is None:
-            last = 0
-            while rows := self._all(
-                "SELECT * FROM articles WHERE seq > %s ORDER BY seq LIMIT %s", (last, _PAGE)
-            ):
-                yield from map(processed_from_row, rows)
-                last = rows[-1]["seq"]
-            return
+    def _article_rows(self, ids: list[str]) -> list[Any]:
         found: list[dict[str, Any]] = []
-        for chunk in _chunks(list(dict.fromkeys(ids)), _ANY):
+        for chunk in chunks(ids, _ANY):
             found += self._all("SELECT * FROM articles WHERE id = ANY(%s)", (list(chunk),))
-        found.sort(key=lambda r: r["seq"])
-        yield from map(processed_from_row, found)
-
-    def count_articles(self) -> int:
-        row = self._one("SELECT COUNT(*) AS n FROM articles")
-        return int(row["n"]) if row else 0
+        return found
 
     # -- vectors -----------------------------------------------------------------------------
     def get_vectors(self, hashes: Iterable[str], kind: str) -> dict[str, np.ndarray]:
         out: dict[str, np.ndarray] = {}
-        for chunk in _chunks(list(dict.fromkeys(hashes)), _ANY):
+        for chunk in chunks(list(dict.fromkeys(hashes)), _ANY):
             rows = self._all(
                 "SELECT hash, shape, data FROM vectors WHERE kind = %s AND hash = ANY(%s)",
                 (kind, list(chunk)),
@@ -263,7 +209,7 @@ class PostgresStore(Store):
 
     # -- assignments -------------------------------------------------------------------------
     def put_assignments(self, items: Iterable[Assignment]) -> None:
-        at = _now()
+        at = now()
         rows = [(a.article_id, a.event, a.story, a.family, a.lang, float(a.score), at)
                 for a in items]  # fmt: skip
         self._write_many(
@@ -274,17 +220,13 @@ class PostgresStore(Store):
             rows,
         )
 
-    def get_assignment(self, article_id: str) -> Assignment | None:
-        row = self._one("SELECT * FROM assignments WHERE article_id = %s", (article_id,))
-        return None if row is None else assignment_from_row(row)
-
     def iter_assignments(self) -> Iterator[Assignment]:
         """Assignments of stored articles in insertion order, then any of unknown articles."""
         last = 0
         while rows := self._all(
             "SELECT s.*, a.seq AS aseq FROM assignments s JOIN articles a ON a.id = s.article_id "
             "WHERE a.seq > %s ORDER BY a.seq LIMIT %s",
-            (last, _PAGE),
+            (last, PAGE),
         ):
             yield from map(assignment_from_row, rows)
             last = rows[-1]["aseq"]
@@ -292,100 +234,27 @@ class PostgresStore(Store):
         while rows := self._all(
             "SELECT s.* FROM assignments s WHERE s.seq > %s AND NOT EXISTS "
             "(SELECT 1 FROM articles a WHERE a.id = s.article_id) ORDER BY s.seq LIMIT %s",
-            (last, _PAGE),
+            (last, PAGE),
         ):
             yield from map(assignment_from_row, rows)
             last = rows[-1]["seq"]
 
     # -- events and stories ------------------------------------------------------------------
     def _put(self, table: str, key: str, data: str, created: str, search: str = "") -> None:
-        now = _now()
+        at = now()
         self._write(
             f"INSERT INTO {table} (id, data, search, created, updated) "
             "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (id) DO UPDATE SET data = excluded.data, "
             "search = excluded.search, updated = excluded.updated, "
             f"created = CASE WHEN %s <> '' THEN excluded.created ELSE {table}.created END",
-            (key, data, search, created or now, now, created),
+            (key, data, search, created or at, at, created),
         )
-
-    def _iter(self, table: str) -> Iterator[str]:
-        last: tuple[str, str] = ("", "")
-        while rows := self._all(
-            f"SELECT id, data, created FROM {table} WHERE (created, id) > (%s, %s) "
-            "ORDER BY created, id LIMIT %s",
-            (*last, _PAGE),
-        ):
-            for row in rows:
-                yield row["data"]
-            last = (rows[-1]["created"], rows[-1]["id"])
 
     def put_event(self, event: Event) -> None:
         search = f"{event.title}\n{event.headline}\n{event.summary}".casefold()
         self._put("events", event.id, event_to_json(event), event.created, _no_nul(search))
 
-    def get_event(self, event_id: str) -> Event | None:
-        row = self._one("SELECT data FROM events WHERE id = %s", (self.resolve("event", event_id),))
-        return None if row is None else event_from_json(row["data"])
-
-    def delete_event(self, event_id: str) -> None:
-        self._write("DELETE FROM events WHERE id = %s", (event_id,))
-
-    def iter_events(self) -> Iterator[Event]:
-        """Live events, oldest first (by ``created``, then id)."""
-        return map(event_from_json, self._iter("events"))
-
-    def put_story(self, story: Story) -> None:
-        self._put("stories", story.id, story_to_json(story), "")
-
-    def get_story(self, story_id: str) -> Story | None:
-        row = self._one(
-            "SELECT data FROM stories WHERE id = %s", (self.resolve("story", story_id),)
-        )
-        return None if row is None else story_from_json(row["data"])
-
-    def delete_story(self, story_id: str) -> None:
-        self._write("DELETE FROM stories WHERE id = %s", (story_id,))
-
-    def iter_stories(self) -> Iterator[Story]:
-        """Live stories in the order they were first stored."""
-        return map(story_from_json, self._iter("stories"))
-
-    # -- merges ------------------------------------------------------------------------------
-    def record_merge(self, merge: Merge) -> None:
-        self._write(
-            "INSERT INTO merges (kind, loser, winner, score, at, reason) "
-            "VALUES (%s, %s, %s, %s, %s, %s)",
-            (merge.kind, merge.loser, merge.winner, float(merge.score), merge.at, merge.reason),
-        )
-
-    def merges(self, kind: str | None = None) -> list[Merge]:
-        where, params = ("WHERE kind = %s", (kind,)) if kind is not None else ("", ())
-        rows = self._all(
-            f"SELECT kind, loser, winner, score, at, reason FROM merges {where} ORDER BY seq",
-            params,
-        )
-        return [Merge(**r) for r in rows]
-
-    def resolve(self, kind: str, some_id: str) -> str:
-        """Follow the merge log from ``some_id`` (one indexed lookup per hop)."""
-        seen: set[str] = set()
-        while some_id not in seen:
-            seen.add(some_id)
-            row = self._one(
-                "SELECT winner FROM merges WHERE kind = %s AND loser = %s "
-                "ORDER BY seq DESC LIMIT 1",
-                (kind, some_id),
-            )
-            if row is None:
-                break
-            some_id = row["winner"]
-        return some_id
-
     # -- state -------------------------------------------------------------------------------
-    def get_state(self, key: str) -> str | None:
-        row = self._one("SELECT value FROM state WHERE key = %s", (key,))
-        return None if row is None else str(row["value"])
-
     def set_state(self, key: str, value: str) -> None:
         self._write(
             "INSERT INTO state (key, value) VALUES (%s, %s) "
@@ -393,32 +262,15 @@ class PostgresStore(Store):
             (key, value),
         )
 
-    # -- extras (as in SQLiteStore; not part of the Store contract) --------------------------
-    def count_events(self) -> int:
-        """Number of live events."""
-        row = self._one("SELECT COUNT(*) AS n FROM events")
-        return int(row["n"]) if row else 0
-
-    def events_for_articles(self, article_ids: Iterable[str]) -> dict[str, str]:
-        """Article id → the id of its event today (assignments followed through merges).
-
-        Articles without an assignment are left out.
-        """
+    # -- extras (not part of the Store contract) -------------------------------------------
+    def _assigned_events(self, article_ids: list[str]) -> dict[str, str]:
         out: dict[str, str] = {}
-        for chunk in _chunks(list(dict.fromkeys(article_ids)), _ANY):
+        for chunk in chunks(article_ids, _ANY):
             rows = self._all(
                 "SELECT article_id, event FROM assignments WHERE article_id = ANY(%s)",
                 (list(chunk),),
             )
             out.update((r["article_id"], r["event"]) for r in rows)
-        if out:
-            winners = {m.loser: m.winner for m in self.merges("event")}
-            for article_id, event_id in out.items():
-                seen: set[str] = set()
-                while event_id in winners and event_id not in seen:
-                    seen.add(event_id)
-                    event_id = winners[event_id]
-                out[article_id] = event_id
         return out
 
     def search_events(self, query: str, limit: int = 20) -> list[Event]:
@@ -433,9 +285,3 @@ class PostgresStore(Store):
             (needle, int(limit)),
         )
         return [event_from_json(r["data"]) for r in rows]
-
-    def articles_of_event(self, event_id: str) -> list[Processed]:
-        """The stored articles of an event (merged ids followed), in insertion order;
-        an empty list when there is no such event."""
-        event = self.get_event(event_id)
-        return [] if event is None else list(self.iter_articles(event.article_ids))

@@ -10,13 +10,12 @@ lock held around every call and for the whole of an explicit transaction.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -24,8 +23,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import StoreError
-from ..model import Assignment, Event, Merge, Processed, Story
-from .base import Store
+from ..model import Assignment, Event, Processed
 from .codec import (
     ARTICLE_COLUMNS,
     article_row,
@@ -33,32 +31,20 @@ from .codec import (
     dumps,
     event_from_json,
     event_to_json,
-    processed_from_row,
-    story_from_json,
-    story_to_json,
 )
 from .migrations import migrate
+from .sqlbase import PAGE, SQLStore, chunks, now
 
 __all__ = ["SQLiteStore"]
 
 log = logging.getLogger(__name__)
 
 _CHUNK = 500  # at most this many bound parameters per query
-_PAGE = 1000  # rows fetched per page by the iterators
 _BEGIN_RETRIES = 5
 
 
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
-
-
-def _chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
 # -- the store -----------------------------------------------------------------------------------
-class SQLiteStore(Store):
+class SQLiteStore(SQLStore):
     """SQLite implementation of :class:`~storyline.store.base.Store`.
 
     ``path`` is a file (created with its parent folders if missing) or ``":memory:"``.
@@ -70,6 +56,8 @@ class SQLiteStore(Store):
     ...     store.get_event("ev-1").article_ids
     ['a']
     """
+
+    _P = "?"
 
     def __init__(self, path: str | Path = ":memory:", *, timeout: float = 30.0) -> None:
         self.path = str(path)
@@ -107,10 +95,6 @@ class SQLiteStore(Store):
         return f"SQLiteStore({self.path!r})"
 
     # -- lifecycle ---------------------------------------------------------------------------
-    def close(self) -> None:
-        with self._lock:
-            self._conn.close()
-
     def _begin(self) -> None:
         for attempt in range(_BEGIN_RETRIES):
             try:
@@ -161,15 +145,6 @@ class SQLiteStore(Store):
             finally:
                 self._depth = 0
 
-    def _all(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
-        with self._lock:
-            return self._conn.execute(sql, params).fetchall()
-
-    def _one(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
-        with self._lock:
-            row: sqlite3.Row | None = self._conn.execute(sql, params).fetchone()
-            return row
-
     # -- articles ----------------------------------------------------------------------------
     def add_article(self, item: Processed) -> bool:
         with self.transaction():
@@ -184,43 +159,22 @@ class SQLiteStore(Store):
             self._conn.execute(
                 f"INSERT INTO articles ({', '.join(ARTICLE_COLUMNS)}, ingested_at) "
                 f"VALUES ({', '.join('?' * (len(ARTICLE_COLUMNS) + 1))})",
-                (*article_row(item), _now()),
+                (*article_row(item), now()),
             )
             return True
 
-    def has_article(self, article_id: str) -> bool:
-        return self._one("SELECT 1 FROM articles WHERE id = ?", (article_id,)) is not None
-
-    def get_article(self, article_id: str) -> Processed | None:
-        row = self._one("SELECT * FROM articles WHERE id = ?", (article_id,))
-        return None if row is None else processed_from_row(row)
-
-    def iter_articles(self, ids: Iterable[str] | None = None) -> Iterator[Processed]:
-        if ids is None:
-            last = 0
-            while rows := self._all(
-                "SELECT * FROM articles WHERE seq > ? ORDER BY seq LIMIT ?", (last, _PAGE)
-            ):
-                yield from map(processed_from_row, rows)
-                last = rows[-1]["seq"]
-            return
-        wanted = list(dict.fromkeys(ids))
+    def _article_rows(self, ids: list[str]) -> list[Any]:
         found: list[sqlite3.Row] = []
-        for chunk in _chunks(wanted, _CHUNK):
+        for chunk in chunks(ids, _CHUNK):
             found += self._all(
                 f"SELECT * FROM articles WHERE id IN ({', '.join('?' * len(chunk))})", chunk
             )
-        found.sort(key=lambda r: r["seq"])
-        yield from map(processed_from_row, found)
-
-    def count_articles(self) -> int:
-        row = self._one("SELECT COUNT(*) FROM articles")
-        return int(row[0]) if row else 0
+        return found
 
     # -- vectors -----------------------------------------------------------------------------
     def get_vectors(self, hashes: Iterable[str], kind: str) -> dict[str, np.ndarray]:
         out: dict[str, np.ndarray] = {}
-        for chunk in _chunks(list(dict.fromkeys(hashes)), _CHUNK - 1):
+        for chunk in chunks(list(dict.fromkeys(hashes)), _CHUNK - 1):
             rows = self._all(
                 "SELECT hash, shape, data FROM vectors WHERE kind = ? "
                 f"AND hash IN ({', '.join('?' * len(chunk))})",
@@ -238,30 +192,21 @@ class SQLiteStore(Store):
         for key, value in items.items():
             arr = np.ascontiguousarray(value, dtype=np.float32)
             rows.append((key, kind, dumps(list(arr.shape)), arr.tobytes()))
-        if rows:
-            with self.transaction():
-                self._conn.executemany(
-                    "INSERT OR IGNORE INTO vectors (hash, kind, shape, data) VALUES (?, ?, ?, ?)",
-                    rows,
-                )
+        self._write_many(
+            "INSERT OR IGNORE INTO vectors (hash, kind, shape, data) VALUES (?, ?, ?, ?)", rows
+        )
 
     # -- assignments -------------------------------------------------------------------------
     def put_assignments(self, items: Iterable[Assignment]) -> None:
-        at = _now()
+        at = now()
         rows = [(a.article_id, a.event, a.story, a.family, a.lang, float(a.score), at)
                 for a in items]  # fmt: skip
-        if rows:
-            with self.transaction():
-                self._conn.executemany(
-                    "INSERT OR REPLACE INTO assignments "
-                    "(article_id, event, story, family, lang, score, at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    rows,
-                )
-
-    def get_assignment(self, article_id: str) -> Assignment | None:
-        row = self._one("SELECT * FROM assignments WHERE article_id = ?", (article_id,))
-        return None if row is None else assignment_from_row(row)
+        self._write_many(
+            "INSERT OR REPLACE INTO assignments "
+            "(article_id, event, story, family, lang, score, at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
 
     def iter_assignments(self) -> Iterator[Assignment]:
         """Assignments of stored articles in insertion order, then any of unknown articles."""
@@ -269,7 +214,7 @@ class SQLiteStore(Store):
         while rows := self._all(
             "SELECT s.*, a.seq AS seq FROM assignments s JOIN articles a ON a.id = s.article_id "
             "WHERE a.seq > ? ORDER BY a.seq LIMIT ?",
-            (last, _PAGE),
+            (last, PAGE),
         ):
             yield from map(assignment_from_row, rows)
             last = rows[-1]["seq"]
@@ -277,133 +222,43 @@ class SQLiteStore(Store):
         while rows := self._all(
             "SELECT s.*, s.rowid AS rid FROM assignments s WHERE s.rowid > ? AND NOT EXISTS "
             "(SELECT 1 FROM articles a WHERE a.id = s.article_id) ORDER BY s.rowid LIMIT ?",
-            (last, _PAGE),
+            (last, PAGE),
         ):
             yield from map(assignment_from_row, rows)
             last = rows[-1]["rid"]
 
     # -- events and stories ------------------------------------------------------------------
     def _put(self, table: str, key: str, data: str, created: str) -> None:
-        now = _now()
-        with self.transaction():
-            self._conn.execute(
-                f"INSERT INTO {table} (id, data, created, updated) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT(id) DO UPDATE SET data = excluded.data, updated = excluded.updated, "
-                f"created = CASE WHEN ? != '' THEN excluded.created ELSE {table}.created END",
-                (key, data, created or now, now, created),
-            )
+        at = now()
+        self._write(
+            f"INSERT INTO {table} (id, data, created, updated) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT(id) DO UPDATE SET data = excluded.data, updated = excluded.updated, "
+            f"created = CASE WHEN ? != '' THEN excluded.created ELSE {table}.created END",
+            (key, data, created or at, at, created),
+        )
 
-    def _iter(self, table: str) -> Iterator[str]:
-        last: tuple[str, str] = ("", "")
-        while rows := self._all(
-            f"SELECT id, data, created FROM {table} WHERE (created, id) > (?, ?) "
-            "ORDER BY created, id LIMIT ?",
-            (*last, _PAGE),
-        ):
-            for row in rows:
-                yield row["data"]
-            last = (rows[-1]["created"], rows[-1]["id"])
+    def _write_many(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
+        if rows:
+            with self.transaction():
+                self._conn.executemany(sql, rows)
 
     def put_event(self, event: Event) -> None:
         self._put("events", event.id, event_to_json(event), event.created)
 
-    def get_event(self, event_id: str) -> Event | None:
-        row = self._one("SELECT data FROM events WHERE id = ?", (self.resolve("event", event_id),))
-        return None if row is None else event_from_json(row["data"])
-
-    def delete_event(self, event_id: str) -> None:
-        with self.transaction():
-            self._conn.execute("DELETE FROM events WHERE id = ?", (event_id,))
-
-    def iter_events(self) -> Iterator[Event]:
-        """Live events, oldest first (by ``created``, then id)."""
-        return map(event_from_json, self._iter("events"))
-
-    def put_story(self, story: Story) -> None:
-        self._put("stories", story.id, story_to_json(story), "")
-
-    def get_story(self, story_id: str) -> Story | None:
-        row = self._one("SELECT data FROM stories WHERE id = ?", (self.resolve("story", story_id),))
-        return None if row is None else story_from_json(row["data"])
-
-    def delete_story(self, story_id: str) -> None:
-        with self.transaction():
-            self._conn.execute("DELETE FROM stories WHERE id = ?", (story_id,))
-
-    def iter_stories(self) -> Iterator[Story]:
-        """Live stories in the order they were first stored."""
-        return map(story_from_json, self._iter("stories"))
-
-    # -- merges ------------------------------------------------------------------------------
-    def record_merge(self, merge: Merge) -> None:
-        with self.transaction():
-            self._conn.execute(
-                "INSERT INTO merges (kind, loser, winner, score, at, reason) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (merge.kind, merge.loser, merge.winner, float(merge.score), merge.at,
-                 merge.reason),
-            )  # fmt: skip
-
-    def merges(self, kind: str | None = None) -> list[Merge]:
-        where, params = ("WHERE kind = ?", (kind,)) if kind is not None else ("", ())
-        rows = self._all(
-            f"SELECT kind, loser, winner, score, at, reason FROM merges {where} ORDER BY seq",
-            params,
-        )
-        return [Merge(**dict(r)) for r in rows]
-
-    def resolve(self, kind: str, some_id: str) -> str:
-        """Follow the merge log from ``some_id`` (one indexed lookup per hop)."""
-        seen: set[str] = set()
-        while some_id not in seen:
-            seen.add(some_id)
-            row = self._one(
-                "SELECT winner FROM merges WHERE kind = ? AND loser = ? ORDER BY seq DESC LIMIT 1",
-                (kind, some_id),
-            )
-            if row is None:
-                break
-            some_id = row["winner"]
-        return some_id
-
     # -- state -------------------------------------------------------------------------------
-    def get_state(self, key: str) -> str | None:
-        row = self._one("SELECT value FROM state WHERE key = ?", (key,))
-        return None if row is None else str(row["value"])
-
     def set_state(self, key: str, value: str) -> None:
-        with self.transaction():
-            self._conn.execute(
-                "INSERT OR REPLACE INTO state (key, value) VALUES (?, ?)", (key, value)
-            )
+        self._write("INSERT OR REPLACE INTO state (key, value) VALUES (?, ?)", (key, value))
 
-    # -- extras (SQLite only; not part of the Store contract) --------------------------------
-    def count_events(self) -> int:
-        """Number of live events."""
-        row = self._one("SELECT COUNT(*) FROM events")
-        return int(row[0]) if row else 0
-
-    def events_for_articles(self, article_ids: Iterable[str]) -> dict[str, str]:
-        """Article id → the id of its event today (assignments followed through merges).
-
-        Articles without an assignment are left out.
-        """
+    # -- extras (not part of the Store contract) -------------------------------------------
+    def _assigned_events(self, article_ids: list[str]) -> dict[str, str]:
         out: dict[str, str] = {}
-        for chunk in _chunks(list(dict.fromkeys(article_ids)), _CHUNK):
+        for chunk in chunks(article_ids, _CHUNK):
             rows = self._all(
                 "SELECT article_id, event FROM assignments "
                 f"WHERE article_id IN ({', '.join('?' * len(chunk))})",
                 chunk,
             )
             out.update((r["article_id"], r["event"]) for r in rows)
-        if out:
-            winners = {m.loser: m.winner for m in self.merges("event")}
-            for article_id, event_id in out.items():
-                seen: set[str] = set()
-                while event_id in winners and event_id not in seen:
-                    seen.add(event_id)
-                    event_id = winners[event_id]
-                out[article_id] = event_id
         return out
 
     def search_events(self, query: str, limit: int = 20) -> list[Event]:
@@ -421,12 +276,6 @@ class SQLiteStore(Store):
             (needle, int(limit)),
         )
         return [event_from_json(r["data"]) for r in rows]
-
-    def articles_of_event(self, event_id: str) -> list[Processed]:
-        """The stored articles of an event (merged ids followed), in insertion order;
-        an empty list when there is no such event."""
-        event = self.get_event(event_id)
-        return [] if event is None else list(self.iter_articles(event.article_ids))
 
 
 def _fold(value: str | None) -> str:
