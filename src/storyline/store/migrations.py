@@ -13,13 +13,21 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
 from ..errors import StoreError
 
-__all__ = ["LATEST_VERSION", "MIGRATIONS", "Migration", "current_version", "migrate"]
+__all__ = [
+    "LATEST_VERSION",
+    "MIGRATIONS",
+    "Migration",
+    "check_not_newer",
+    "current_version",
+    "migrate",
+    "run_migrations",
+]
 
 log = logging.getLogger(__name__)
 
@@ -122,13 +130,46 @@ def current_version(conn: sqlite3.Connection) -> int:
     return int(version)
 
 
-def _check_not_newer(version: int, where: str) -> None:
-    latest = max(m.version for m in MIGRATIONS)
+def check_not_newer(version: int, migrations: Sequence[Migration], where: str) -> None:
+    """Raise :class:`StoreError` when ``version`` is newer than any of ``migrations``."""
+    latest = max(m.version for m in migrations)
     if version > latest:
         raise StoreError(
             f"{where} has schema version {version}, newer than this storyline supports "
             f"({latest}); upgrade storyline to open it"
         )
+
+
+def run_migrations(
+    migrations: Sequence[Migration],
+    transaction: Callable[[], AbstractContextManager[None]],
+    current_version: Callable[[], int],
+    prepare: Callable[[], object],
+    apply: Callable[[Migration], None],
+    where: str,
+    logger: logging.Logger = log,
+) -> None:
+    """Apply the missing ``migrations`` in version order, each in its own ``transaction()``.
+
+    Shared by the SQLite and Postgres stores. Inside each transaction ``prepare()`` takes the
+    write lock and creates the bookkeeping table; the version is then read again (another
+    process may have applied the migration meanwhile) before ``apply(migration)`` runs it and
+    records it.
+    """
+    check_not_newer(current_version(), migrations, where)
+    for migration in sorted(migrations, key=lambda m: m.version):
+        if migration.version <= current_version():
+            continue
+        with transaction():
+            prepare()
+            version = current_version()
+            check_not_newer(version, migrations, where)
+            if migration.version <= version:
+                continue
+            logger.info(
+                "%s: applying migration %d (%s)", where, migration.version, migration.description
+            )
+            apply(migration)
 
 
 def migrate(
@@ -142,27 +183,25 @@ def migrate(
     processes opening the same new file do not both apply a migration: the version is read
     again under the write lock.
     """
-    _check_not_newer(current_version(conn), where)
-    for migration in sorted(MIGRATIONS, key=lambda m: m.version):
-        if migration.version <= current_version(conn):
-            continue
-        with transaction():
-            conn.execute(_BOOKKEEPING)
-            version = current_version(conn)
-            _check_not_newer(version, where)
-            if migration.version <= version:
-                continue
-            log.info(
-                "%s: applying migration %d (%s)", where, migration.version, migration.description
-            )
-            for statement in migration.statements:
-                conn.execute(statement)
-            conn.execute(
-                "INSERT INTO schema_migrations (version, description, applied_at) VALUES (?, ?, ?)",
-                (
-                    migration.version,
-                    migration.description,
-                    dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-                ),
-            )
+
+    def apply(migration: Migration) -> None:
+        for statement in migration.statements:
+            conn.execute(statement)
+        conn.execute(
+            "INSERT INTO schema_migrations (version, description, applied_at) VALUES (?, ?, ?)",
+            (
+                migration.version,
+                migration.description,
+                dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            ),
+        )
+
+    run_migrations(
+        MIGRATIONS,
+        transaction,
+        current_version=lambda: current_version(conn),
+        prepare=lambda: conn.execute(_BOOKKEEPING),
+        apply=apply,
+        where=where,
+    )
     return current_version(conn)

@@ -16,8 +16,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
-from ..errors import StoreError
-from .migrations import Migration
+from .migrations import Migration, run_migrations
 
 if TYPE_CHECKING:
     import psycopg
@@ -132,15 +131,6 @@ def _first(row: Any) -> Any:
     return next(iter(row.values())) if isinstance(row, dict) else row[0]
 
 
-def _check_not_newer(version: int, where: str) -> None:
-    latest = max(m.version for m in MIGRATIONS)
-    if version > latest:
-        raise StoreError(
-            f"{where} has schema version {version}, newer than this storyline supports "
-            f"({latest}); upgrade storyline to open it"
-        )
-
-
 def _apply(
     conn: psycopg.Connection[Any],
     migration: Migration,
@@ -173,25 +163,27 @@ def ensure_schema(
 
     ``transaction`` opens a (re-entrant) transaction on ``conn``.
     """
-    _check_not_newer(current_version(conn), where)
-    for migration in sorted(MIGRATIONS, key=lambda m: m.version):
-        if migration.version <= current_version(conn):
-            continue
-        with transaction():
-            conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
-            conn.execute(_BOOKKEEPING)
-            version = current_version(conn)
-            _check_not_newer(version, where)
-            if migration.version <= version:
-                continue
-            log.info(
-                "%s: applying migration %d (%s)", where, migration.version, migration.description
-            )
-            description = _apply(conn, migration, transaction, where)
-            conn.execute(
-                "INSERT INTO schema_migrations (version, description) VALUES (%s, %s)",
-                (migration.version, description),
-            )
+
+    def prepare() -> None:
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
+        conn.execute(_BOOKKEEPING)
+
+    def apply(migration: Migration) -> None:
+        description = _apply(conn, migration, transaction, where)
+        conn.execute(
+            "INSERT INTO schema_migrations (version, description) VALUES (%s, %s)",
+            (migration.version, description),
+        )
+
+    run_migrations(
+        MIGRATIONS,
+        transaction,
+        current_version=lambda: current_version(conn),
+        prepare=prepare,
+        apply=apply,
+        where=where,
+        logger=log,
+    )
     row = conn.execute(
         "SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('vectors') "
         "AND attname = 'embedding' AND NOT attisdropped)"
