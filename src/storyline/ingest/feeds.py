@@ -14,8 +14,8 @@ from typing import Any
 from ..dates import parse_date
 from ..errors import MissingExtra
 from ..model import Article
-from .base import Skip
-from .decode import cap_text, looks_binary
+from .base import Skip, SuffixReader, build_article
+from .decode import looks_binary
 
 logger = logging.getLogger(__name__)
 
@@ -117,26 +117,23 @@ def read_feed_bytes(data: bytes, name: str) -> Iterator[Article | Skip]:
             continue
         title = html_to_text(entry.get("title") or "") or None
         published, precision = _entry_date(entry)
-        yield Article(
-            id=_entry_id(entry, text),
-            text=cap_text(text, origin),
+        yield build_article(
+            _entry_id(entry, text),
+            text,
+            origin,
             title=title,
             lang=(entry.get("language") or parsed.feed.get("language") or None),
             published=published,
+            precision=precision,
             source=feed_title,
             url=entry.get("link") or None,
-            origin=origin,
-            published_precision=precision if published else "day",
         )
 
 
-class FeedReader:
+class FeedReader(SuffixReader):
     """Reads RSS / Atom files."""
 
     suffixes = (".xml", ".rss", ".atom")
-
-    def accepts(self, path: str) -> bool:
-        return path.lower().endswith(self.suffixes)
 
     def read(self, path: str) -> Iterator[Article | Skip]:
         data = Path(path).read_bytes()
@@ -149,13 +146,10 @@ class FeedReader:
         yield from read_feed_bytes(data, path)
 
 
-class OpmlReader:
+class OpmlReader(SuffixReader):
     """OPML files list feeds to fetch; reading them is the watcher's job."""
 
     suffixes = (".opml",)
-
-    def accepts(self, path: str) -> bool:
-        return path.lower().endswith(self.suffixes)
 
     def read(self, path: str) -> Iterator[Article | Skip]:
         yield Skip(path, "OPML lists feeds; use `storyline watch`")

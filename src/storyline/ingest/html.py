@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from pathlib import Path
 
 from ..dates import parse_date
 from ..errors import MissingExtra
 from ..model import Article
-from .base import Skip
-from .decode import BinaryContent, cap_text, decode_bytes
+from .base import DecodedFileReader, Skip, build_article
 
 logger = logging.getLogger(__name__)
 
@@ -48,35 +45,23 @@ def article_from_html(
         except ImportError:  # pragma: no cover - htmldate comes with trafilatura
             raw_date = None
     published, precision = parse_date(raw_date)
-    return Article(
-        id=article_id,
-        text=cap_text(text, origin),
+    return build_article(
+        article_id,
+        text,
+        origin,
         title=(data.get("title") or None),
         lang=(data.get("language") or None),
         published=published,
+        precision=precision,
         source=(data.get("sitename") or data.get("hostname") or None),
         url=(data.get("url") or url or None),
-        origin=origin,
-        published_precision=precision if published else "day",
     )
 
 
-class HtmlReader:
+class HtmlReader(DecodedFileReader):
     """Reads ``.html`` / ``.htm`` files; the id is the file stem."""
 
     suffixes = (".html", ".htm", ".xhtml")
 
-    def accepts(self, path: str) -> bool:
-        return path.lower().endswith(self.suffixes)
-
-    def read(self, path: str) -> Iterator[Article | Skip]:
-        data = Path(path).read_bytes()
-        if not data.strip():
-            yield Skip(path, "empty")
-            return
-        try:
-            html = decode_bytes(data, path)
-        except BinaryContent:
-            yield Skip(path, "binary file")
-            return
-        yield article_from_html(html, Path(path).stem, path)
+    def parse(self, text: str, article_id: str, origin: str) -> Article | Skip:
+        return article_from_html(text, article_id, origin)

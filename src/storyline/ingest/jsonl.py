@@ -11,7 +11,7 @@ from typing import Any, TextIO
 
 from ..dates import parse_date
 from ..model import Article, content_hash
-from .base import Skip
+from .base import Skip, SuffixReader, build_article
 from .decode import cap_text, looks_binary
 
 logger = logging.getLogger(__name__)
@@ -57,16 +57,17 @@ def article_from_record(record: Any, origin: str) -> Article | Skip:
         logger.warning("%s: unparseable published date %r; kept without a date", origin, raw_pub)
     text = cap_text(text.strip(), origin)
     article_id = str(raw_id).strip() if raw_id is not None and str(raw_id).strip() else None
-    return Article(
-        id=article_id or content_hash(text, fields["title"]),
-        text=text,
+    # ``text`` is capped already (the id hashes it): build_article's cap is then a no-op
+    return build_article(
+        article_id or content_hash(text, fields["title"]),
+        text,
+        origin,
         title=fields["title"],
         lang=fields["lang"],
         published=published,
+        precision=precision,
         source=fields["source"],
         url=fields["url"],
-        origin=origin,
-        published_precision=precision if published else "day",
     )
 
 
@@ -116,13 +117,10 @@ def _decode_line(raw: bytes) -> str:
         return raw.decode("cp1252", errors="replace")
 
 
-class JsonlReader:
+class JsonlReader(SuffixReader):
     """Reads ``.jsonl`` / ``.ndjson`` files line by line (never the whole file at once)."""
 
     suffixes = (".jsonl", ".ndjson", ".jsonlines")
-
-    def accepts(self, path: str) -> bool:
-        return path.lower().endswith(self.suffixes)
 
     def read(self, path: str) -> Iterator[Article | Skip]:
         with open(path, "rb") as fh:

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator
-from pathlib import Path
 
 from ..clean.sentences import looks_like_title
 from ..dates import parse_date
 from ..model import Article
-from .base import Skip
-from .decode import BinaryContent, cap_text, decode_bytes
+from .base import DecodedFileReader, Skip, build_article
 
 logger = logging.getLogger(__name__)
 
@@ -70,35 +67,23 @@ def parse_text_article(raw: str, article_id: str, origin: str) -> Article | Skip
     published, precision = parse_date(meta.get("date"))
     if meta.get("date") and published is None:
         logger.warning("%s: unparseable date header %r", origin, meta["date"])
-    return Article(
-        id=article_id,
-        text=cap_text(body, origin),
+    return build_article(
+        article_id,
+        body,
+        origin,
         title=title,
         lang=(meta.get("lang") or None),
         published=published,
+        precision=precision,
         source=meta.get("source") or None,
         url=meta.get("url") or None,
-        origin=origin,
-        published_precision=precision if published else "day",
     )
 
 
-class TextReader:
+class TextReader(DecodedFileReader):
     """Reads ``.txt`` files; the id is the file stem."""
 
     suffixes = (".txt", ".text", ".md")
 
-    def accepts(self, path: str) -> bool:
-        return path.lower().endswith(self.suffixes)
-
-    def read(self, path: str) -> Iterator[Article | Skip]:
-        data = Path(path).read_bytes()
-        if not data.strip():
-            yield Skip(path, "empty")
-            return
-        try:
-            raw = decode_bytes(data, path)
-        except BinaryContent:
-            yield Skip(path, "binary file")
-            return
-        yield parse_text_article(raw, Path(path).stem, path)
+    def parse(self, text: str, article_id: str, origin: str) -> Article | Skip:
+        return parse_text_article(text, article_id, origin)
