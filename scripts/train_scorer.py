@@ -33,13 +33,17 @@ SETS = ["ecbplus_dev", "wmt21_dev", "seeds"]
 
 def load(data: Path, name: str) -> tuple[list[Article], dict[str, str]]:
     arts = []
-    for line in open(data / f"{name}.jsonl", encoding="utf-8"):
-        r = json.loads(line)
-        arts.append(Article(id=r["id"], text=r["text"], title=r.get("title"), lang=r.get("lang")))
+    with open(data / f"{name}.jsonl", encoding="utf-8") as fh:
+        for line in fh:
+            r = json.loads(line)
+            arts.append(
+                Article(id=r["id"], text=r["text"], title=r.get("title"), lang=r.get("lang"))
+            )
     gold = {}
-    for line in open(data / f"{name}.gold.jsonl", encoding="utf-8"):
-        r = json.loads(line)
-        gold[r["id"]] = r["event"]
+    with open(data / f"{name}.gold.jsonl", encoding="utf-8") as fh:
+        for line in fh:
+            r = json.loads(line)
+            gold[r["id"]] = r["event"]
     return arts, gold
 
 
