@@ -205,6 +205,11 @@ class PairScorer:
         self.second = second
 
     def features(self, a: ArticleFeatures, others: Sequence[ArticleFeatures]) -> np.ndarray:
+        fill = getattr(self.second, "fill", None)
+        if fill is not None:
+            need = [b for b in others if not (a.covered and b.covered)]
+            if need:
+                fill([a, *need])  # one batch for the second encoder
         return np.asarray([pair_features(a, b, self.second) for b in others], dtype=np.float64)
 
     def score_many(self, a: ArticleFeatures, others: Sequence[ArticleFeatures]) -> np.ndarray:
