@@ -150,9 +150,13 @@ def build_inputs(max_size: int) -> dict:
 
     n_rep = math.ceil(max_size / len(common.dev_rows()))
     path = CACHE / f"feats_v2_r{n_rep}.pkl"
-    if path.exists():
-        with path.open("rb") as fh:
+    bigger = sorted(CACHE.glob("feats_v2_r*.pkl"), key=lambda p: int(p.stem.split("_r")[-1]))
+    bigger = [p for p in bigger if int(p.stem.split("_r")[-1]) >= n_rep]
+    if bigger:  # a cache of more replicas holds these ones first
+        with bigger[0].open("rb") as fh:
             data = pickle.load(fh)
+        n_art = n_rep * len(common.dev_rows())
+        data["scale"] = data["scale"][:n_art]
         # the cache may predate a change of representation in the library: adapt it
         data["dev"] = {k: [adapt(f) for f in v] for k, v in data["dev"].items()}
         data["scale"] = [adapt(f) for f in data["scale"]]

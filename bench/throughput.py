@@ -254,8 +254,11 @@ def combine(stems: list[str], out: str) -> None:
     """Merge the rows of earlier runs (e.g. a 1k run with --profile and a 10k run) into one result."""
     results, profile_md, machines = [], "", []
     for stem in stems:
+        only_profile = stem.startswith("profile:")  # take just the cProfile section of that run
+        stem = stem.removeprefix("profile:")
         payload = json.loads((common.RESULTS / f"{stem}.json").read_text())
-        results.extend(payload["results"])
+        if not only_profile:
+            results.extend(payload["results"])
         machines.append(payload["machine"])
         md = (common.RESULTS / f"{stem}.md").read_text()
         if "Profiled run" in md:
@@ -269,7 +272,8 @@ def main() -> None:
     ap.add_argument("--sizes", default="1000,10000", help="comma-separated article counts")
     ap.add_argument("--profile", action="store_true", help="cProfile the pipeline step at the smallest size")
     ap.add_argument("--out", default="throughput", help="result file stem in bench/results/")
-    ap.add_argument("--combine", default=None, help="comma-separated result stems to merge into --out")
+    ap.add_argument("--combine", default=None,
+                    help="comma-separated result stems to merge into --out (profile:STEM = only its cProfile)")
     ap.add_argument("--_child", nargs=3, metavar=("KIND", "N", "DIR"), help=argparse.SUPPRESS)
     ap.add_argument("--_profile_to", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
