@@ -38,6 +38,7 @@ skip_log = logging.getLogger("storyline.skips")  # one warning per skipped input
 Progress = Callable[[str, int, int], None]
 
 ENCODE_CHUNK = 128
+PREPARE_CHUNK = 2048  # articles prepared and stored per transaction (bounds memory)
 
 
 @contextlib.contextmanager
@@ -211,26 +212,26 @@ class Pipeline:
 
     # -- internals ---------------------------------------------------------------------------
     def _process(self, articles: list[Article], pending: Sequence[Processed] = ()) -> list[Merge]:
-        """Prepare and store new articles, then cluster them with ``pending`` ones (articles
-        stored by an earlier run that stopped before assigning them)."""
+        """Prepare, store and encode new articles in chunks, then cluster them (with
+        ``pending`` ones: stored by an earlier run that stopped before assigning them).
+
+        Only the compact features of the run stay in memory; the prepared articles are
+        read back from the store when their events are described.
+        """
         for a in articles:
             self.repeated.observe(a.source, a.text)
-        processed: list[Processed] = []
-        for i, a in enumerate(articles):
-            processed.append(prepare(a, self.repeated))
-            if i % 50 == 0:
-                self.progress("prepare", i + 1, len(articles))
-        self.progress("prepare", len(articles), len(articles))
-        with self.store.transaction():
-            added = [p for p in processed if self.store.add_article(p)]
-            self.store.set_state("repeated_lines", self.repeated.to_json())
-        processed = added  # an id stored meanwhile by another writer stays theirs
-        self.builder.observe(processed)
-        processed.extend(p for p in pending if p.id not in self.clusterer.event_of_)
         feats: list[ArticleFeatures] = []
-        for start in range(0, len(processed), ENCODE_CHUNK):
-            feats.extend(self.builder.build(processed[start : start + ENCODE_CHUNK]))
-            self.progress("encode", min(start + ENCODE_CHUNK, len(processed)), len(processed))
+        total = len(articles) + len(pending)
+        for start in range(0, len(articles), PREPARE_CHUNK):
+            chunk = [prepare(a, self.repeated) for a in articles[start : start + PREPARE_CHUNK]]
+            self.progress("prepare", min(start + PREPARE_CHUNK, len(articles)), len(articles))
+            with self.store.transaction():
+                # an id stored meanwhile by another writer stays theirs
+                chunk = [p for p in chunk if self.store.add_article(p)]
+                self.store.set_state("repeated_lines", self.repeated.to_json())
+            feats.extend(self._featurize(chunk, len(feats), total))
+        todo = [p for p in pending if p.id not in self.clusterer.event_of_]
+        feats.extend(self._featurize(todo, len(feats), total))
         n_merges = len(self.clusterer.merges_)
         scores: dict[str, float] = {}
         ordered = sorted(feats, key=sort_key)
@@ -238,14 +239,21 @@ class Pipeline:
             _, scores[f.id] = self.clusterer.learn_one(f)
             if i % 50 == 0:
                 self.progress("cluster", i + 1, len(ordered))
-        self.clusterer.repair()
+        self.clusterer.repair({self.clusterer.event_of_[f.id] for f in ordered})
         self.progress("cluster", len(ordered), len(ordered))
         merges = self.clusterer.merges_[n_merges:]
-        by_id = {p.id: p for p in processed}
-        self._write(by_id, scores, merges)
+        self._write({f.id for f in feats}, scores, merges)
         return merges
 
-    def _write(self, fresh: dict[str, Processed], scores: dict[str, float], merges: list[Merge]) -> None:
+    def _featurize(self, items: list[Processed], done: int, total: int) -> list[ArticleFeatures]:
+        self.builder.observe(items)
+        out: list[ArticleFeatures] = []
+        for start in range(0, len(items), ENCODE_CHUNK):
+            out.extend(self.builder.build(items[start : start + ENCODE_CHUNK]))
+            self.progress("encode", done + len(out), total)
+        return out
+
+    def _write(self, fresh: set[str], scores: dict[str, float], merges: list[Merge]) -> None:
         touched = {self.clusterer.event_of_[aid] for aid in fresh}
         touched |= {m.winner for m in merges if m.winner in self.clusterer.members_}
         with self.store.transaction():
@@ -268,11 +276,11 @@ class Pipeline:
                     self.store.record_merge(Merge("story", sid, target, 1.0, _now(), "event merged"))
             self.store.set_state("stories", json.dumps(self.linker.to_state()))
 
-    def _describe(self, ev: str, fresh: dict[str, Processed], scores: dict[str, float]) -> None:
+    def _describe(self, ev: str, fresh: set[str], scores: dict[str, float]) -> None:
         ids = self.clusterer.members_[ev]
         missing = [a for a in ids if a not in fresh]
-        known = {p.id: p for p in self.store.iter_articles(missing)} if missing else {}
-        items = [fresh.get(a) or known[a] for a in ids]
+        stored = {p.id: p for p in self.store.iter_articles(ids)}
+        items = [stored[a] for a in ids]
         vectors = self.store.get_vectors([p.article.hash for p in items], "sents")
         old = self.store.get_event(ev)
         created = old.created if old is not None and old.id == ev else _now()
@@ -338,19 +346,32 @@ class Pipeline:
             self.linker = StoryLinker.from_state(json.loads(stories))
         self._orphans: list[Processed] = []
         assigned = {a.article_id: a.event for a in self.store.iter_assignments()}
-        stored = list(self.store.iter_articles()) if self.store.count_articles() else []
-        # articles stored by a run that stopped before assigning them: clustered next run
-        self._orphans = [p for p in stored if p.id not in assigned]
+        if not self.store.count_articles():
+            return
+        self.clusterer.merges_ = self.store.merges("event")
+        # term statistics first (one pass), then features chunk by chunk (a second pass)
+        for p in self.store.iter_articles():
+            if p.id in assigned:
+                self.builder.observe([p])
+                self.builder.forget(p.id)
+            else:  # stored by a run that stopped before assigning it: clustered next run
+                self._orphans.append(p)
         if self._orphans:
             self.builder.observe(self._orphans)
             log.info("%d stored articles have no event yet; they are assigned on the next run",
                      len(self._orphans))
-        if not assigned:
-            return
-        items = [p for p in stored if p.id in assigned]
-        self.clusterer.merges_ = self.store.merges("event")
-        self.builder.observe(items)
-        for start in range(0, len(items), 1024):
-            for f in self.builder.build(items[start : start + 1024]):
-                self.clusterer.restore(f, assigned[f.id])
-        log.info("restored %d articles in %d events", len(items), self.clusterer.n_events_)
+        chunk: list[Processed] = []
+        n = 0
+        for p in self.store.iter_articles():
+            if p.id in assigned:
+                chunk.append(p)
+            if len(chunk) >= 1024:
+                n += self._restore_chunk(chunk, assigned)
+                chunk = []
+        n += self._restore_chunk(chunk, assigned)
+        log.info("restored %d articles in %d events", n, self.clusterer.n_events_)
+
+    def _restore_chunk(self, chunk: list[Processed], assigned: dict[str, str]) -> int:
+        for f in self.builder.build(chunk):
+            self.clusterer.restore(f, assigned[f.id])
+        return len(chunk)

@@ -90,6 +90,10 @@ class FeatureBuilder:
             self._terms[p.id] = terms
             self.counts.add(p.lang, terms)
 
+    def forget(self, article_id: str) -> None:
+        """Drop the term counts kept for an article until its features are built."""
+        self._terms.pop(article_id, None)
+
     def vectors(self, items: Sequence[Processed]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """(sentence vectors, title vector) per content hash, from the cache or the encoder."""
         hashes = [p.article.hash for p in items]

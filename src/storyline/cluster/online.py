@@ -15,7 +15,7 @@ import datetime as dt
 import logging
 import math
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
@@ -124,15 +124,28 @@ class OnlineClusterer:
             seen.setdefault(ev, None)
         return [ev for ev in seen if self._in_window(f, ev)]
 
-    def repair(self) -> list[Merge]:
-        """Merge events that converged, until nothing changes. Returns the new merges."""
+    def repair(self, events: Iterable[str] | None = None) -> list[Merge]:
+        """Merge events that converged, until nothing changes. Returns the new merges.
+
+        ``events``: the events to start from (those a run touched; their neighbours are
+        looked at too). Default: every event. The cost follows the touched events, not the
+        size of the store.
+        """
         before = len(self.merges_)
-        changed = True
-        while changed:
-            changed = False
-            for ev in sorted(self.members_, key=lambda e: self.created_[e]):
-                if ev in self.members_ and self._repair_around(ev):
-                    changed = True
+        start = self.members_ if events is None else events
+        queue = sorted({e for e in start if e in self.members_}, key=lambda e: self.created_[e])
+        queued = set(queue)
+        while queue:
+            ev = queue.pop(0)
+            queued.discard(ev)
+            if ev not in self.members_:
+                continue
+            n = len(self.merges_)
+            if self._repair_around(ev):
+                winner = self.merges_[n].winner
+                if winner not in queued:  # the grown event may now meet another one
+                    queue.append(winner)
+                    queued.add(winner)
         return self.merges_[before:]
 
     def events(self) -> dict[str, list[str]]:
@@ -258,5 +271,5 @@ def cluster_batch(clusterer: OnlineClusterer, feats: Sequence[ArticleFeatures]) 
     """The same ``learn_one`` decisions over the input sorted by date, then a repair pass."""
     for f in sorted(feats, key=sort_key):
         clusterer.learn_one(f)
-    clusterer.repair()
+    clusterer.repair({clusterer.event_of_[f.id] for f in feats})
     return {f.id: clusterer.event_of_[f.id] for f in feats}
