@@ -149,8 +149,8 @@ class FeatureBuilder:
             id=p.id,
             lang=p.lang,
             date=p.event_date,
-            doc=doc,
-            lead=lead,
+            doc=doc.astype(np.float16),
+            lead=lead.astype(np.float16),
             terms=tfidf_weights(terms, p.lang, self.counts),  # type: ignore[arg-type]
             names=frozenset(names),
             numbers=frozenset(numbers_in(f"{p.title}\n{p.article.text}")),

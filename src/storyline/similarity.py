@@ -12,6 +12,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from .cluster.scorer import PairScorer
 from .dates import parse_date
 from .model import Article
@@ -77,7 +79,7 @@ class Similarity:
         for i in range(0, len(feats), 2):
             a, b = feats[i], feats[i + 1]
             prob = self.scorer.score(a, b)
-            cos = float(a.doc @ b.doc)
+            cos = float(a.doc.astype(np.float32) @ b.doc.astype(np.float32))
             if not (a.covered and b.covered) and self.scorer.second is not None:
                 va, vb = self.scorer.second(a), self.scorer.second(b)
                 if va is not None and vb is not None:

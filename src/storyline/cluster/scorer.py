@@ -49,6 +49,11 @@ def _aligned(a: np.ndarray | None, b: np.ndarray | None, cut: float = 0.7) -> tu
     return float((best >= cut).mean()), float(best.mean())
 
 
+def _cos(a: np.ndarray, b: np.ndarray) -> float:
+    """Dot product of unit vectors stored as float16, accumulated in float32."""
+    return float(a.astype(np.float32) @ b.astype(np.float32))
+
+
 def pair_features(
     a: ArticleFeatures, b: ArticleFeatures, second: SecondVector | None = None
 ) -> list[float]:
@@ -66,8 +71,8 @@ def pair_features(
     else:
         gap, known = -1.0, 0.0
     return [
-        float(a.doc @ b.doc),
-        float(a.lead @ b.lead),
+        _cos(a.doc, b.doc),
+        _cos(a.lead, b.lead),
         sparse_cos(a.terms, b.terms) if same else 0.0,
         weighted_overlap(a.names, b.names),
         math.log1p(len(a.names & b.names)),
