@@ -111,8 +111,10 @@ def test_story_to_event(server: str, browser: object) -> None:
     expect(page.locator("h1")).to_contain_text("Iraq")
     expect(page.locator(".facts time")).to_have_text("11 Jun 2020")
     expect(page.locator(".facts .lang", has_text="en")).to_be_visible()
-    expect(page.locator("ul.articles li")).to_have_count(3)
+    expect(page.locator(".facts .lang", has_text="fr")).to_be_visible()  # seed 004, in French
     api = page.request.get(page.url.replace("/events/", "/api/events/")).json()
+    assert api["size"] == 4  # seeds 000, 001, 002 (en) and 004 (fr)
+    expect(page.locator("ul.articles li")).to_have_count(api["size"])
     for code in api["languages"]:  # every language of the event is shown
         expect(page.locator(".facts .lang", has_text=code)).to_be_visible()
     expect(page.get_by_role("heading", name="Languages & sources")).to_be_visible()

@@ -71,6 +71,7 @@ class OnlineClusterer:
         self.merges_: list[Merge] = []
         self.index_ = CentroidIndex(dim)
         self._clock = 0
+        self._losers: set[str] = set()
 
     # -- public -----------------------------------------------------------------------------
     @property
@@ -105,7 +106,7 @@ class OnlineClusterer:
         # a language outside the sentence encoder needs the slower second encoder for every
         # member it is compared with: compare with fewer members per event
         limit = None if f.covered else self.uncovered_members
-        samples = [self._sample(ev, limit) for ev in cands]
+        samples = [self._sample(ev, limit, prefer_covered=f.covered) for ev in cands]
         members = [m for sample in samples for m in sample]
         if not members:
             return []
@@ -163,7 +164,10 @@ class OnlineClusterer:
     def _new_event_id(self, seed: str) -> str:
         ev = short_id("ev", seed)
         n = 1
-        while ev in self.members_ or any(m.loser == ev for m in self.merges_):
+        losers = {m.loser for m in self.merges_} if len(self._losers) != len(self.merges_) else None
+        if losers is not None:
+            self._losers = losers
+        while ev in self.members_ or ev in self._losers:
             ev = short_id("ev", f"{seed}#{n}")
             n += 1
         return ev
@@ -178,13 +182,28 @@ class OnlineClusterer:
             self._clock += 1
         self.members_[ev].append(f.id)
         self.vsum_[ev] = self.vsum_[ev] + f.doc
-        self.index_.upsert(ev, self.centroid(ev))
+        n = len(self.members_[ev])
+        if n <= 8 or n % max(1, n // 8) == 0:  # a large event's centroid moves slowly
+            self.index_.upsert(ev, self.centroid(ev))
         for key in f.names | f.numbers:
             self.keys_df_[key] += 1
             self.key_events_[key].add(ev)
 
-    def _sample(self, ev: str, limit: int | None = None) -> list[ArticleFeatures]:
+    def _sample(
+        self, ev: str, limit: int | None = None, prefer_covered: bool = False
+    ) -> list[ArticleFeatures]:
+        """Members to compare with: the first and the latest, up to ``limit``.
+
+        ``prefer_covered``: an article in a language of the sentence encoder is compared with
+        the members in such languages when the event has any (no second encoder needed).
+        """
         ids = self.members_[ev]
+        if prefer_covered:
+            covered = [a for a in ids if self.feats_[a].covered]
+            if covered:
+                ids = covered
+            else:
+                limit = min(limit or self.uncovered_members, self.uncovered_members)
         limit = limit or self.max_members
         if len(ids) > limit:
             half = limit // 2
@@ -217,7 +236,8 @@ class OnlineClusterer:
 
     def _link(self, e1: str, e2: str) -> float:
         """Mean pair probability between the members of two events (sampled)."""
-        a, b = self._sample(e1, self.link_members), self._sample(e2, self.link_members)
+        a = self._sample(e1, self.link_members)
+        b = self._sample(e2, self.link_members)
         if not a or not b:
             return 0.0
         feats = np.concatenate([self.scorer.features(x, b) for x in a])
