@@ -41,5 +41,8 @@ def test_quality_floor(name: str, tmp_path: Path) -> None:
     }
     if "cross_lingual_recall" in floors:
         measured["cross_lingual_recall"] = result["cross_lingual"]["overall"]
+    if "family_bcubed_f1" in floors:  # WMT gold clusters are an article and its translations
+        families = {a.article_id: a.family for a in report.assignments}
+        measured["family_bcubed_f1"] = evaluate(families, gold, langs)["bcubed"]["f1"]
     low = {k: (round(measured[k], 4), v) for k, v in floors.items() if measured[k] < v}
     assert not low, f"{name}: below floor (measured, floor): {low}"
