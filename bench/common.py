@@ -223,6 +223,17 @@ def sents_repr(sents):  # type: ignore[no-untyped-def]
     return sents[: prepare.MAX_SENTENCES].astype(dtype)
 
 
+def vec_repr(v):  # type: ignore[no-untyped-def]
+    """Doc / lead vector as ``FeatureBuilder.features`` keeps it (float16 since da34703)."""
+    import inspect
+
+    import numpy as np
+    from storyline import prepare
+
+    src = inspect.getsource(prepare.FeatureBuilder.features)
+    return v.astype(np.float16 if "doc.astype(np.float16)" in src else np.float32)
+
+
 def library_state() -> dict:
     """Commit and uncommitted library files: other engineers edit the tree while we measure."""
     st = subprocess.run(["git", "status", "--porcelain", "src"], capture_output=True, text=True, cwd=REPO)

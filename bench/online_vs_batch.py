@@ -29,7 +29,8 @@ F1 against the replicated gold is measurable at every size.
 user wants an up-to-date clustering of the whole archive:
 
 * online: ``learn_one`` for each article of the chunk (in ``sort_key`` order) then
-  ``repair()`` — what ``Pipeline.run`` does per call; cost = that chunk's time;
+  ``repair(touched)`` from the events the chunk touched — what ``Pipeline.run`` /
+  ``cluster_batch`` do per call since 5b249b6; cost = that chunk's time;
 * batch: re-cluster the whole archive so far from scratch; cost = one full batch run at the
   archive's size (measured at the sizes in ``--sizes``).
 
@@ -39,7 +40,7 @@ memory), and B³ F1 of both against the replicated gold. Cumulative batch cost o
 is interpolated from the measured sizes (power law), and labelled as such.
 
     python bench/online_vs_batch.py                       # 1k..10k (~25 min on 2 busy cores)
-    python bench/online_vs_batch.py --sizes 1000,2000,5000,10000,20000   # 20k: online repair is O(events)
+    python bench/online_vs_batch.py --sizes 1000,2000,5000,10000,20000
     python bench/online_vs_batch.py --sizes 1000,2000,5000 --no-hdbscan
 
 Featurized inputs are cached in ``$TMPDIR/storyline-bench-cache`` (outside the repository: the
@@ -133,7 +134,7 @@ def adapt(f):  # type: ignore[no-untyped-def]
     """Features in the library's current representation (terms, kept sentence rows/dtype)."""
     terms = common.terms_repr(f.terms) if isinstance(f.terms, dict) else f.terms
     sents = None if f.sents is None else common.sents_repr(f.sents)
-    return replace(f, terms=terms, sents=sents)
+    return replace(f, doc=common.vec_repr(f.doc), lead=common.vec_repr(f.lead), terms=terms, sents=sents)
 
 
 def suffix_terms(terms, r: int):  # type: ignore[no-untyped-def]
@@ -314,7 +315,8 @@ def scale_run(data: dict, sizes: list[int], chunk: int, agg_th: float, hdb: tupl
         for f in part:
             clu.learn_one(f)
         t_learn = time.perf_counter() - t
-        clu.repair()
+        # repair from the events this chunk touched, as cluster_batch / Pipeline.run do since 5b249b6
+        clu.repair({clu.event_of_[f.id] for f in part})
         dt_chunk = time.perf_counter() - t
         cum += dt_chunk
         n = start + len(part)
@@ -387,7 +389,7 @@ def main() -> None:
         "inputs": "dev sets for quality; replica worlds of perturbed dev articles for scale (see module doc). "
         + common.PERTURBATION.replace("published dates spread uniformly over 2023", "no dates"),
         "machine": common.machine(),
-        "protocol": "chunks of %d articles; online = learn_one over the chunk + repair(); batch = full "
+        "protocol": "chunks of %d articles; online = learn_one over the chunk + repair(events the chunk touched); batch = full "
         "re-cluster of the archive so far; speed-up = batch seconds / online chunk seconds" % args.chunk,
         "dev_quality": {k: {kk: vv for kk, vv in v.items() if kk != "grid"} for k, v in q.items()},
         "dev_agglomerative_grid": q["agglomerative"].get("grid"),
@@ -420,7 +422,7 @@ def main() -> None:
         common.md_table(["method", *sets, "note"], qrows),
         "",
         f"Scale: replica worlds of perturbed dev articles (no dates; see `bench/online_vs_batch.py`), "
-        f"arriving in chunks of {args.chunk}. After each chunk: online = `learn_one` over the chunk + `repair()`; "
+        f"arriving in chunks of {args.chunk}. After each chunk: online = `learn_one` over the chunk + `repair(touched events)`; "
         "batch = re-cluster the whole archive. Speed-up = batch time / online chunk time (target ≥ 10×). "
         "B³ F1 against the replicated gold.",
         "",
