@@ -509,3 +509,11 @@ def test_sqlite_extras(tmp_path: Path) -> None:
         assert [p.id for p in s.articles_of_event("ev-1")] == ["a", "b"]
         assert [p.id for p in s.articles_of_event("ev-9")] == ["c"]
         assert s.articles_of_event("missing") == []
+
+
+def test_writer_lock_is_reentrant_across_runs(store: Store) -> None:
+    # a pipeline holds it around each run; writes inside it commit as usual
+    for n in range(2):
+        with store.writer_lock():
+            store.set_state("k", str(n))
+    assert store.get_state("k") == "1"

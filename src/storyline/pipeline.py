@@ -8,12 +8,11 @@ again (families, date, headline, summary, entities) and linked into stories.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
 import logging
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
@@ -39,26 +38,6 @@ Progress = Callable[[str, int, int], None]
 
 ENCODE_CHUNK = 128
 PREPARE_CHUNK = 2048  # articles prepared and stored per transaction (bounds memory)
-
-
-@contextlib.contextmanager
-def writer_lock(store: Store) -> Iterator[None]:
-    """An exclusive lock next to a file store (``x.db.lock``), held for one run.
-
-    Stores without a file (in memory, server databases) rely on their own transactions.
-    """
-    path = getattr(store, "path", None)
-    if not path or str(path) == ":memory:":
-        yield
-        return
-    import fcntl
-
-    with open(f"{path}.lock", "a+") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def _now() -> str:
@@ -152,7 +131,7 @@ class Pipeline:
         items = list(inputs)
         if items and all(isinstance(x, str | Path) for x in items):  # paths, not articles
             items = list(read_inputs([str(x) for x in items], stdin=stdin))
-        with writer_lock(self.store):
+        with self.store.writer_lock():
             if self.store.get_state("generation") != self._generation:
                 self._reset_memory()
                 self._restore()

@@ -7,6 +7,7 @@ several writes (one article's writes, or a batch) into one commit.
 from __future__ import annotations
 
 import abc
+import contextlib
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager
 from typing import Self
@@ -28,6 +29,13 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def transaction(self) -> AbstractContextManager[None]:
         """Group writes into one commit (re-entrant: nested calls join the outer one)."""
+
+    def writer_lock(self) -> AbstractContextManager[None]:
+        """Held by a pipeline for a whole run, so writers (other processes too) take turns.
+
+        The default does nothing; file and server stores override it.
+        """
+        return contextlib.nullcontext()
 
     def __enter__(self) -> Self:
         return self

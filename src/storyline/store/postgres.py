@@ -41,6 +41,8 @@ __all__ = ["PostgresStore"]
 
 log = logging.getLogger(__name__)
 
+WRITER_LOCK_KEY = 0x5707_1E  # pg_advisory_lock key of storyline's single writer
+
 _ANY = 10_000  # at most this many ids per ``= ANY(%s)`` query
 ANN_KINDS = frozenset({"doc", "centroid"})  # 1-d kinds also kept in the ``vector`` column
 _TABLES = ("articles", "vectors", "assignments", "events", "stories", "merges", "state")
@@ -100,6 +102,18 @@ class PostgresStore(SQLStore):
         return f"PostgresStore({self._safe_url!r})"
 
     # -- lifecycle ---------------------------------------------------------------------------
+    @contextmanager
+    def writer_lock(self) -> Iterator[None]:
+        """A session-level advisory lock on a separate connection, held for one run."""
+        import psycopg
+
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            conn.execute("SELECT pg_advisory_lock(%s)", (WRITER_LOCK_KEY,))
+            try:
+                yield
+            finally:
+                conn.execute("SELECT pg_advisory_unlock(%s)", (WRITER_LOCK_KEY,))
+
     @contextmanager
     def transaction(self) -> Iterator[None]:
         """Group writes into one commit; nested blocks are savepoints inside the outer one.

@@ -112,6 +112,21 @@ class SQLiteStore(SQLStore):
                 time.sleep(0.05 * 2**attempt)
 
     @contextmanager
+    def writer_lock(self) -> Iterator[None]:
+        """An exclusive lock file next to the database (``x.db.lock``), for one run."""
+        if self.memory:
+            yield
+            return
+        import fcntl
+
+        with open(f"{self.path}.lock", "a+") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    @contextmanager
     def transaction(self) -> Iterator[None]:
         """Group writes into one commit; nested blocks are savepoints inside the outer one.
 
