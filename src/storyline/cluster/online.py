@@ -44,7 +44,7 @@ class OnlineClusterer:
         max_members: int = 24,
         link_members: int = 10,
         link_min_cos: float = 0.4,
-        uncovered_members: int = 4,
+        uncovered_members: int = 3,
         dim: int = 512,
     ) -> None:
         self.scorer = scorer if scorer is not None else PairScorer()
@@ -119,7 +119,10 @@ class OnlineClusterer:
 
     def candidates(self, f: ArticleFeatures) -> list[str]:
         seen: dict[str, None] = {}
-        for ev, _ in self.index_.query(f.doc, self.k):
+        # outside the sentence encoder's languages the vector neighbours say little: rely
+        # more on shared rare names and numbers
+        k = self.k if f.covered else max(1, self.k // 3)
+        for ev, _ in self.index_.query(f.doc, k):
             seen[ev] = None
         for ev in self._key_candidates(f):
             seen.setdefault(ev, None)
