@@ -72,6 +72,7 @@ class OnlineClusterer:
         self.index_ = CentroidIndex(dim)
         self._clock = 0
         self._losers: set[str] = set()
+        self._dates: dict[str, dt.date | None] = {}
 
     # -- public -----------------------------------------------------------------------------
     @property
@@ -160,8 +161,11 @@ class OnlineClusterer:
         return v / (float(np.linalg.norm(v)) or 1.0)
 
     def event_date(self, ev: str) -> dt.date | None:
-        dates = sorted(d for a in self.members_[ev] if (d := self.feats_[a].date) is not None)
-        return dates[len(dates) // 2] if dates else None
+        """The median of the members' dates (cached until the event changes)."""
+        if ev not in self._dates:
+            dates = sorted(d for a in self.members_[ev] if (d := self.feats_[a].date) is not None)
+            self._dates[ev] = dates[len(dates) // 2] if dates else None
+        return self._dates[ev]
 
     # -- internals ---------------------------------------------------------------------------
     def _new_event_id(self, seed: str) -> str:
@@ -184,6 +188,7 @@ class OnlineClusterer:
             self.created_[ev] = self._clock
             self._clock += 1
         self.members_[ev].append(f.id)
+        self._dates.pop(ev, None)
         self.vsum_[ev] = self.vsum_[ev] + f.doc
         n = len(self.members_[ev])
         if n <= 8 or n % max(1, n // 8) == 0:  # a large event's centroid moves slowly
@@ -275,6 +280,8 @@ class OnlineClusterer:
                 evs.discard(loser)
                 evs.add(winner)
         self.members_[winner].extend(self.members_.pop(loser))
+        self._dates.pop(winner, None)
+        self._dates.pop(loser, None)
         self.vsum_[winner] = self.vsum_[winner] + self.vsum_.pop(loser)
         self.created_.pop(loser)
         self.index_.remove(loser)
