@@ -36,6 +36,11 @@ def content_hash(text: str, title: str | None = None) -> str:
     return h.hexdigest()[:16]
 
 
+def utc_now() -> str:
+    """The current UTC time as an ISO string (seconds): creation and merge times."""
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
 def short_id(prefix: str, seed: str) -> str:
     """A short readable id such as ``ev-3f2a9c01`` derived from ``seed``."""
     return f"{prefix}-{hashlib.sha1(seed.encode('utf-8')).hexdigest()[:10]}"

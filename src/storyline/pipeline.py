@@ -8,7 +8,6 @@ again (families, date, headline, summary, entities) and linked into stories.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import logging
 import uuid
@@ -22,7 +21,7 @@ from .clean import RepeatedLineFilter
 from .cluster.online import OnlineClusterer, sort_key
 from .cluster.scorer import PairScorer
 from .ingest import Skip, read_inputs
-from .model import Article, Assignment, Merge, Processed, Story
+from .model import Article, Assignment, Merge, Processed, Story, utc_now
 from .prepare import FeatureBuilder, prepare
 from .represent.base import Encoder
 from .represent.encoder import LazySecondVectors, USEEncoder
@@ -39,9 +38,6 @@ Progress = Callable[[str, int, int], None]
 ENCODE_CHUNK = 128
 PREPARE_CHUNK = 2048  # articles prepared and stored per transaction (bounds memory)
 
-
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 @dataclass
@@ -252,7 +248,7 @@ class Pipeline:
                 target = self.linker.story_of_.get(survivor)
                 self.store.delete_story(sid)
                 if target and target != sid:
-                    self.store.record_merge(Merge("story", sid, target, 1.0, _now(), "event merged"))
+                    self.store.record_merge(Merge("story", sid, target, 1.0, utc_now(), "event merged"))
             self.store.set_state("stories", json.dumps(self.linker.to_state()))
 
     def _describe(self, ev: str, fresh: set[str], scores: dict[str, float]) -> None:
@@ -262,7 +258,7 @@ class Pipeline:
         items = [stored[a] for a in ids]
         vectors = self.store.get_vectors([p.article.hash for p in items], "sents")
         old = self.store.get_event(ev)
-        created = old.created if old is not None and old.id == ev else _now()
+        created = old.created if old is not None and old.id == ev else utc_now()
         event = anatomy.describe(ev, items, vectors, created)
         fams = anatomy.families(items, vectors)
         self.store.put_event(event)

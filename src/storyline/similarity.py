@@ -12,9 +12,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
-from .cluster.scorer import PairScorer
+from .cluster.scorer import PairScorer, unit_cos
 from .dates import parse_date
 from .model import Article
 from .prepare import FeatureBuilder, prepare
@@ -79,7 +77,7 @@ class Similarity:
         for i in range(0, len(feats), 2):
             a, b = feats[i], feats[i + 1]
             prob = self.scorer.score(a, b)
-            cos = float(a.doc.astype(np.float32) @ b.doc.astype(np.float32))
+            cos = unit_cos(a.doc, b.doc)
             if not (a.covered and b.covered) and self.scorer.second is not None:
                 va, vb = self.scorer.second(a), self.scorer.second(b)
                 if va is not None and vb is not None:

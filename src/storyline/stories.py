@@ -33,7 +33,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from storyline.model import Merge
+from storyline.model import Merge, utc_now
 from storyline.represent.features import fold
 
 __all__ = [
@@ -277,7 +277,7 @@ class StoryLinker:
         for old, new in self.aliases_.items():
             if new == loser:
                 self.aliases_[old] = winner
-        m = Merge("story", loser, winner, round(score, 4), _now(), reason)
+        m = Merge("story", loser, winner, round(score, 4), utc_now(), reason)
         self.merges_.append(m)
         log.info("story %s merged into %s (%.3f): %s", loser, winner, score, reason)
         return m
@@ -412,9 +412,6 @@ class StoryLinker:
         self.merges_ = [Merge(**m) for m in state["merges"]]
         return self
 
-
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 def timeline(story_events: Sequence[StoryEvent]) -> list[StoryEvent]:

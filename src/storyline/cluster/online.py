@@ -19,16 +19,13 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from ..model import Merge, short_id
+from ..model import Merge, short_id, utc_now
 from ..represent.features import ArticleFeatures
 from .index import CentroidIndex
 from .scorer import PairScorer
 
 log = logging.getLogger(__name__)
 
-
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 class OnlineClusterer:
@@ -286,7 +283,7 @@ class OnlineClusterer:
         self.created_.pop(loser)
         self.index_.remove(loser)
         self.index_.upsert(winner, self.centroid(winner))
-        merge = Merge("event", loser, winner, round(score, 4), _now(), "mean pair probability")
+        merge = Merge("event", loser, winner, round(score, 4), utc_now(), "mean pair probability")
         self.merges_.append(merge)
         log.info("merged event %s into %s (%.3f)", loser, winner, score)
         return winner

@@ -49,7 +49,7 @@ def _aligned(a: np.ndarray | None, b: np.ndarray | None, cut: float = 0.7) -> tu
     return float((best >= cut).mean()), float(best.mean())
 
 
-def _cos(a: np.ndarray, b: np.ndarray) -> float:
+def unit_cos(a: np.ndarray, b: np.ndarray) -> float:
     """Dot product of unit vectors stored as float16, accumulated in float32."""
     return float(a.astype(np.float32) @ b.astype(np.float32))
 
@@ -71,8 +71,8 @@ def pair_features(
     else:
         gap, known = -1.0, 0.0
     return [
-        _cos(a.doc, b.doc),
-        _cos(a.lead, b.lead),
+        unit_cos(a.doc, b.doc),
+        unit_cos(a.lead, b.lead),
         sparse_cos(a.terms, b.terms) if same else 0.0,
         weighted_overlap(a.names, b.names),
         math.log1p(len(a.names & b.names)),

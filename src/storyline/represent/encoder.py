@@ -164,21 +164,5 @@ class LazySecondVectors:
             self.store.put_vectors({f.key: f.second for f in todo if f.key}, "e5")  # type: ignore[attr-defined]
 
     def __call__(self, f):  # type: ignore[no-untyped-def]
-        if f.second is not None or self.failed:
-            return f.second
-        if self.store is not None and f.key:
-            got = self.store.get_vectors([f.key], "e5").get(f.key)  # type: ignore[attr-defined]
-            if got is not None:
-                f.second = got
-                return got
-        try:
-            f.second = self.encoder.encode([f.second_text or " "])[0]  # type: ignore[attr-defined]
-        except Exception as exc:  # noqa: BLE001 - a missing extra must not stop clustering
-            import logging
-
-            logging.getLogger(__name__).warning("second encoder unavailable: %s", exc)
-            self.failed = True
-            return None
-        if self.store is not None and f.key:
-            self.store.put_vectors({f.key: f.second}, "e5")  # type: ignore[attr-defined]
+        self.fill([f])
         return f.second
