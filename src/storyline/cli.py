@@ -239,8 +239,7 @@ def export(db: str, fmt: str, what: str, out: str | None) -> None:
 
     store = _store(db)
     rows = list(records(store, what))
-    fh = open(out, "w", encoding="utf-8", newline="") if out else sys.stdout
-    try:
+    with click.open_file(out or "-", "w", encoding="utf-8") as fh:  # "-" is stdout, left open
         if fmt == "jsonl":
             for r in rows:
                 fh.write(json.dumps(r, ensure_ascii=False, default=str) + "\n")
@@ -250,9 +249,6 @@ def export(db: str, fmt: str, what: str, out: str | None) -> None:
             w.writeheader()
             for r in rows:
                 w.writerow({k: json.dumps(v, ensure_ascii=False) if isinstance(v, list | dict) else v for k, v in r.items()})
-    finally:
-        if out:
-            fh.close()
 
 
 from .cli_more import register

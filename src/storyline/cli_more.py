@@ -112,23 +112,19 @@ def similarity(pairs_path: str, out: str | None) -> None:
 
     if pairs_path != "-" and not Path(pairs_path).is_file():
         raise InputError(f"no such file: {pairs_path}")
-    fh = sys.stdin if pairs_path == "-" else open(pairs_path, encoding="utf-8", errors="replace")
     pairs: list[Pair] = []
     skipped = 0
-    for item in read_pairs(fh, pairs_path):
-        if isinstance(item, Pair):
-            pairs.append(item)
-        else:
-            skipped += 1
-            click.echo(f"storyline: skipped {item[0]}: {item[1]}", err=True)
+    with click.open_file(pairs_path, encoding="utf-8", errors="replace") as fh:  # "-" is stdin
+        for item in read_pairs(fh, pairs_path):
+            if isinstance(item, Pair):
+                pairs.append(item)
+            else:
+                skipped += 1
+                click.echo(f"storyline: skipped {item[0]}: {item[1]}", err=True)
     scores = Similarity().score_pairs(pairs) if pairs else []
-    dest = open(out, "w", encoding="utf-8") if out else sys.stdout
-    try:
+    with click.open_file(out or "-", "w", encoding="utf-8") as dest:
         for p, s in zip(pairs, scores, strict=True):
             dest.write(json.dumps({"pair_id": p.pair_id, "score": s}) + "\n")
-    finally:
-        if out:
-            dest.close()
     if skipped:
         sys.exit(3)
 
