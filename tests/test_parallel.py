@@ -53,3 +53,53 @@ def test_ray_actors_match_one_process() -> None:
     finally:
         ray.shutdown()
     assert np.allclose(got, HashingEncoder().encode(TEXTS))
+
+
+def _partition(report) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    return {a.article_id: a.event for a in report.assignments}
+
+
+def test_chunked_prefetch_matches_one_chunk(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Encoding the next chunk in the background changes nothing: same order, same events."""
+    import storyline.pipeline as pl
+
+    arts = [Article(f"a{i:03d}", t, lang="en") for i, t in enumerate(TEXTS[:60])]
+    one = Pipeline(":memory:", encoder=HashingEncoder(), second=False, offload=False).run(arts)
+    monkeypatch.setattr(pl, "ENCODE_CHUNK", 7)
+    seen: list[tuple[str, int, int]] = []
+    many = Pipeline(
+        ":memory:", encoder=HashingEncoder(), second=False, offload=False,
+        progress=lambda stage, done, total: seen.append((stage, done, total)),
+    ).run(arts)
+    assert _partition(one) == _partition(many)
+    encoded = [done for stage, done, _ in seen if stage == "encode"]
+    assert encoded == sorted(encoded) and encoded[-1] == 60 and len(encoded) == 9
+
+
+def test_offloaded_encoder_runs_in_a_child_and_matches(monkeypatch: pytest.MonkeyPatch) -> None:
+    import storyline.parallel as par
+    import storyline.pipeline as pl
+
+    started: list[object] = []
+    real = par.ProcessEncoder
+
+    class Spy(real):  # type: ignore[misc, valid-type]
+        def encode(self, texts):  # type: ignore[no-untyped-def]
+            out = super().encode(texts)
+            started.append(self._pool)
+            return out
+
+    monkeypatch.setattr(par, "ProcessEncoder", Spy)
+    monkeypatch.setattr(pl, "OFFLOAD_MIN", 10)
+    arts = [Article(f"a{i:03d}", t, lang="en") for i, t in enumerate(TEXTS[:30])]
+    local = Pipeline(":memory:", encoder=HashingEncoder(), second=False, offload=False).run(arts)
+    pipe = Pipeline(":memory:", encoder=HashingEncoder(), second=False, offload=True)
+    remote = pipe.run(arts)
+    assert started and all(p is not None for p in started)  # encoded out of process
+    assert _partition(local) == _partition(remote)
+    vec = pipe.store.get_vectors([pipe.store.get_article("a001").article.hash], "title")  # type: ignore[union-attr]
+    assert np.allclose(next(iter(vec.values())), HashingEncoder().encode([TEXTS[1]])[0])
+    small = Pipeline(":memory:", encoder=HashingEncoder(), second=False, offload=True)
+    started.clear()
+    small.run(arts[:5])  # below OFFLOAD_MIN: no child process
+    assert not started

@@ -4,11 +4,16 @@
 own single-threaded encoder: Ray actors when Ray is installed (``storyline[ray]``; the same
 code runs on a Ray cluster when ``ray.init(address=...)`` was called first), else a local
 process pool. The clusterer stays a single ordered writer in the calling process.
+
+``ProcessEncoder`` runs one encoder in one child process: the pipeline encodes the next chunk
+there while the calling process clusters the current one, so on two cores clustering costs
+little wall time on top of encoding.
 """
 
 from __future__ import annotations
 
 import logging
+import multiprocessing
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
@@ -116,3 +121,33 @@ class ParallelEncoder:
             self._pool.shutdown()
             self._pool = None
         self._actors = None
+
+
+class ProcessEncoder:
+    """One encoder in one child process (started on first use, ``close()`` stops it)."""
+
+    def __init__(self, factory: Callable[[], Any] = USEEncoder) -> None:
+        self.factory = factory
+        local = factory()  # cheap: models load lazily; gives name, dim and covers()
+        self.local = local
+        self.name = local.name
+        self.dim = local.dim
+        self._pool: ProcessPoolExecutor | None = None
+
+    def covers(self, lang: str) -> bool:
+        return bool(self.local.covers(lang))
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        if self._pool is None:
+            # spawn: a clean interpreter, whatever threads the parent runs
+            self._pool = ProcessPoolExecutor(
+                1, mp_context=multiprocessing.get_context("spawn"),
+                initializer=_init_worker, initargs=(self.factory,),
+            )
+            log.info("encoding in a child process")
+        return np.asarray(self._pool.submit(_encode_chunk, list(texts)).result(), np.float32)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None

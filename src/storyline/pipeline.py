@@ -8,21 +8,26 @@ again (families, date, headline, summary, entities) and linked into stories.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
+import os
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+import numpy as np
+
 from . import anatomy
 from .clean import RepeatedLineFilter
-from .cluster.online import OnlineClusterer, sort_key
+from .cluster.online import OnlineClusterer
 from .cluster.scorer import PairScorer
 from .ingest import Skip, read_inputs
 from .model import Article, Assignment, Merge, Processed, Story, utc_now
-from .prepare import FeatureBuilder, prepare
+from .prepare import FeatureBuilder, VectorPlan, prepare
 from .represent.base import Encoder
 from .represent.encoder import LazySecondVectors, USEEncoder
 from .represent.features import ArticleFeatures
@@ -37,6 +42,12 @@ Progress = Callable[[str, int, int], None]
 
 ENCODE_CHUNK = 128
 PREPARE_CHUNK = 2048  # articles prepared and stored per transaction (bounds memory)
+OFFLOAD_MIN = 4 * ENCODE_CHUNK  # runs this large encode in a child process (offload)
+
+
+def _order_key(p: Processed) -> tuple[bool, dt.date, str]:
+    """:func:`~storyline.cluster.online.sort_key` of a prepared article."""
+    return (p.event_date is None, p.event_date or dt.date.max, p.id)
 
 
 
@@ -85,6 +96,7 @@ class Pipeline:
         linker: StoryLinker | None = None,
         second: bool | object = True,
         progress: Progress | None = None,
+        offload: bool | None = None,
     ) -> None:
         self.store = store if isinstance(store, Store) else open_store(store)
         self.encoder = encoder or USEEncoder()
@@ -100,6 +112,8 @@ class Pipeline:
         self.clusterer = clusterer or OnlineClusterer(self.scorer, dim=self.encoder.dim)
         self.linker = linker or StoryLinker()
         self.progress = progress or (lambda stage, done, total: None)
+        # large runs encode in a child process while this one clusters (default: ≥ 2 cores)
+        self.offload = (os.cpu_count() or 1) >= 2 if offload is None else offload
         self.builder = FeatureBuilder(self.encoder, self.store)
         self.repeated = RepeatedLineFilter()
         self._restore()
@@ -187,16 +201,17 @@ class Pipeline:
 
     # -- internals ---------------------------------------------------------------------------
     def _process(self, articles: list[Article], pending: Sequence[Processed] = ()) -> list[Merge]:
-        """Prepare, store and encode new articles in chunks, then cluster them (with
-        ``pending`` ones: stored by an earlier run that stopped before assigning them).
+        """Prepare and store new articles in chunks, then encode and cluster them in date
+        order (with ``pending`` ones: stored by an earlier run that stopped before assigning
+        them). The next chunk is encoded while the current one is clustered.
 
         Only the compact features of the run stay in memory; the prepared articles are
-        read back from the store when their events are described.
+        read back from the store chunk by chunk.
         """
         for a in articles:
             self.repeated.observe(a.source, a.text)
-        feats: list[ArticleFeatures] = []
-        total = len(articles) + len(pending)
+        keep_terms = len(articles) <= PREPARE_CHUNK  # else count terms again at build time
+        order: list[tuple[tuple[bool, dt.date, str], str]] = []
         for start in range(0, len(articles), PREPARE_CHUNK):
             chunk = [prepare(a, self.repeated) for a in articles[start : start + PREPARE_CHUNK]]
             self.progress("prepare", min(start + PREPARE_CHUNK, len(articles)), len(articles))
@@ -204,29 +219,57 @@ class Pipeline:
                 # an id stored meanwhile by another writer stays theirs
                 chunk = [p for p in chunk if self.store.add_article(p)]
                 self.store.set_state("repeated_lines", self.repeated.to_json())
-            feats.extend(self._featurize(chunk, len(feats), total))
-        todo = [p for p in pending if p.id not in self.clusterer.event_of_]
-        feats.extend(self._featurize(todo, len(feats), total))
+            self.builder.observe(chunk, keep=keep_terms)
+            order.extend((_order_key(p), p.id) for p in chunk)
+        order.extend((_order_key(p), p.id) for p in pending if p.id not in self.clusterer.event_of_)
+        ids = [aid for _, aid in sorted(order)]
         n_merges = len(self.clusterer.merges_)
         scores: dict[str, float] = {}
-        ordered = sorted(feats, key=sort_key)
-        for i, f in enumerate(ordered):
+        for i, f in enumerate(self._features_in_order(ids)):
             _, scores[f.id] = self.clusterer.learn_one(f)
             if i % 50 == 0:
-                self.progress("cluster", i + 1, len(ordered))
-        self.clusterer.repair({self.clusterer.event_of_[f.id] for f in ordered})
-        self.progress("cluster", len(ordered), len(ordered))
+                self.progress("cluster", i + 1, len(ids))
+        self.clusterer.repair({self.clusterer.event_of_[aid] for aid in ids})
+        self.progress("cluster", len(ids), len(ids))
         merges = self.clusterer.merges_[n_merges:]
-        self._write({f.id for f in feats}, scores, merges)
+        self._write(set(ids), scores, merges)
         return merges
 
-    def _featurize(self, items: list[Processed], done: int, total: int) -> list[ArticleFeatures]:
-        self.builder.observe(items)
-        out: list[ArticleFeatures] = []
-        for start in range(0, len(items), ENCODE_CHUNK):
-            out.extend(self.builder.build(items[start : start + ENCODE_CHUNK]))
-            self.progress("encode", done + len(out), total)
-        return out
+    def _features_in_order(self, ids: list[str]) -> Iterator[ArticleFeatures]:
+        """Features of the stored articles ``ids``, in that order, ENCODE_CHUNK at a time;
+        a background thread encodes the next chunk while the caller consumes this one."""
+        encoder = self._chunk_encoder(len(ids))
+        chunks = [ids[i : i + ENCODE_CHUNK] for i in range(0, len(ids), ENCODE_CHUNK)]
+        done = 0
+        try:
+            with ThreadPoolExecutor(1, thread_name_prefix="storyline-encode") as ahead:
+                queued: tuple[VectorPlan, Future[np.ndarray] | None] | None = None
+                for chunk in [*chunks, None]:
+                    nxt = None
+                    if chunk is not None:  # store reads stay in this thread
+                        stored = {p.id: p for p in self.store.iter_articles(chunk)}
+                        plan = self.builder.plan([stored[a] for a in chunk])
+                        nxt = (plan, ahead.submit(encoder.encode, plan.texts) if plan.texts else None)
+                    if queued is not None:
+                        plan, future = queued
+                        feats = self.builder.finish(plan, None if future is None else future.result())
+                        done += len(feats)
+                        self.progress("encode", done, len(ids))
+                        yield from feats
+                    queued = nxt
+        finally:
+            if encoder is not self.encoder:
+                encoder.close()  # type: ignore[attr-defined]
+
+    def _chunk_encoder(self, n: int) -> Encoder:
+        """The encoder for a run of ``n`` articles: for large runs on a machine with cores to
+        spare (``offload``), the same encoder in a child process; else the pipeline's own."""
+        spec = getattr(self.encoder, "spec", None)  # encoders that can be rebuilt elsewhere
+        if not self.offload or n < OFFLOAD_MIN or spec is None:
+            return self.encoder
+        from .parallel import ProcessEncoder
+
+        return ProcessEncoder(spec())
 
     def _write(self, fresh: set[str], scores: dict[str, float], merges: list[Merge]) -> None:
         touched = {self.clusterer.event_of_[aid] for aid in fresh}

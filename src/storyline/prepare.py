@@ -7,7 +7,9 @@ vectors per content hash (in the store), so nothing is encoded twice.
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -74,6 +76,17 @@ def prepare(article: Article, repeated: RepeatedLineFilter | None = None) -> Pro
     )
 
 
+@dataclass
+class VectorPlan:
+    """Articles to featurize: their cached vectors and the texts still to encode."""
+
+    items: Sequence[Processed]
+    cached_s: dict[str, np.ndarray]
+    cached_t: dict[str, np.ndarray]
+    texts: list[str] = field(default_factory=list)
+    spans: list[tuple[str, int, int]] = field(default_factory=list)  # hash, first, end
+
+
 class FeatureBuilder:
     """Builds :class:`ArticleFeatures` with batched, cached encoding."""
 
@@ -83,58 +96,67 @@ class FeatureBuilder:
         self.counts = TermCounts()
         self._terms: dict[str, object] = {}
 
-    def observe(self, items: Sequence[Processed]) -> None:
-        """Count terms of new articles so IDF weights follow the corpus."""
+    def observe(self, items: Sequence[Processed], keep: bool = True) -> None:
+        """Count terms of new articles so IDF weights follow the corpus.
+
+        ``keep``: hold each article's term counts until its features are built (saves
+        counting twice; large runs pass False and count again at build time).
+        """
         for p in items:
             terms = terms_of(f"{p.title}\n{p.clean_text}")
-            self._terms[p.id] = terms
+            if keep:
+                self._terms[p.id] = terms
             self.counts.add(p.lang, terms)
 
     def forget(self, article_id: str) -> None:
         """Drop the term counts kept for an article until its features are built."""
         self._terms.pop(article_id, None)
 
-    def vectors(self, items: Sequence[Processed]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-        """(sentence vectors, title vector) per content hash, from the cache or the encoder."""
+    def plan(self, items: Sequence[Processed]) -> VectorPlan:
+        """What must be encoded for these articles (cached vectors are looked up now)."""
         hashes = [p.article.hash for p in items]
         cached_s = self.store.get_vectors(hashes, "sents") if self.store else {}
         cached_t = self.store.get_vectors(hashes, "title") if self.store else {}
-        todo = [p for p in items if p.article.hash not in cached_s or p.article.hash not in cached_t]
-        texts: list[str] = []
-        spans: list[tuple[str, int, int]] = []
+        plan = VectorPlan(items, cached_s, cached_t)
         seen: set[str] = set()
-        for p in todo:
+        for p in items:
             h = p.article.hash
-            if h in seen:
+            if h in seen or (h in cached_s and h in cached_t):
                 continue
             seen.add(h)
             sents = p.sentences[:MAX_ENCODED] or [p.title or p.clean_text[:500] or " "]
-            start = len(texts)
-            texts.extend(sents)
-            texts.append(p.title or sents[0])
-            spans.append((h, start, len(texts)))
+            start = len(plan.texts)
+            plan.texts.extend(sents)
+            plan.texts.append(p.title or sents[0])
+            plan.spans.append((h, start, len(plan.texts)))
+        return plan
+
+    def finish(self, plan: VectorPlan, mat: np.ndarray | None) -> list[ArticleFeatures]:
+        """Features of a plan's articles, given the encoder's output for ``plan.texts``."""
         new_s: dict[str, np.ndarray] = {}
         new_t: dict[str, np.ndarray] = {}
-        if texts:
-            mat = self.encoder.encode(texts)
-            for h, start, end in spans:
+        if plan.texts:
+            if mat is None or len(mat) != len(plan.texts):
+                got = 0 if mat is None else len(mat)
+                raise ValueError(f"the encoder returned {got} vectors for {len(plan.texts)} texts")
+            for h, start, end in plan.spans:
                 new_s[h] = mat[start : end - 1]
                 new_t[h] = mat[end - 1]
             if self.store is not None:
                 self.store.put_vectors(new_s, "sents")
                 self.store.put_vectors(new_t, "title")
-        cached_s.update(new_s)
-        cached_t.update(new_t)
-        return {h: (cached_s[h], cached_t[h]) for h in hashes if h in cached_s and h in cached_t}
+        sents_of = {**plan.cached_s, **new_s}
+        title_of = {**plan.cached_t, **new_t}
+        out = []
+        for p in plan.items:
+            h = p.article.hash
+            terms = self._terms.pop(p.id, None) or terms_of(f"{p.title}\n{p.clean_text}")
+            out.append(self.features(p, sents_of[h], title_of[h], terms))  # type: ignore[arg-type]
+        return out
 
     def build(self, items: Sequence[Processed]) -> list[ArticleFeatures]:
-        vecs = self.vectors(items)
-        out = []
-        for p in items:
-            sents, title_vec = vecs[p.article.hash]
-            terms = self._terms.pop(p.id, None) or terms_of(f"{p.title}\n{p.clean_text}")
-            out.append(self.features(p, sents, title_vec, terms))  # type: ignore[arg-type]
-        return out
+        plan = self.plan(items)
+        return self.finish(plan, self.encoder.encode(plan.texts) if plan.texts else None)
 
     def features(
         self, p: Processed, sents: np.ndarray, title_vec: np.ndarray, terms: object
@@ -152,8 +174,9 @@ class FeatureBuilder:
             doc=doc.astype(np.float16),
             lead=lead.astype(np.float16),
             terms=tfidf_weights(terms, p.lang, self.counts),  # type: ignore[arg-type]
-            names=frozenset(names),
-            numbers=frozenset(numbers_in(f"{p.title}\n{p.article.text}")),
+            # interned: the same names recur across thousands of articles held in memory
+            names=frozenset(map(sys.intern, names)),
+            numbers=frozenset(map(sys.intern, numbers_in(f"{p.title}\n{p.article.text}"))),
             covered=bool(covers(p.lang)) if covers else True,
             length=len(p.clean_text),
             sents=sents[:MAX_SENTENCES].astype(np.float16),

