@@ -86,7 +86,7 @@ def test_offloaded_encoder_runs_in_a_child_and_matches(monkeypatch: pytest.Monke
     class Spy(real):  # type: ignore[misc, valid-type]
         def encode(self, texts):  # type: ignore[no-untyped-def]
             out = super().encode(texts)
-            started.append(self._pool)
+            started.append(self._proc)
             return out
 
     monkeypatch.setattr(par, "ProcessEncoder", Spy)
@@ -103,3 +103,57 @@ def test_offloaded_encoder_runs_in_a_child_and_matches(monkeypatch: pytest.Monke
     started.clear()
     small.run(arts[:5])  # below OFFLOAD_MIN: no child process
     assert not started
+
+
+def test_process_encoder_reports_a_failing_encoder_and_stops() -> None:
+    from storyline.parallel import ProcessEncoder
+
+    enc = ProcessEncoder(HashingEncoder)
+    try:
+        assert np.allclose(enc.encode(TEXTS[:4]), HashingEncoder().encode(TEXTS[:4]))
+        with pytest.raises(RuntimeError, match="encoder process failed"):
+            enc.encode([None])  # type: ignore[list-item]
+        assert np.allclose(enc.encode(TEXTS[4:6]), HashingEncoder().encode(TEXTS[4:6]))
+    finally:
+        proc = enc._proc
+        enc.close()
+    assert proc is not None and proc.returncode == 0
+
+
+class _NotIcelandic(HashingEncoder):
+    def covers(self, lang: str) -> bool:
+        return lang != "is"
+
+
+class _SpySecond(HashingEncoder):
+    def __init__(self) -> None:
+        super().__init__(dim=64)
+        self.calls: list[list[str]] = []
+
+    def encode(self, texts):  # type: ignore[no-untyped-def]
+        self.calls.append(list(texts))
+        return super().encode(texts)
+
+
+def test_second_vectors_of_uncovered_articles_are_encoded_ahead_in_batches(monkeypatch: pytest.MonkeyPatch) -> None:
+    import storyline.pipeline as pl
+    from storyline.prepare import second_text
+    from storyline.represent.encoder import LazySecondVectors
+
+    monkeypatch.setattr(pl, "ENCODE_CHUNK", 10)
+    arts = [
+        Article(f"a{i:03d}", t, lang="is" if i % 3 == 0 else "en") for i, t in enumerate(TEXTS[:30])
+    ]
+    spy = _SpySecond()
+    pipe = Pipeline(":memory:", encoder=_NotIcelandic(), second=LazySecondVectors(spy), offload=False)
+    pipe.scorer.second.store = pipe.store  # type: ignore[union-attr]
+    report = pipe.run(arts)
+    assert len(report.assignments) == 30
+    icelandic = [a.id for a in arts if a.lang == "is"]
+    batched = [c for c in spy.calls if len(c) > 1]
+    assert sum(len(c) for c in batched) >= len(icelandic)  # one batch per chunk, ahead of scoring
+    stored = {p.id: p for p in pipe.store.iter_articles(icelandic)}
+    vecs = pipe.store.get_vectors([p.article.hash for p in stored.values()], "e5")
+    assert len(vecs) == len(icelandic)
+    for p in stored.values():
+        assert np.allclose(vecs[p.article.hash], HashingEncoder(64).encode([second_text(p)])[0])

@@ -13,7 +13,10 @@ little wall time on top of encoding.
 from __future__ import annotations
 
 import logging
-import multiprocessing
+import os
+import pickle
+import subprocess
+import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
@@ -124,7 +127,12 @@ class ParallelEncoder:
 
 
 class ProcessEncoder:
-    """One encoder in one child process (started on first use, ``close()`` stops it)."""
+    """One encoder in one child interpreter (``python -m storyline.parallel``), started on
+    first use and stopped by ``close()``.
+
+    The child is a fresh interpreter that talks over two pipes, so it neither forks a
+    process that runs threads nor re-imports the caller's main script.
+    """
 
     def __init__(self, factory: Callable[[], Any] = USEEncoder) -> None:
         self.factory = factory
@@ -132,22 +140,89 @@ class ProcessEncoder:
         self.local = local
         self.name = local.name
         self.dim = local.dim
-        self._pool: ProcessPoolExecutor | None = None
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._to: Any = None
+        self._from: Any = None
 
     def covers(self, lang: str) -> bool:
         return bool(self.local.covers(lang))
 
+    def _start(self) -> None:
+        to_child_r, to_child_w = os.pipe()
+        from_child_r, from_child_w = os.pipe()
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "storyline.parallel", str(to_child_r), str(from_child_w)],
+            pass_fds=(to_child_r, from_child_w),
+        )
+        os.close(to_child_r)
+        os.close(from_child_w)
+        self._to = os.fdopen(to_child_w, "wb")
+        self._from = os.fdopen(from_child_r, "rb")
+        _send(self._to, self.factory)
+        log.info("encoding in child process %d", self._proc.pid)
+
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        if self._pool is None:
-            # spawn: a clean interpreter, whatever threads the parent runs
-            self._pool = ProcessPoolExecutor(
-                1, mp_context=multiprocessing.get_context("spawn"),
-                initializer=_init_worker, initargs=(self.factory,),
-            )
-            log.info("encoding in a child process")
-        return np.asarray(self._pool.submit(_encode_chunk, list(texts)).result(), np.float32)
+        if self._proc is None:
+            self._start()
+        _send(self._to, list(texts))
+        status, value = _recv(self._from)
+        if status != "ok":
+            raise RuntimeError(f"encoder process failed: {value}")
+        return np.asarray(value, np.float32)
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown()
-            self._pool = None
+        if self._proc is None:
+            return
+        try:
+            _send(self._to, None)
+            self._to.close()
+            self._from.close()
+        except OSError:
+            pass
+        try:
+            self._proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self._proc.kill()
+            self._proc.wait()
+        self._proc = None
+
+
+def _send(fh: Any, obj: object) -> None:
+    data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    fh.write(len(data).to_bytes(8, "little"))
+    fh.write(data)
+    fh.flush()
+
+
+def _recv(fh: Any) -> Any:
+    head = fh.read(8)
+    if len(head) < 8:
+        raise RuntimeError("encoder process stopped unexpectedly")
+    return pickle.loads(fh.read(int.from_bytes(head, "little")))
+
+
+def _serve(read_fd: int, write_fd: int) -> None:
+    """The child side of :class:`ProcessEncoder`: encode each list of texts it is sent."""
+    with os.fdopen(read_fd, "rb") as inp, os.fdopen(write_fd, "wb") as out:
+        try:
+            encoder = _recv(inp)()
+        except Exception as exc:  # noqa: BLE001 - reported to the parent on first use
+            encoder, failure = None, repr(exc)
+        while True:
+            try:
+                texts = _recv(inp)
+            except RuntimeError:  # parent gone
+                return
+            if texts is None:
+                return
+            if encoder is None:
+                _send(out, ("error", failure))
+                continue
+            try:
+                _send(out, ("ok", encoder.encode(texts)))
+            except Exception as exc:  # noqa: BLE001
+                _send(out, ("error", repr(exc)))
+
+
+if __name__ == "__main__":
+    _serve(int(sys.argv[1]), int(sys.argv[2]))

@@ -27,7 +27,7 @@ from .cluster.online import OnlineClusterer
 from .cluster.scorer import PairScorer
 from .ingest import Skip, read_inputs
 from .model import Article, Assignment, Merge, Processed, Story, utc_now
-from .prepare import FeatureBuilder, VectorPlan, prepare
+from .prepare import FeatureBuilder, VectorPlan, prepare, second_text
 from .represent.base import Encoder
 from .represent.encoder import LazySecondVectors, USEEncoder
 from .represent.features import ArticleFeatures
@@ -73,6 +73,41 @@ class RunReport:
             + (f" ({why})" if why else "")
             + f"; {events} events, {len(self.merges)} merges"
         )
+
+
+@dataclass
+class _Chunk:
+    """One chunk of a run on its way to features: encodings running in the background."""
+
+    plan: VectorPlan
+    future: Future[np.ndarray] | None
+    second: dict[str, np.ndarray] = field(default_factory=dict)
+    second_keys: list[str] = field(default_factory=list)
+    second_future: Future[np.ndarray | None] | None = None
+
+    def result(self) -> np.ndarray | None:
+        return None if self.future is None else self.future.result()
+
+    def second_ahead(self, second: LazySecondVectors, items: Sequence[Processed],
+                     encoder: Encoder, pool: ThreadPoolExecutor) -> None:
+        covers = getattr(encoder, "covers", None)
+        texts = {p.article.hash: second_text(p) for p in items if covers and not covers(p.lang)}
+        self.second = second.cached(list(texts))
+        self.second_keys = [k for k in texts if k not in self.second]
+        if self.second_keys:
+            self.second_future = pool.submit(second.encode, [texts[k] for k in self.second_keys])
+
+    def give_second(self, second: LazySecondVectors | None, feats: list[ArticleFeatures]) -> None:
+        if second is None:
+            return
+        vecs = self.second_future.result() if self.second_future is not None else None
+        if vecs is not None:
+            new = dict(zip(self.second_keys, vecs, strict=True))
+            second.remember(new)
+            self.second.update(new)
+        for f in feats:
+            if f.second is None and f.key in self.second:
+                f.second = self.second[f.key]
 
 
 class Pipeline:
@@ -236,23 +271,31 @@ class Pipeline:
         return merges
 
     def _features_in_order(self, ids: list[str]) -> Iterator[ArticleFeatures]:
-        """Features of the stored articles ``ids``, in that order, ENCODE_CHUNK at a time;
-        a background thread encodes the next chunk while the caller consumes this one."""
+        """Features of the stored articles ``ids``, in that order, ENCODE_CHUNK at a time.
+
+        Background threads encode the next chunk while the caller consumes this one: its
+        sentences (in a child process for large runs) and, for articles in languages the
+        sentence encoder does not cover, their second vectors (always needed to score them).
+        """
         encoder = self._chunk_encoder(len(ids))
+        second = self.scorer.second if isinstance(self.scorer.second, LazySecondVectors) else None
         chunks = [ids[i : i + ENCODE_CHUNK] for i in range(0, len(ids), ENCODE_CHUNK)]
         done = 0
         try:
-            with ThreadPoolExecutor(1, thread_name_prefix="storyline-encode") as ahead:
-                queued: tuple[VectorPlan, Future[np.ndarray] | None] | None = None
+            with ThreadPoolExecutor(2, thread_name_prefix="storyline-encode") as ahead:
+                queued: _Chunk | None = None
                 for chunk in [*chunks, None]:
                     nxt = None
                     if chunk is not None:  # store reads stay in this thread
                         stored = {p.id: p for p in self.store.iter_articles(chunk)}
-                        plan = self.builder.plan([stored[a] for a in chunk])
-                        nxt = (plan, ahead.submit(encoder.encode, plan.texts) if plan.texts else None)
+                        items = [stored[a] for a in chunk]
+                        plan = self.builder.plan(items)
+                        nxt = _Chunk(plan, ahead.submit(encoder.encode, plan.texts) if plan.texts else None)
+                        if second is not None:
+                            nxt.second_ahead(second, items, self.encoder, ahead)
                     if queued is not None:
-                        plan, future = queued
-                        feats = self.builder.finish(plan, None if future is None else future.result())
+                        feats = self.builder.finish(queued.plan, queued.result())
+                        queued.give_second(second, feats)
                         done += len(feats)
                         self.progress("encode", done, len(ids))
                         yield from feats

@@ -87,6 +87,11 @@ class VectorPlan:
     spans: list[tuple[str, int, int]] = field(default_factory=list)  # hash, first, end
 
 
+def second_text(p: Processed) -> str:
+    """What the second encoder reads of an article (languages the first does not cover)."""
+    return lead_text(p.title, p.sentences, n=3)[:400]
+
+
 class FeatureBuilder:
     """Builds :class:`ArticleFeatures` with batched, cached encoding."""
 
@@ -180,7 +185,7 @@ class FeatureBuilder:
             covered=bool(covers(p.lang)) if covers else True,
             length=len(p.clean_text),
             sents=sents[:MAX_SENTENCES].astype(np.float16),
-            second_text=lead_text(p.title, p.sentences, n=3)[:400],
+            second_text=second_text(p),
             key=p.article.hash,
             years=lead_years(p.title, p.article.text),
         )

@@ -8,6 +8,7 @@ language; when no member has it the whole event is used.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import math
 import re
@@ -97,6 +98,7 @@ def _candidates(
     return out
 
 
+@functools.lru_cache(maxsize=1 << 16)  # phrases recur across an event's members
 def _norm(s: str) -> str:
     s = unicodedata.normalize("NFKD", s.lower())
     return re.sub(r"\W+", " ", "".join(c for c in s if not unicodedata.combining(c))).strip()

@@ -145,33 +145,48 @@ class LazySecondVectors:
         self.store = store  # optional Store: vectors cached by content hash, kind "e5"
         self.failed = False
 
-    def fill(self, feats) -> None:  # type: ignore[no-untyped-def]
-        """Compute the missing vectors of several articles in one batch (much faster)."""
-        todo = [f for f in feats if f.second is None]
-        if not todo or self.failed:
-            return
-        if self.store is not None:
-            cached = self.store.get_vectors([f.key for f in todo if f.key], "e5")  # type: ignore[attr-defined]
-            for f in todo:
-                if f.key in cached:
-                    f.second = cached[f.key]
-            todo = [f for f in todo if f.second is None]
-        uniq = {id(f): f for f in todo}
-        todo = list(uniq.values())
-        if not todo:
-            return
+    def cached(self, keys: Sequence[str]) -> dict[str, np.ndarray]:
+        """Stored vectors of these content hashes."""
+        if self.store is None or not keys:
+            return {}
+        return self.store.get_vectors(list(keys), "e5")  # type: ignore[attr-defined]
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray | None:
+        """Vectors of texts, or None when the second encoder is unavailable (logged once).
+        Touches no store: safe to run in a background thread."""
+        if self.failed:
+            return None
         try:
-            vecs = self.encoder.encode([f.second_text or " " for f in todo])  # type: ignore[attr-defined]
+            return self.encoder.encode([t or " " for t in texts])  # type: ignore[attr-defined]
         except Exception as exc:  # noqa: BLE001 - a missing extra must not stop clustering
             import logging
 
             logging.getLogger(__name__).warning("second encoder unavailable: %s", exc)
             self.failed = True
+            return None
+
+    def remember(self, vectors: dict[str, np.ndarray]) -> None:
+        if self.store is not None and vectors:
+            self.store.put_vectors(vectors, "e5")  # type: ignore[attr-defined]
+
+    def fill(self, feats) -> None:  # type: ignore[no-untyped-def]
+        """Compute the missing vectors of several articles in one batch."""
+        todo = [f for f in feats if f.second is None]
+        if not todo or self.failed:
+            return
+        cached = self.cached([f.key for f in todo if f.key])
+        for f in todo:
+            if f.key in cached:
+                f.second = cached[f.key]
+        todo = list({id(f): f for f in todo if f.second is None}.values())
+        if not todo:
+            return
+        vecs = self.encode([f.second_text for f in todo])
+        if vecs is None:
             return
         for f, v in zip(todo, vecs, strict=True):
             f.second = v
-        if self.store is not None:
-            self.store.put_vectors({f.key: f.second for f in todo if f.key}, "e5")  # type: ignore[attr-defined]
+        self.remember({f.key: f.second for f in todo if f.key})
 
     def __call__(self, f):  # type: ignore[no-untyped-def]
         self.fill([f])

@@ -7,6 +7,7 @@ clusterer, the family finder and ``storyline similarity`` all use it.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import re
 import unicodedata
@@ -27,6 +28,7 @@ _CAP_SPAN = re.compile(
 _JA_SPAN = re.compile(r"[\u30A0-\u30FF]{2,}|[\u4E00-\u9FFF]{2,}")
 
 
+@functools.lru_cache(maxsize=1 << 16)  # called per word: the same words recur
 def fold(text: str) -> str:
     """Lowercase, strip accents and apostrophes: ``"Bagdad"``, ``"Irák"`` → ascii-ish keys.
 

@@ -86,6 +86,7 @@ _CYR_LATIN = "a b v g d e e zh z i i k l m n o p r s t u f kh ts ch sh shch _ y 
 _CYR = dict(zip("абвгдеёжзийклмнопрстуфхцчшщъыьэюя", _CYR_LATIN.split(" "), strict=True))
 
 
+@functools.lru_cache(maxsize=1 << 16)  # the same surfaces recur across articles
 def fold(text: str) -> str:
     """Lowercase, strip accents, unify apostrophes and dashes, squeeze spaces.
 
