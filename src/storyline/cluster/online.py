@@ -43,6 +43,7 @@ class OnlineClusterer:
         link_min_cos: float = 0.4,
         uncovered_members: int = 3,
         dim: int = 512,
+        pair_cache_size: int = 300_000,
     ) -> None:
         self.scorer = scorer if scorer is not None else PairScorer()
         meta = self.scorer.meta
@@ -70,6 +71,15 @@ class OnlineClusterer:
         self._clock = 0
         self._losers: set[str] = set()
         self._dates: dict[str, dt.date | None] = {}
+        # pair probabilities already computed (pair features are a function of the two
+        # articles): repair re-links grown events whose member pairs were mostly scored before
+        self.pair_cache_size = pair_cache_size
+        self._pairs: dict[int, float] = {}  # current generation
+        self._pairs_old: dict[int, float] = {}  # previous one, dropped when the current is full
+        self._pairs_for: tuple[object, ...] = ()  # the scorer they were computed with
+        self._num: dict[str, int] = {}  # article id -> small int, for the pair keys
+        self.pair_hits_ = 0
+        self.pair_misses_ = 0
 
     # -- public -----------------------------------------------------------------------------
     @property
@@ -82,7 +92,7 @@ class OnlineClusterer:
             ev = self.event_of_[f.id]
             return ev, 1.0
         best, best_score = None, 0.0
-        for ev, score in self.score_candidates(f):
+        for ev, score in self._score_candidates(f, cache=True):
             if score > best_score or (score == best_score and best is not None and ev < best):
                 best, best_score = ev, score
         if best is not None and best_score >= self.threshold:
@@ -100,6 +110,10 @@ class OnlineClusterer:
 
     def score_candidates(self, f: ArticleFeatures) -> list[tuple[str, float]]:
         """(event id, score) for every candidate event of an article."""
+        # pair probabilities are cached by article id: only for the articles held here
+        return self._score_candidates(f, cache=self.feats_.get(f.id) is f)
+
+    def _score_candidates(self, f: ArticleFeatures, cache: bool) -> list[tuple[str, float]]:
         cands = self.candidates(f)
         # a language outside the sentence encoder needs the slower second encoder for every
         # member it is compared with: compare with fewer members per event
@@ -108,7 +122,10 @@ class OnlineClusterer:
         members = [m for sample in samples for m in sample]
         if not members:
             return []
-        probs = self.scorer.score_many(f, members)
+        if cache:
+            probs = self._pair_probs([f], members)[0]
+        else:
+            probs = self.scorer.score_many(f, members)
         out, start = [], 0
         for ev, sample in zip(cands, samples, strict=True):
             out.append((ev, float(probs[start : start + len(sample)].mean())))
@@ -239,27 +256,117 @@ class OnlineClusterer:
         d = self.event_date(ev)
         return d is None or abs((f.date - d).days) <= self.window_days
 
+    def _pair_key(self, a: ArticleFeatures, b: ArticleFeatures) -> int:
+        num = self._num
+        i = num.get(a.id)
+        if i is None:
+            i = num[a.id] = len(num)
+        j = num.get(b.id)
+        if j is None:
+            j = num[b.id] = len(num)
+        # the features are symmetric except sentence alignment between texts with as many
+        # sentences (it then reads from the first article's side): unordered key otherwise
+        na = 0 if a.sents is None else len(a.sents)
+        if (na == 0 or na != (0 if b.sents is None else len(b.sents))) and j < i:
+            i, j = j, i
+        return (i << 32) | j
+
+    def _pair_probs(
+        self, a: Sequence[ArticleFeatures], b: Sequence[ArticleFeatures], fill: bool = True
+    ) -> np.ndarray:
+        """Probabilities of all pairs (x, y), x in ``a``, y in ``b``: a (len(a), len(b)) array.
+
+        Pairs scored before come from the pair cache; the others are scored in one batch.
+        ``fill=False``: the caller already asked for the second-encoder vectors.
+        """
+        scorer = self.scorer
+        owner = (scorer, scorer.model, scorer.second)
+        if len(self._pairs_for) != 3 or any(x is not y for x, y in zip(owner, self._pairs_for, strict=True)):
+            self._pairs, self._pairs_old, self._pairs_for = {}, {}, owner
+        if fill:  # second-encoder batches as if nothing were cached (the vectors stay the same)
+            for x in a:
+                scorer.fill_second(x, b)
+        if not len(a) or not len(b):
+            return np.zeros((len(a), len(b)))
+        if self.pair_cache_size <= 0:  # no cache
+            self.pair_misses_ += len(a) * len(b)
+            feats = np.concatenate([scorer.features(x, b, fill=False) for x in a])
+            return scorer.model.predict_proba(feats).reshape(len(a), len(b))
+        cur, old = self._pairs, self._pairs_old
+        out = np.empty((len(a), len(b)))
+        miss: list[tuple[int, int, int]] = []
+        for i, x in enumerate(a):
+            for j, y in enumerate(b):
+                key = self._pair_key(x, y)
+                p = cur.get(key)
+                if p is None:
+                    p = old.get(key)
+                    if p is None:
+                        miss.append((i, j, key))
+                        continue
+                    cur[key] = p
+                out[i, j] = p
+        self.pair_misses_ += len(miss)
+        self.pair_hits_ += len(a) * len(b) - len(miss)
+        if miss:
+            rows = []
+            start = 0
+            while start < len(miss):  # one feature batch per article of ``a``
+                i = miss[start][0]
+                end = start
+                while end < len(miss) and miss[end][0] == i:
+                    end += 1
+                rows.append(scorer.features(a[i], [b[j] for _, j, _ in miss[start:end]], fill=False))
+                start = end
+            probs = scorer.model.predict_proba(np.concatenate(rows))
+            half = max(1, self.pair_cache_size // 2)
+            for (i, j, key), p in zip(miss, probs.tolist(), strict=True):
+                out[i, j] = p
+                if len(cur) >= half:  # generation full: the older one goes
+                    self._pairs_old, cur = cur, {}
+                    self._pairs = cur
+                cur[key] = p
+        return out
+
     def _link(self, e1: str, e2: str) -> float:
         """Mean pair probability between the members of two events (sampled)."""
+        return self._links(e1, [e2])[0]
+
+    def _links(self, e1: str, others: Sequence[str]) -> list[float]:
+        """:meth:`_link` of ``e1`` with each of ``others``, scored in one batch."""
         a = self._sample(e1, self.link_members)
-        b = self._sample(e2, self.link_members)
-        if not a or not b:
-            return 0.0
-        feats = np.concatenate([self.scorer.features(x, b) for x in a])
-        return float(self.scorer.model.predict_proba(feats).mean())
+        samples = [self._sample(e2, self.link_members) for e2 in others]
+        if not a:
+            return [0.0] * len(others)
+        for s in samples:  # second-encoder batches as when each link was scored on its own
+            for x in a:
+                self.scorer.fill_second(x, s)
+        b = [y for s in samples for y in s]
+        probs = self._pair_probs(a, b, fill=False) if b else np.zeros((len(a), 0))
+        out, start = [], 0
+        for s in samples:
+            if not s:
+                out.append(0.0)
+                continue
+            # a-major order, contiguous: the same mean as over the pairs scored one by one
+            out.append(float(np.ascontiguousarray(probs[:, start : start + len(s)]).ravel().mean()))
+            start += len(s)
+        return out
 
     def _repair_around(self, ev: str) -> bool:
         """Merge ``ev`` with its best neighbour when they now look like one event."""
         if ev not in self.members_:
             return False
         best, best_score = None, 0.0
+        near = []
         for other, cos in self.index_.query(self.centroid(ev), min(self.k, 5) + 1):
             if other == ev or other not in self.members_ or cos < self.link_min_cos:
                 continue
             d1, d2 = self.event_date(ev), self.event_date(other)
             if d1 and d2 and abs((d1 - d2).days) > self.window_days:
                 continue
-            s = self._link(ev, other)
+            near.append(other)
+        for other, s in zip(near, self._links(ev, near) if near else [], strict=True):
             if s > best_score:
                 best, best_score = other, s
         if best is None or best_score < self.merge_threshold:

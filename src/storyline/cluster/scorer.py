@@ -209,12 +209,19 @@ class PairScorer:
         self.model = model
         self.second = second
 
-    def features(self, a: ArticleFeatures, others: Sequence[ArticleFeatures]) -> np.ndarray:
+    def fill_second(self, a: ArticleFeatures, others: Sequence[ArticleFeatures]) -> None:
+        """Second-encoder vectors for ``a`` and the ``others`` it needs them with, in one batch."""
         fill = getattr(self.second, "fill", None)
         if fill is not None:
             need = [b for b in others if not (a.covered and b.covered)]
             if need:
                 fill([a, *need])  # one batch for the second encoder
+
+    def features(
+        self, a: ArticleFeatures, others: Sequence[ArticleFeatures], fill: bool = True
+    ) -> np.ndarray:
+        if fill:
+            self.fill_second(a, others)
         return np.asarray([pair_features(a, b, self.second) for b in others], dtype=np.float64)
 
     def score_many(self, a: ArticleFeatures, others: Sequence[ArticleFeatures]) -> np.ndarray:

@@ -1,0 +1,153 @@
+"""The fast scoring paths give the decisions of the plain ones: the clusterer's
+pair-probability cache gives the same events, merges and scores as no cache.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pytest
+
+from storyline.cluster.online import OnlineClusterer
+from storyline.cluster.scorer import FEATURES, PairScorer, pair_features
+from storyline.represent.features import ArticleFeatures
+
+DIM = 512
+
+
+def _unit(x: np.ndarray) -> np.ndarray:
+    return x / np.linalg.norm(x, axis=-1, keepdims=True)
+
+
+class Gen:
+    """Random articles around event centres: some share sentences counts, languages, dates."""
+
+    def __init__(self, seed: int = 3) -> None:
+        self.rng = np.random.default_rng(seed)
+        self.g = _unit(self.rng.standard_normal(DIM))
+
+    def event(self, ev: int) -> dict:
+        rng = self.rng
+        centre = _unit(0.5 * self.g + _unit(rng.standard_normal(DIM)))
+        return {
+            "ev": ev,
+            "centre": centre,
+            "noise": float(rng.uniform(0.4, 1.3)),  # how alike its articles' sentences are
+            "names": [f"e{ev}n{j}" for j in range(4)] + [f"common{j}" for j in range(3)],
+            "numbers": [str(100 + ev * 7 + j) for j in range(3)],
+            "terms": rng.choice(2**31, size=60, replace=False),
+            "date": None if ev % 7 == 3 else dt.date(2023, 1, 1) + dt.timedelta(days=int(rng.integers(0, 200))),
+            "lang": ["en", "en", "de", "fr", "sw"][ev % 5],
+        }
+
+    def article(self, e: dict, aid: str, sents: str = "random") -> ArticleFeatures:
+        rng = self.rng
+        if sents == "none":
+            s = None
+        elif sents == "empty":
+            s = np.zeros((0, DIM), np.float16)
+        else:
+            n = int(rng.integers(1, 9))
+            s = _unit(e["centre"][None, :] + e["noise"] * rng.standard_normal((n, DIM)) / np.sqrt(DIM))
+            s = s.astype(np.float16)
+        base = e["centre"] if s is None or len(s) == 0 else s.astype(np.float32).mean(0)
+        doc = _unit(base + 0.3 * rng.standard_normal(DIM) / np.sqrt(DIM)).astype(np.float16)
+        lead = _unit(base + 0.6 * rng.standard_normal(DIM) / np.sqrt(DIM)).astype(np.float16)
+        ids = np.unique(np.concatenate([rng.choice(e["terms"], 30, replace=False),
+                                        rng.integers(0, 2**31, 40)])).astype(np.int64)
+        w = rng.random(len(ids)).astype(np.float32) + 0.05
+        w /= np.float32(np.linalg.norm(w))
+        covered = e["lang"] != "sw"
+        date = e["date"]
+        if date is not None and rng.random() < 0.8:
+            date = date + dt.timedelta(days=int(rng.integers(0, 3)))
+        elif rng.random() < 0.3:
+            date = None
+        second = None
+        if not covered or rng.random() < 0.5:  # the lazily filled vector, when some pair needed it
+            second = _unit(e["centre"][:384] + 0.5 * rng.standard_normal(384) / np.sqrt(384)).astype(np.float32)
+        names = set(rng.choice(e["names"], 3, replace=False)) | {f"x{int(v)}" for v in rng.integers(0, 50, 2)}
+        return ArticleFeatures(
+            id=aid,
+            lang=e["lang"] if rng.random() < 0.9 else "en",
+            date=date,
+            doc=doc,
+            lead=lead,
+            terms=(ids, w),
+            names=frozenset(names) if rng.random() < 0.9 else frozenset(),
+            numbers=frozenset(rng.choice(e["numbers"], 2, replace=False)) if rng.random() < 0.8 else frozenset(),
+            covered=covered,
+            length=int(rng.integers(0, 5000)),
+            sents=s,
+            second=second,
+            key=aid,
+            years=frozenset({str(date.year)}) if date is not None and rng.random() < 0.7 else frozenset(),
+        )
+
+    def articles(self, n_events: int) -> list[ArticleFeatures]:
+        out = []
+        for ev in range(n_events):
+            e = self.event(ev)
+            for j in range(int(self.rng.integers(1, 5))):
+                kind = ["random"] * 6 + ["none", "empty"]
+                out.append(self.article(e, f"a{ev:03d}_{j}", kind[int(self.rng.integers(len(kind)))]))
+        order = self.rng.permutation(len(out))
+        return [out[i] for i in order]
+
+
+@pytest.fixture(scope="module")
+def scorer() -> PairScorer:
+    return PairScorer(second=lambda f: f.second)
+
+
+@pytest.fixture(scope="module")
+def arts() -> list[ArticleFeatures]:
+    return Gen().articles(70)
+
+
+def _run(clu: OnlineClusterer, feats: list[ArticleFeatures]) -> tuple:
+    scores = []
+    for start in range(0, len(feats), 40):
+        part = feats[start : start + 40]
+        scores += [clu.learn_one(f) for f in part]
+        clu.repair({clu.event_of_[f.id] for f in part})
+    merges = [(m.loser, m.winner, m.score) for m in clu.merges_]
+    return dict(clu.event_of_), merges, scores
+
+
+# -- pair-probability cache --------------------------------------------------------------------
+def test_pair_cache_gives_the_same_clustering(scorer: PairScorer, arts: list[ArticleFeatures]) -> None:
+    plain = OnlineClusterer(scorer, pair_cache_size=0)
+    cached = OnlineClusterer(scorer)
+    small = OnlineClusterer(scorer, pair_cache_size=40)
+    want = _run(plain, arts)
+    assert len(set(want[0].values())) < len(arts)  # something joined
+    assert want[1], "no merge: the repair path was not exercised"
+    assert _run(cached, arts) == want
+    assert _run(small, arts) == want
+    assert cached.pair_hits_ > 0 and plain.pair_hits_ == 0
+    assert len(small._pairs) + len(small._pairs_old) <= 40
+
+
+def test_pair_cache_is_dropped_when_the_scorer_changes(scorer: PairScorer, arts: list[ArticleFeatures]) -> None:
+    clu = OnlineClusterer(scorer)
+    clu._pair_probs(arts[:3], arts[3:6])
+    assert clu._pairs
+    clu.scorer = PairScorer(model=scorer.model, second=None)
+    clu.scorer.meta = scorer.meta
+    clu._pair_probs(arts[:1], arts[3:4])
+    assert len(clu._pairs) == 1
+
+
+def test_features_symmetric_unless_as_many_sentences(scorer: PairScorer, arts: list[ArticleFeatures]) -> None:
+    """The cache key is unordered exactly when the pair's features do not depend on the order."""
+    n = 0
+    for a in arts[:25]:
+        for b in arts[25:50]:
+            na = 0 if a.sents is None else len(a.sents)
+            nb = 0 if b.sents is None else len(b.sents)
+            if na == 0 or na != nb:
+                assert pair_features(a, b, scorer.second) == pair_features(b, a, scorer.second)
+                n += 1
+    assert n > 100
