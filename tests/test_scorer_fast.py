@@ -1,5 +1,9 @@
-"""The fast scoring paths give the decisions of the plain ones: the clusterer's
-pair-probability cache gives the same events, merges and scores as no cache.
+"""The fast scoring paths give the decisions of the plain ones.
+
+* the clusterer's pair-probability cache: the same events, merges and scores as without it;
+* the vectorized pair features (``PairScorer.features`` / ``features_grid``) equal the
+  single-pair reference ``pair_features`` on random and edge cases;
+* the tree walk matches a plain per-tree walk.
 """
 
 from __future__ import annotations
@@ -151,3 +155,73 @@ def test_features_symmetric_unless_as_many_sentences(scorer: PairScorer, arts: l
                 assert pair_features(a, b, scorer.second) == pair_features(b, a, scorer.second)
                 n += 1
     assert n > 100
+
+
+# -- vectorized features -----------------------------------------------------------------------
+def _reference(scorer: PairScorer, a: list[ArticleFeatures], b: list[ArticleFeatures]) -> np.ndarray:
+    return np.array([[pair_features(x, y, scorer.second) for y in b] for x in a]).reshape(len(a), len(b), -1)
+
+
+def test_features_grid_equals_pair_features(scorer: PairScorer, arts: list[ArticleFeatures]) -> None:
+    a, b = arts[:30], arts[30:]
+    kinds = {("none" if f.sents is None else "empty" if len(f.sents) == 0 else "rows") for f in arts}
+    assert kinds == {"none", "empty", "rows"}
+    assert {f.covered for f in arts} == {True, False} and any(f.date is None for f in arts)
+    grid = scorer.features_grid(a, b)
+    ref = _reference(scorer, a, b)
+    assert grid.shape == (30, len(b), len(FEATURES))
+    assert np.allclose(grid, ref, rtol=0, atol=1e-5)
+    # float16 vectors: the float64 products are exact, so the numbers are the very same
+    assert np.array_equal(grid, ref)
+    # every feature varies in this sample (the test is not vacuous)
+    flat = ref.reshape(-1, len(FEATURES))
+    assert all(len(np.unique(flat[:, k])) > 1 for k in range(len(FEATURES))), FEATURES
+    # features(a, others) is one row of the grid
+    for x in a[:5]:
+        assert np.array_equal(scorer.features(x, b), _reference(scorer, [x], b)[0])
+
+
+def test_features_grid_only_where_needed(scorer: PairScorer, arts: list[ArticleFeatures]) -> None:
+    a, b = arts[:12], arts[12:40]
+    need = np.random.default_rng(1).random((len(a), len(b))) < 0.3
+    grid = scorer.features_grid(a, b, need)
+    ref = _reference(scorer, a, b)
+    assert np.array_equal(grid[need], ref[need])
+
+
+@pytest.mark.parametrize("case", ["all_none", "all_empty", "one_each", "same_counts", "float32", "no_second"])
+def test_features_grid_edge_cases(scorer: PairScorer, case: str) -> None:
+    gen = Gen(11)
+    e1, e2 = gen.event(0), gen.event(5)  # e2 is an uncovered language
+    a = [gen.article(e1, f"x{i}") for i in range(4)] + [gen.article(e2, "xu")]
+    b = [gen.article(e1, f"y{i}") for i in range(3)] + [gen.article(e2, f"yu{i}") for i in range(3)]
+    sc = scorer
+    if case == "all_none":
+        for f in a + b:
+            f.sents = None
+    elif case == "all_empty":
+        for f in a:
+            f.sents = np.zeros((0, DIM), np.float16)
+    elif case == "one_each":
+        a[0].sents = None
+        b[0].sents = np.zeros((0, DIM), np.float16)
+        for f in a[1:] + b[1:]:
+            f.sents = f.sents[:1] if f.sents is not None and len(f.sents) else f.sents
+    elif case == "same_counts":
+        for f in a + b:
+            f.sents = np.concatenate([f.sents] * 8)[:5] if f.sents is not None and len(f.sents) else None
+    elif case == "float32":  # not the stored dtype, but allowed: equal up to rounding
+        for f in a + b:
+            f.doc, f.lead = f.doc.astype(np.float32), f.lead.astype(np.float32)
+            f.sents = None if f.sents is None else f.sents.astype(np.float32)
+    elif case == "no_second":
+        sc = PairScorer(model=scorer.model)
+        b[-1].second = None
+    grid = sc.features_grid(a, b)
+    ref = _reference(sc, a, b)
+    assert np.allclose(grid, ref, rtol=0, atol=1e-5)
+    if case != "float32":
+        assert np.array_equal(grid, ref)
+    assert sc.features_grid(a, []).shape == (len(a), 0, len(FEATURES))
+    assert sc.features(a[0], []).shape == (0, len(FEATURES))
+    assert np.array_equal(sc.score_many(a[0], b), sc.model.predict_proba(ref[0]))

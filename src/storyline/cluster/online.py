@@ -290,11 +290,12 @@ class OnlineClusterer:
             return np.zeros((len(a), len(b)))
         if self.pair_cache_size <= 0:  # no cache
             self.pair_misses_ += len(a) * len(b)
-            feats = np.concatenate([scorer.features(x, b, fill=False) for x in a])
+            feats = scorer.features_grid(a, b).reshape(len(a) * len(b), -1)
             return scorer.model.predict_proba(feats).reshape(len(a), len(b))
         cur, old = self._pairs, self._pairs_old
         out = np.empty((len(a), len(b)))
-        miss: list[tuple[int, int, int]] = []
+        need = np.zeros((len(a), len(b)), dtype=bool)
+        keys: list[int] = []
         for i, x in enumerate(a):
             for j, y in enumerate(b):
                 key = self._pair_key(x, y)
@@ -302,26 +303,18 @@ class OnlineClusterer:
                 if p is None:
                     p = old.get(key)
                     if p is None:
-                        miss.append((i, j, key))
+                        need[i, j] = True
+                        keys.append(key)
                         continue
                     cur[key] = p
                 out[i, j] = p
-        self.pair_misses_ += len(miss)
-        self.pair_hits_ += len(a) * len(b) - len(miss)
-        if miss:
-            rows = []
-            start = 0
-            while start < len(miss):  # one feature batch per article of ``a``
-                i = miss[start][0]
-                end = start
-                while end < len(miss) and miss[end][0] == i:
-                    end += 1
-                rows.append(scorer.features(a[i], [b[j] for _, j, _ in miss[start:end]], fill=False))
-                start = end
-            probs = scorer.model.predict_proba(np.concatenate(rows))
+        self.pair_misses_ += len(keys)
+        self.pair_hits_ += len(a) * len(b) - len(keys)
+        if keys:
+            probs = scorer.model.predict_proba(scorer.features_grid(a, b, need)[need])
+            out[need] = probs
             half = max(1, self.pair_cache_size // 2)
-            for (i, j, key), p in zip(miss, probs.tolist(), strict=True):
-                out[i, j] = p
+            for key, p in zip(keys, probs.tolist(), strict=True):
                 if len(cur) >= half:  # generation full: the older one goes
                     self._pairs_old, cur = cur, {}
                     self._pairs = cur
