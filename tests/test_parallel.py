@@ -157,3 +157,19 @@ def test_second_vectors_of_uncovered_articles_are_encoded_ahead_in_batches(monke
     assert len(vecs) == len(icelandic)
     for p in stored.values():
         assert np.allclose(vecs[p.article.hash], HashingEncoder(64).encode([second_text(p)])[0])
+
+
+def test_process_encoder_is_safe_from_several_threads() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from storyline.parallel import ProcessEncoder
+
+    enc = ProcessEncoder(HashingEncoder)
+    parts = [TEXTS[i : i + 25] for i in range(0, 200, 25)]
+    try:
+        with ThreadPoolExecutor(4) as pool:
+            got = list(pool.map(enc.encode, parts))
+    finally:
+        enc.close()
+    for part, vecs in zip(parts, got, strict=True):
+        assert np.allclose(vecs, HashingEncoder().encode(part))

@@ -17,6 +17,7 @@ import os
 import pickle
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
@@ -141,6 +142,7 @@ class ProcessEncoder:
         self.name = local.name
         self.dim = local.dim
         self._proc: subprocess.Popen[bytes] | None = None
+        self._lock = threading.Lock()  # one request at a time on the pipes
         self._to: Any = None
         self._from: Any = None
 
@@ -162,15 +164,20 @@ class ProcessEncoder:
         log.info("encoding in child process %d", self._proc.pid)
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        if self._proc is None:
-            self._start()
-        _send(self._to, list(texts))
-        status, value = _recv(self._from)
+        with self._lock:
+            if self._proc is None:
+                self._start()
+            _send(self._to, list(texts))
+            status, value = _recv(self._from)
         if status != "ok":
             raise RuntimeError(f"encoder process failed: {value}")
         return np.asarray(value, np.float32)
 
     def close(self) -> None:
+        with self._lock:
+            self._stop()
+
+    def _stop(self) -> None:
         if self._proc is None:
             return
         try:

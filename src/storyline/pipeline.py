@@ -282,7 +282,10 @@ class Pipeline:
         chunks = [ids[i : i + ENCODE_CHUNK] for i in range(0, len(ids), ENCODE_CHUNK)]
         done = 0
         try:
-            with ThreadPoolExecutor(2, thread_name_prefix="storyline-encode") as ahead:
+            with (
+                ThreadPoolExecutor(1, thread_name_prefix="storyline-encode") as ahead,
+                ThreadPoolExecutor(1, thread_name_prefix="storyline-encode2") as ahead2,
+            ):
                 queued: _Chunk | None = None
                 for chunk in [*chunks, None]:
                     nxt = None
@@ -292,7 +295,7 @@ class Pipeline:
                         plan = self.builder.plan(items)
                         nxt = _Chunk(plan, ahead.submit(encoder.encode, plan.texts) if plan.texts else None)
                         if second is not None:
-                            nxt.second_ahead(second, items, self.encoder, ahead)
+                            nxt.second_ahead(second, items, self.encoder, ahead2)
                     if queued is not None:
                         feats = self.builder.finish(queued.plan, queued.result())
                         queued.give_second(second, feats)
