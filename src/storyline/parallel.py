@@ -149,6 +149,12 @@ class ProcessEncoder:
     def covers(self, lang: str) -> bool:
         return bool(self.local.covers(lang))
 
+    def start(self) -> None:
+        """Start the child now (it builds its encoder and loads the model right away)."""
+        with self._lock:
+            if self._proc is None:
+                self._start()
+
     def _start(self) -> None:
         to_child_r, to_child_w = os.pipe()
         from_child_r, from_child_w = os.pipe()
@@ -213,6 +219,9 @@ def _serve(read_fd: int, write_fd: int) -> None:
     with os.fdopen(read_fd, "rb") as inp, os.fdopen(write_fd, "wb") as out:
         try:
             encoder = _recv(inp)()
+            warm = getattr(encoder, "warm", None)
+            if warm is not None:
+                warm()  # load the model while the parent prepares its first texts
         except Exception as exc:  # noqa: BLE001 - reported to the parent on first use
             encoder, failure = None, repr(exc)
         while True:

