@@ -266,7 +266,7 @@ def terms_repr(weights: dict[str, float]):  # type: ignore[no-untyped-def]
     import numpy as np
 
     pairs = sorted({F.term_id(t): v for t, v in weights.items()}.items())
-    return (np.fromiter((k for k, _ in pairs), np.int64, len(pairs)),
+    return (np.fromiter((k for k, _ in pairs), getattr(F, "TERM_ID", np.int64), len(pairs)),
             np.fromiter((v for _, v in pairs), np.float32, len(pairs)))
 
 

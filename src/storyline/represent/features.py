@@ -133,9 +133,10 @@ def terms_of(text: str) -> Counter[str]:
     return Counter(toks)
 
 
-@dataclass
+@dataclass(slots=True)  # no per-object __dict__: the clusterer holds many
 class ArticleFeatures:
-    """What the scorer needs of one article. Vectors are unit float32 arrays."""
+    """What the scorer needs of one article. doc, lead and sents are unit vectors kept as
+    float16 (the scorer accumulates in float64); the second vector is float32."""
 
     id: str
     lang: str
@@ -153,12 +154,9 @@ class ArticleFeatures:
     key: str = ""  # content hash: the cache key of the vectors
     years: frozenset[str] = frozenset()  # years written in the lead and dateline
 
-    def memory(self) -> int:
-        extra = 0 if self.sents is None else self.sents.nbytes
-        return int(self.doc.nbytes + self.lead.nbytes + extra + self.terms[0].nbytes * 2)
 
-
-SparseVec = tuple[np.ndarray, np.ndarray]  # sorted int64 term hashes, float32 weights
+SparseVec = tuple[np.ndarray, np.ndarray]  # sorted uint32 term hashes, float32 weights
+TERM_ID = np.uint32  # crc32 values
 
 
 def term_id(term: str) -> int:
@@ -171,7 +169,7 @@ def tfidf_weights(terms: Counter[str], lang: str, counts: TermCounts, keep: int 
     top = sorted(w.items(), key=lambda kv: (-kv[1], kv[0]))[:keep]
     norm = math.sqrt(sum(v * v for _, v in top)) or 1.0
     pairs = sorted({term_id(t): v / norm for t, v in top}.items())
-    ids = np.fromiter((k for k, _ in pairs), dtype=np.int64, count=len(pairs))
+    ids = np.fromiter((k for k, _ in pairs), dtype=TERM_ID, count=len(pairs))
     vals = np.fromiter((v for _, v in pairs), dtype=np.float32, count=len(pairs))
     return ids, vals
 
