@@ -225,3 +225,24 @@ def test_features_grid_edge_cases(scorer: PairScorer, case: str) -> None:
     assert sc.features_grid(a, []).shape == (len(a), 0, len(FEATURES))
     assert sc.features(a[0], []).shape == (0, len(FEATURES))
     assert np.array_equal(sc.score_many(a[0], b), sc.model.predict_proba(ref[0]))
+
+
+# -- tree model ----------------------------------------------------------------------------------
+def test_tree_raw_equals_level_walk(scorer: PairScorer) -> None:
+    """The QuickScorer evaluation reaches the same leaves as the walk: the very same sums,
+    also for values equal to a threshold, NaN and -0.0."""
+    model = scorer.model
+    rng = np.random.default_rng(5)
+    n = 4000
+    x = rng.random((n, len(FEATURES))) * 2 - 0.5
+    x[:, 13] = rng.random(n) * 7 - 1
+    inner = ~model.is_leaf
+    pick = rng.integers(0, int(inner.sum()), 3000)
+    rows = rng.integers(0, n, 3000)
+    x[rows, model.feature[inner][pick]] = model.threshold[inner][pick]
+    x[rng.integers(0, n, 200), rng.integers(0, len(FEATURES), 200)] = np.nan
+    x[:40, 3] = -0.0
+    assert np.array_equal(model.raw(x), model.raw_walk(x))
+    for k in (0, 1, 7):
+        assert np.array_equal(model.raw(x[:k]), model.raw_walk(x[:k]))
+    assert np.array_equal(model.predict_proba(x[:5]), 1.0 / (1.0 + np.exp(-model.raw_walk(x[:5]))))

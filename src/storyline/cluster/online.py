@@ -256,20 +256,30 @@ class OnlineClusterer:
         d = self.event_date(ev)
         return d is None or abs((f.date - d).days) <= self.window_days
 
-    def _pair_key(self, a: ArticleFeatures, b: ArticleFeatures) -> int:
+    def _pair_keys(self, a: Sequence[ArticleFeatures], b: Sequence[ArticleFeatures]) -> list[int]:
+        """Cache keys of all pairs (x, y), a-major: the two articles' numbers, unordered —
+        except between texts with as many sentence rows, where sentence alignment reads from
+        the first article's side (the other features do not depend on the order)."""
         num = self._num
-        i = num.get(a.id)
-        if i is None:
-            i = num[a.id] = len(num)
-        j = num.get(b.id)
-        if j is None:
-            j = num[b.id] = len(num)
-        # the features are symmetric except sentence alignment between texts with as many
-        # sentences (it then reads from the first article's side): unordered key otherwise
-        na = 0 if a.sents is None else len(a.sents)
-        if (na == 0 or na != (0 if b.sents is None else len(b.sents))) and j < i:
-            i, j = j, i
-        return (i << 32) | j
+        ids = []
+        for f in (*a, *b):
+            i = num.get(f.id)
+            if i is None:
+                i = num[f.id] = len(num)
+            ids.append(i)
+        n = np.fromiter((0 if f.sents is None else len(f.sents) for f in (*a, *b)), np.int64, len(ids))
+        code = np.asarray(ids, dtype=np.int64)
+        i, j = code[: len(a), None], code[None, len(a) :]
+        na, nb = n[: len(a), None], n[None, len(a) :]
+        swap = ((na == 0) | (na != nb)) & (j < i)
+        return ((np.where(swap, j, i) << 32) | np.where(swap, i, j)).ravel().tolist()
+
+    def _remember(self, key: int, p: float) -> None:
+        cur = self._pairs
+        if len(cur) >= max(1, self.pair_cache_size // 2):  # generation full: the older one goes
+            self._pairs_old, cur = cur, {}
+            self._pairs = cur
+        cur[key] = p
 
     def _pair_probs(
         self, a: Sequence[ArticleFeatures], b: Sequence[ArticleFeatures], fill: bool = True
@@ -292,33 +302,38 @@ class OnlineClusterer:
             self.pair_misses_ += len(a) * len(b)
             feats = scorer.features_grid(a, b).reshape(len(a) * len(b), -1)
             return scorer.model.predict_proba(feats).reshape(len(a), len(b))
-        cur, old = self._pairs, self._pairs_old
-        out = np.empty((len(a), len(b)))
-        need = np.zeros((len(a), len(b)), dtype=bool)
-        keys: list[int] = []
-        for i, x in enumerate(a):
-            for j, y in enumerate(b):
-                key = self._pair_key(x, y)
-                p = cur.get(key)
+        keys = self._pair_keys(a, b)
+        get = self._pairs.get
+        found = [get(k) for k in keys]
+        old = self._pairs_old
+        missing = []
+        for n, p in enumerate(found):
+            if p is None:
+                p = old.get(keys[n])
                 if p is None:
-                    p = old.get(key)
-                    if p is None:
-                        need[i, j] = True
-                        keys.append(key)
-                        continue
-                    cur[key] = p
-                out[i, j] = p
-        self.pair_misses_ += len(keys)
-        self.pair_hits_ += len(a) * len(b) - len(keys)
-        if keys:
-            probs = scorer.model.predict_proba(scorer.features_grid(a, b, need)[need])
-            out[need] = probs
-            half = max(1, self.pair_cache_size // 2)
-            for key, p in zip(keys, probs.tolist(), strict=True):
-                if len(cur) >= half:  # generation full: the older one goes
-                    self._pairs_old, cur = cur, {}
-                    self._pairs = cur
-                cur[key] = p
+                    missing.append(n)
+                else:
+                    found[n] = p
+                    self._remember(keys[n], p)
+        self.pair_misses_ += len(missing)
+        self.pair_hits_ += len(keys) - len(missing)
+        if not missing:
+            return np.array(found, dtype=np.float64).reshape(len(a), len(b))
+        for n in missing:
+            found[n] = 0.0
+        out = np.array(found, dtype=np.float64).reshape(len(a), len(b))
+        need = np.zeros(len(keys), dtype=bool)
+        need[missing] = True
+        need = need.reshape(len(a), len(b))
+        # features of the rows and columns with a pair not scored before (after a join that is
+        # mostly the new member's row): the same numbers as in the whole grid
+        rows, cols = np.flatnonzero(need.any(axis=1)), np.flatnonzero(need.any(axis=0))
+        sub = need[rows[:, None], cols[None, :]]
+        grid = scorer.features_grid([a[i] for i in rows], [b[j] for j in cols], sub)
+        probs = scorer.model.predict_proba(grid[sub])
+        out[need] = probs
+        for n, p in zip(missing, probs.tolist(), strict=True):
+            self._remember(keys[n], p)
         return out
 
     def _link(self, e1: str, e2: str) -> float:

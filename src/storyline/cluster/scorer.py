@@ -165,7 +165,7 @@ def aligned_grid(
         sum_b += h[:, :, k]
     cnt_b = np.count_nonzero((h >= cut) & valid[None, :, :], axis=2)
     longer = la[:, None] > lb[None, :]
-    sub = np.ix_(ia, ib)
+    sub = (ia[:, None], ib[None, :])
     share[sub] = np.where(longer, cnt_b / lb[None, :], cnt_a / la[:, None])
     soft[sub] = np.where(longer, sum_b / lb[None, :], sum_a / la[:, None])
     return share, soft
@@ -225,7 +225,84 @@ class TreeModel:
         return int(depth.max()) if len(depth) else 0
 
     def raw(self, x: np.ndarray) -> np.ndarray:
-        """Walk all trees at once: one numpy step per tree level, not per tree."""
+        """Sum of the leaves each row reaches, plus the baseline (QuickScorer-style).
+
+        A row leaves a tree at the leftmost leaf that no *false* node (one the row does not
+        go left at, ``not x[f] <= threshold``) rules out; a false node rules out the leaves of
+        its left subtree. Per feature, the nodes sorted by threshold make the false ones a
+        prefix (those with threshold < x, NaN: all), so one ``searchsorted`` per feature and a
+        precomputed AND of the leaf masks of each prefix give every tree's mask at once. The
+        leaves reached, and the sum over them, are those of the level-by-level walk
+        (:meth:`raw_walk`).
+        """
+        x = np.asarray(x, dtype=np.float64)
+        if x.ndim != 2:
+            raise ValueError(f"expected a 2-d array of feature rows, got shape {x.shape}")
+        if not hasattr(self, "_qs"):
+            self._qs = self._quickscorer()
+        tables, prefixes, full, low, leaf_value, offsets = self._qs
+        if not tables:
+            mask = np.full((len(x), len(offsets)), full)
+        else:
+            # row of each feature's prefix table: one gather and one AND over all features
+            rows = np.empty((len(x), len(tables)), dtype=np.int64)
+            for c, (f, thresholds, base) in enumerate(tables):
+                rows[:, c] = thresholds.searchsorted(x[:, f]) + base
+            mask = np.bitwise_and.reduce(prefixes[rows], axis=1)
+        return self.baseline + leaf_value[low[mask] + offsets].sum(axis=1)
+
+    def _quickscorer(self) -> tuple:  # type: ignore[type-arg]
+        n_nodes, n_trees = len(self.feature), len(self.tree_starts)
+        tree_of = np.zeros(n_nodes, dtype=np.int64)
+        leaves: list[list[int]] = []
+        left_leaves: dict[int, list[int]] = {}  # internal node -> leaf bits of its left subtree
+        for t, start in enumerate(self.tree_starts):
+            order: list[int] = []
+
+            def visit(i: int, t: int = t, order: list[int] = order) -> list[int]:
+                tree_of[i] = t
+                if self.is_leaf[i]:
+                    order.append(i)
+                    return [len(order) - 1]
+                lo = visit(int(self.left[i]))
+                left_leaves[i] = lo
+                return lo + visit(int(self.right[i]))
+
+            visit(int(start))
+            leaves.append(order)
+        width = max(len(o) for o in leaves)
+        dtype = next(d for d in (np.uint8, np.uint16, np.uint32, np.uint64) if np.iinfo(d).bits >= width)
+        full = np.iinfo(dtype).max
+        tables, blocks, base = [], [], 0
+        internal = np.flatnonzero(~self.is_leaf)
+        for f in np.unique(self.feature[internal]):
+            nodes = internal[self.feature[internal] == f]
+            nodes = nodes[np.argsort(self.threshold[nodes], kind="stable")]
+            prefix = np.full((len(nodes) + 1, n_trees), full, dtype=dtype)
+            for k, i in enumerate(nodes):
+                prefix[k + 1] = prefix[k]
+                bits = sum(1 << b for b in left_leaves[int(i)])
+                prefix[k + 1, tree_of[i]] &= dtype(full ^ bits)
+            tables.append((int(f), np.ascontiguousarray(self.threshold[nodes]), base))
+            blocks.append(prefix)
+            base += len(prefix)
+        prefixes = np.concatenate(blocks) if blocks else np.zeros((0, n_trees), dtype=dtype)
+        bitcount = np.iinfo(dtype).bits
+        if bitcount <= 16:  # lowest set bit of every mask value
+            v = np.arange(1 << bitcount)
+            low = np.zeros(1 << bitcount, dtype=np.int64)
+            for b in range(bitcount - 1, -1, -1):
+                low[(v >> b) & 1 == 1] = b
+        else:
+            raise NotImplementedError("trees with more than 16 leaves")
+        leaf_value = np.zeros(n_trees * width)
+        for t, order in enumerate(leaves):
+            leaf_value[t * width : t * width + len(order)] = self.value[order]
+        offsets = np.arange(n_trees, dtype=np.int64) * width
+        return tables, prefixes, full, low, leaf_value, offsets
+
+    def raw_walk(self, x: np.ndarray) -> np.ndarray:
+        """Walk all trees at once: one numpy step per tree level (the reference for :meth:`raw`)."""
         x = np.asarray(x, dtype=np.float64)
         if not hasattr(self, "max_depth"):
             self.max_depth = self._depth()
