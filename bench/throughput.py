@@ -138,7 +138,8 @@ def child_encoder(n: int, workdir: Path) -> dict:
     if db.exists():
         with sqlite3.connect(db) as con:
             keys = {k for (k,) in con.execute("SELECT hash FROM vectors WHERE kind = 'e5'")}
-    leads = list({p.article.hash: second_text(p) for p in processed if p.article.hash in keys}.values())
+    leads = list({p.article.hash: second_text(p, enc.covers(p.lang))
+                  for p in processed if p.article.hash in keys}.values())
     t2 = common.Timer()
     with t2:
         E5Encoder().encode(leads)
