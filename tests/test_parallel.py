@@ -81,6 +81,7 @@ def test_offloaded_encoder_runs_in_a_child_and_matches(monkeypatch: pytest.Monke
     import storyline.pipeline as pl
 
     started: list[object] = []
+    called: list[str] = []
     real = par.ProcessEncoder
 
     class Spy(real):  # type: ignore[misc, valid-type]
@@ -89,14 +90,26 @@ def test_offloaded_encoder_runs_in_a_child_and_matches(monkeypatch: pytest.Monke
             started.append(self._proc)
             return out
 
+        def call(self, fn, *args):  # type: ignore[no-untyped-def]
+            called.append(fn.__name__)
+            return super().call(fn, *args)
+
     monkeypatch.setattr(par, "ProcessEncoder", Spy)
     monkeypatch.setattr(pl, "OFFLOAD_MIN", 10)
-    arts = [Article(f"a{i:03d}", t, lang="en") for i, t in enumerate(TEXTS[:30])]
-    local = Pipeline(":memory:", encoder=HashingEncoder(), second=False, offload=False).run(arts)
+    arts = [Article(f"a{i:03d}", t + "\nShare this article", source=f"s{i % 3}")
+            for i, t in enumerate(TEXTS[:100])]  # no language given: detected while preparing
+    here = Pipeline(":memory:", encoder=HashingEncoder(), second=False, offload=False)
+    local = here.run(arts)
     pipe = Pipeline(":memory:", encoder=HashingEncoder(), second=False, offload=True)
     remote = pipe.run(arts)
     assert started and all(p is not None for p in started)  # encoded out of process
     assert _partition(local) == _partition(remote)
+    assert called == ["use_filter", "prepare_many"]
+    ids = [a.id for a in arts]
+    # half of them were prepared in the child: the same stored results
+    assert [(p.id, p.clean_text, p.lang, p.event_date, p.entities) for p in here.store.iter_articles(ids)] == [
+        (p.id, p.clean_text, p.lang, p.event_date, p.entities) for p in pipe.store.iter_articles(ids)
+    ]
     vec = pipe.store.get_vectors([pipe.store.get_article("a001").article.hash], "title")  # type: ignore[union-attr]
     assert np.allclose(next(iter(vec.values())), HashingEncoder().encode([TEXTS[1]])[0])
     small = Pipeline(":memory:", encoder=HashingEncoder(), second=False, offload=True)

@@ -170,14 +170,22 @@ class ProcessEncoder:
         log.info("encoding in child process %d", self._proc.pid)
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
+        return np.asarray(self._ask(list(texts)), np.float32)
+
+    def call(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """``fn(*args)`` in the child (``fn`` importable at module level; used to share other
+        per-article work, such as preparing, when the child would otherwise wait)."""
+        return self._ask(("call", fn, args))
+
+    def _ask(self, message: object) -> Any:
         with self._lock:
             if self._proc is None:
                 self._start()
-            _send(self._to, list(texts))
+            _send(self._to, message)
             status, value = _recv(self._from)
         if status != "ok":
             raise RuntimeError(f"encoder process failed: {value}")
-        return np.asarray(value, np.float32)
+        return value
 
     def close(self) -> None:
         with self._lock:
@@ -215,7 +223,8 @@ def _recv(fh: Any) -> Any:
 
 
 def _serve(read_fd: int, write_fd: int) -> None:
-    """The child side of :class:`ProcessEncoder`: encode each list of texts it is sent."""
+    """The child side of :class:`ProcessEncoder`: encode each list of texts it is sent, run
+    each ``("call", fn, args)``."""
     with os.fdopen(read_fd, "rb") as inp, os.fdopen(write_fd, "wb") as out:
         try:
             encoder = _recv(inp)()
@@ -231,11 +240,13 @@ def _serve(read_fd: int, write_fd: int) -> None:
                 return
             if texts is None:
                 return
-            if encoder is None:
-                _send(out, ("error", failure))
-                continue
             try:
-                _send(out, ("ok", encoder.encode(texts)))
+                if isinstance(texts, tuple):  # ("call", fn, args)
+                    _send(out, ("ok", texts[1](*texts[2])))
+                elif encoder is None:
+                    _send(out, ("error", failure))
+                else:
+                    _send(out, ("ok", encoder.encode(texts)))
             except Exception as exc:  # noqa: BLE001
                 _send(out, ("error", repr(exc)))
 

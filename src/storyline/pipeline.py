@@ -27,7 +27,7 @@ from .cluster.online import OnlineClusterer
 from .cluster.scorer import PairScorer
 from .ingest import Skip, read_inputs
 from .model import Article, Assignment, Merge, Processed, Story, utc_now
-from .prepare import FeatureBuilder, VectorPlan, prepare, second_text
+from .prepare import FeatureBuilder, VectorPlan, prepare, prepare_many, second_text, use_filter
 from .represent.base import Encoder
 from .represent.encoder import LazySecondVectors, USEEncoder
 from .represent.features import ArticleFeatures
@@ -258,8 +258,11 @@ class Pipeline:
             self.repeated.observe(a.source, a.text)
         keep_terms = len(articles) <= PREPARE_CHUNK  # else count terms again at build time
         order: list[tuple[tuple[bool, dt.date, str], str]] = []
+        helper = getattr(encoder, "call", None)  # an encoder process: it prepares half
+        if helper is not None and articles:
+            helper(use_filter, self.repeated)
         for start in range(0, len(articles), PREPARE_CHUNK):
-            chunk = [prepare(a, self.repeated) for a in articles[start : start + PREPARE_CHUNK]]
+            chunk = self._prepare(articles[start : start + PREPARE_CHUNK], helper)
             self.progress("prepare", min(start + PREPARE_CHUNK, len(articles)), len(articles))
             with self.store.transaction():
                 # an id stored meanwhile by another writer stays theirs
@@ -280,6 +283,17 @@ class Pipeline:
         merges = self.clusterer.merges_[n_merges:]
         self._write(set(ids), scores, merges)
         return merges
+
+    def _prepare(self, articles: list[Article], helper: Callable[..., object] | None) -> list[Processed]:
+        """Prepare articles, the second half in the encoder process when there is one (it
+        has nothing to encode yet); the same results as preparing all here."""
+        half = len(articles) // 2 if helper is not None and len(articles) >= 64 else 0
+        if not half:
+            return [prepare(a, self.repeated) for a in articles]
+        with ThreadPoolExecutor(1, thread_name_prefix="storyline-prepare") as pool:
+            theirs = pool.submit(helper, prepare_many, articles[half:])  # type: ignore[arg-type]
+            mine = [prepare(a, self.repeated) for a in articles[:half]]
+            return mine + theirs.result()  # type: ignore[operator]
 
     def _features_in_order(self, ids: list[str], encoder: Encoder) -> Iterator[ArticleFeatures]:
         """Features of the stored articles ``ids``, in that order, ENCODE_CHUNK at a time.

@@ -76,6 +76,21 @@ def prepare(article: Article, repeated: RepeatedLineFilter | None = None) -> Pro
     )
 
 
+# A worker process preparing part of a run keeps the run's repeated-line filter here
+# (set once per run with ``use_filter``, then ``prepare_many`` per batch).
+_worker_filter: RepeatedLineFilter | None = None
+
+
+def use_filter(repeated: RepeatedLineFilter | None) -> None:
+    global _worker_filter
+    _worker_filter = repeated
+
+
+def prepare_many(articles: Sequence[Article]) -> list[Processed]:
+    """:func:`prepare` of several articles with the filter given to :func:`use_filter`."""
+    return [prepare(a, _worker_filter) for a in articles]
+
+
 @dataclass
 class VectorPlan:
     """Articles to featurize: their cached vectors and the texts still to encode."""
