@@ -186,3 +186,48 @@ def test_process_encoder_is_safe_from_several_threads() -> None:
         enc.close()
     for part, vecs in zip(parts, got, strict=True):
         assert np.allclose(vecs, HashingEncoder().encode(part))
+
+
+def test_encoder_process_shares_describing_with_the_same_events(
+    monkeypatch: pytest.MonkeyPatch, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    """A file store: the child reads the store and describes half the touched events."""
+    import storyline.parallel as par
+    import storyline.pipeline as pl
+
+    called: list[str] = []
+    real = par.ProcessEncoder
+
+    class Spy(real):  # type: ignore[misc, valid-type]
+        def call(self, fn, *args):  # type: ignore[no-untyped-def]
+            called.append(fn.__name__)
+            return super().call(fn, *args)
+
+    monkeypatch.setattr(par, "ProcessEncoder", Spy)
+    monkeypatch.setattr(pl, "OFFLOAD_MIN", 10)
+    monkeypatch.setattr(pl, "SHARE_MIN", 4)
+    import random
+
+    rng = random.Random(3)
+    vocab = [f"{a}{b}" for a in ("kar", "mel", "dun", "sol", "vit", "rho") for b in ("ax", "en", "ir", "om", "us")]
+    arts = []
+    for i in range(40):  # one topic per pair of articles: about 20 events
+        words = random.Random(i // 2).sample(vocab, 8)
+        text = ". ".join(f"{w.title()} officials reported {rng.choice(words)} damage in {w}" for w in words)
+        arts.append(Article(f"a{i:03d}", text + ".", lang="en"))
+
+    def run(db, offload):  # type: ignore[no-untyped-def]
+        pipe = Pipeline(str(db), encoder=HashingEncoder(), second=False, offload=offload)
+        pipe.run(arts)
+        events = sorted(pipe.store.iter_events(), key=lambda e: e.id)
+        assigned = sorted((a.article_id, a.event, a.family) for a in pipe.store.iter_assignments())
+        pipe.store.close()
+        return events, assigned
+
+    here = run(tmp_path / "here.db", False)
+    there = run(tmp_path / "there.db", True)
+    assert "describe_stored" in called
+    assert len(here[0]) >= 4  # SHARE_MIN: the child described some
+    strip = lambda evs: [(e.id, e.headline, e.summary, e.keyphrases, e.entities, e.date, e.article_ids) for e in evs]  # noqa: E731
+    assert strip(here[0]) == strip(there[0])
+    assert here[1] == there[1]

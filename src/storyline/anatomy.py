@@ -45,6 +45,26 @@ def families(
     return finder.group(docs)
 
 
+_stores: dict[str, object] = {}  # stores opened by a worker process, by URL
+
+
+def describe_stored(url: str, jobs: Sequence[tuple[str, list[str], str]]) -> list[tuple[Event, dict[str, str]]]:
+    """(:func:`describe`, :func:`families`) of events read from the store at ``url``, for a
+    worker process sharing a run's describing; ``jobs``: (event id, member ids, created)."""
+    from .store import open_store
+
+    store = _stores.get(url)
+    if store is None:
+        store = _stores[url] = open_store(url)
+    out = []
+    for ev, ids, created in jobs:
+        stored = {p.id: p for p in store.iter_articles(ids)}  # type: ignore[attr-defined]
+        items = [stored[a] for a in ids]
+        vectors = store.get_vectors([p.article.hash for p in items], "sents")  # type: ignore[attr-defined]
+        out.append((describe(ev, items, vectors, created), families(items, vectors)))
+    return out
+
+
 def core_entities(items: Sequence[Processed], share: float = 0.5) -> frozenset[str]:
     """Entity keys found in at least ``share`` of the members (the event's main actors)."""
     counts: Counter[str] = Counter()

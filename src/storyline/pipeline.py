@@ -26,7 +26,7 @@ from .clean import RepeatedLineFilter
 from .cluster.online import OnlineClusterer
 from .cluster.scorer import PairScorer
 from .ingest import Skip, read_inputs
-from .model import Article, Assignment, Merge, Processed, Story, utc_now
+from .model import Article, Assignment, Event, Merge, Processed, Story, utc_now
 from .prepare import FeatureBuilder, VectorPlan, prepare, prepare_many, second_text, use_filter
 from .represent.base import Encoder
 from .represent.encoder import LazySecondVectors, USEEncoder
@@ -43,6 +43,7 @@ Progress = Callable[[str, int, int], None]
 ENCODE_CHUNK = 128
 PREPARE_CHUNK = 2048  # articles prepared and stored per transaction (bounds memory)
 OFFLOAD_MIN = 4 * ENCODE_CHUNK  # runs this large encode in a child process (offload)
+SHARE_MIN = 64  # the child prepares / describes half of a batch at least this large
 
 
 def _order_key(p: Processed) -> tuple[bool, dt.date, str]:
@@ -281,13 +282,13 @@ class Pipeline:
         self.clusterer.repair({self.clusterer.event_of_[aid] for aid in ids})
         self.progress("cluster", len(ids), len(ids))
         merges = self.clusterer.merges_[n_merges:]
-        self._write(set(ids), scores, merges)
+        self._write(set(ids), scores, merges, helper)
         return merges
 
     def _prepare(self, articles: list[Article], helper: Callable[..., object] | None) -> list[Processed]:
         """Prepare articles, the second half in the encoder process when there is one (it
         has nothing to encode yet); the same results as preparing all here."""
-        half = len(articles) // 2 if helper is not None and len(articles) >= 64 else 0
+        half = len(articles) // 2 if helper is not None and len(articles) >= SHARE_MIN else 0
         if not half:
             return [prepare(a, self.repeated) for a in articles]
         with ThreadPoolExecutor(1, thread_name_prefix="storyline-prepare") as pool:
@@ -339,9 +340,38 @@ class Pipeline:
         child.start()
         return child
 
-    def _write(self, fresh: set[str], scores: dict[str, float], merges: list[Merge]) -> None:
+    def _write(
+        self, fresh: set[str], scores: dict[str, float], merges: list[Merge],
+        helper: Callable[..., object] | None = None,
+    ) -> None:
         touched = {self.clusterer.event_of_[aid] for aid in fresh}
         touched |= {m.winner for m in merges if m.winner in self.clusterer.members_}
+        order = sorted(touched)
+        with ThreadPoolExecutor(1, thread_name_prefix="storyline-describe") as pool:
+            theirs = self._describe_elsewhere(order, helper, pool)
+            self._write_events(order, fresh, scores, merges, theirs)
+
+    def _describe_elsewhere(
+        self, order: list[str], helper: Callable[..., object] | None, pool: ThreadPoolExecutor
+    ) -> dict[str, Future[list[tuple[Event, dict[str, str]]]]]:
+        """The second half of ``order`` described by the encoder process (when there is one
+        and it can open the store), in the background: it has nothing left to encode."""
+        url = getattr(self.store, "url", "")
+        if helper is None or len(order) < SHARE_MIN or not url or getattr(self.store, "memory", False):
+            return {}
+        jobs = []
+        for ev in order[len(order) // 2 :]:
+            old = self.store.get_event(ev)
+            created = old.created if old is not None and old.id == ev else utc_now()
+            jobs.append((ev, list(self.clusterer.members_[ev]), created))
+        future = pool.submit(helper, anatomy.describe_stored, url, jobs)
+        return {ev: future for ev, _, _ in jobs}  # type: ignore[misc]
+
+    def _write_events(
+        self, order: list[str], fresh: set[str], scores: dict[str, float], merges: list[Merge],
+        theirs: dict[str, Future[list[tuple[Event, dict[str, str]]]]],
+    ) -> None:
+        done: dict[str, tuple[Event, dict[str, str]]] = {}
         with self.store.transaction():
             emptied: list[tuple[str, str]] = []
             for m in merges:
@@ -350,8 +380,10 @@ class Pipeline:
                 sid = self.linker.remove(m.loser)
                 if sid is not None and sid not in self.linker.stories_:
                     emptied.append((sid, m.winner))
-            for ev in sorted(touched):
-                self._describe(ev, fresh, scores)
+            for ev in order:
+                if ev in theirs and not done:
+                    done = {e.id: (e, fams) for e, fams in theirs[ev].result()}
+                self._describe(ev, fresh, scores, done.get(ev))
             for sid, winner in emptied:
                 # the story lived only through the merged event: it now resolves to the
                 # surviving event's story
@@ -362,16 +394,22 @@ class Pipeline:
                     self.store.record_merge(Merge("story", sid, target, 1.0, utc_now(), "event merged"))
             self.store.set_state("stories", json.dumps(self.linker.to_state()))
 
-    def _describe(self, ev: str, fresh: set[str], scores: dict[str, float]) -> None:
+    def _describe(
+        self, ev: str, fresh: set[str], scores: dict[str, float],
+        described: tuple[Event, dict[str, str]] | None = None,
+    ) -> None:
         ids = self.clusterer.members_[ev]
         missing = [a for a in ids if a not in fresh]
         stored = {p.id: p for p in self.store.iter_articles(ids)}
         items = [stored[a] for a in ids]
-        vectors = self.store.get_vectors([p.article.hash for p in items], "sents")
-        old = self.store.get_event(ev)
-        created = old.created if old is not None and old.id == ev else utc_now()
-        event = anatomy.describe(ev, items, vectors, created)
-        fams = anatomy.families(items, vectors)
+        if described is None:
+            vectors = self.store.get_vectors([p.article.hash for p in items], "sents")
+            old = self.store.get_event(ev)
+            created = old.created if old is not None and old.id == ev else utc_now()
+            event = anatomy.describe(ev, items, vectors, created)
+            fams = anatomy.families(items, vectors)
+        else:
+            event, fams = described
         self.store.put_event(event)
         event.story = self._link_event(ev, event, items)
         self.store.put_event(event)
