@@ -81,6 +81,33 @@ def _sparse_dot(a: SparseVec, b: SparseVec) -> float:
     return float(np.dot(a[1][pos[hit]], b[1][hit]))
 
 
+def _sparse_dots(a: SparseVec, others: Sequence[SparseVec]) -> list[float]:
+    """:func:`_sparse_dot` of ``a`` with each of ``others``: one ``searchsorted`` for all of
+    them, then per pair the same float32 dot product of the shared terms in id order."""
+    ids, vals = a
+    if not others:
+        return []
+    if not len(ids):
+        return [0.0] * len(others)
+    if any(t[1].dtype != vals.dtype for t in others):  # keep each product in its own dtype
+        return [_sparse_dot(a, t) for t in others]
+    lens = [len(t[0]) for t in others]
+    cat_ids = np.concatenate([t[0] for t in others])
+    cat_vals = np.concatenate([t[1] for t in others])
+    pos = ids.searchsorted(cat_ids)
+    pos[pos == len(ids)] = 0
+    hits = np.flatnonzero(ids[pos] == cat_ids)
+    bounds = hits.searchsorted(np.cumsum([0, *lens])).tolist()
+    out = []
+    for s, e in zip(bounds[:-1], bounds[1:], strict=True):
+        if s == e:
+            out.append(0.0)
+        else:
+            h = hits[s:e]
+            out.append(float(np.dot(vals[pos[h]], cat_vals[h])))
+    return out
+
+
 def pair_features(
     a: ArticleFeatures, b: ArticleFeatures, second: SecondVector | None = None
 ) -> list[float]:
@@ -407,14 +434,16 @@ class PairScorer:
         sec_b: dict[int, np.ndarray | None] = {}
         log1p = math.log1p
         for i, x in enumerate(a):
-            js = range(len(b)) if need is None else np.flatnonzero(need[i]).tolist()
-            row = out[i]
-            xn, xm, xy, xd, xl = x.names, x.numbers, x.years, x.date, x.length
+            js = list(range(len(b))) if need is None else np.flatnonzero(need[i]).tolist()
+            if not js:
+                continue
+            xn, xm, xy, xd, xl, xlang, xcov = x.names, x.numbers, x.years, x.date, x.length, x.lang, x.covered
+            same = [j for j in js if b[j].lang == xlang]
+            tfidf = dict(zip(same, _sparse_dots(x.terms, [b[j].terms for j in same]), strict=True))
             vals = []
             for j in js:
                 y = b[j]
-                same = x.lang == y.lang
-                covered = x.covered and y.covered
+                covered = xcov and y.covered
                 sec = 0.0
                 if not covered and second is not None:
                     va = sec_a[i] if i in sec_a else sec_a.setdefault(i, second(x))
@@ -439,15 +468,14 @@ class PairScorer:
                     m_ov, m_sh = 0.0, 0.0
                 yl = y.length
                 vals.append((
-                    _sparse_dot(x.terms, y.terms) if same else 0.0,
+                    tfidf.get(j, 0.0),
                     n_ov, n_sh, m_ov, m_sh,
-                    float(same), float(covered),
+                    float(y.lang == xlang), float(covered),
                     min(xl, yl) / max(xl, yl, 1),
                     sec, gap, known,
-                    (float(bool(xy & yy)) if xy and yy else -1.0),
+                    (float(not xy.isdisjoint(yy)) if xy and yy else -1.0),
                 ))
-            if vals:
-                row[np.asarray(js)[:, None], _SET_COLUMNS] = vals
+            out[i, np.asarray(js)[:, None], _SET_COLUMNS] = vals
         return out
 
     def score_many(self, a: ArticleFeatures, others: Sequence[ArticleFeatures]) -> np.ndarray:
