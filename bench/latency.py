@@ -123,7 +123,7 @@ class Synth:
 
 def deep_size(f) -> int:  # type: ignore[no-untyped-def]
     """Approximate bytes held by one ArticleFeatures (arrays, dict, sets, strings)."""
-    s = sys.getsizeof(f) + sys.getsizeof(f.__dict__)
+    s = sys.getsizeof(f) + sys.getsizeof(getattr(f, "__dict__", {}))  # slots since 8d30f15: no __dict__
     s += sum(sys.getsizeof(a) for a in (f.doc, f.lead, f.sents) if a is not None)
     if isinstance(f.terms, dict):
         s += sys.getsizeof(f.terms) + sum(sys.getsizeof(k) + 24 for k in f.terms)
@@ -134,13 +134,36 @@ def deep_size(f) -> int:  # type: ignore[no-untyped-def]
     return s
 
 
-def child(n_events: int, probes: int, grow: str, profile: str | None, seed: int) -> dict:
+def index_recall(clu, n_queries: int = 200, k: int = 10, seed: int = 0) -> float:  # type: ignore[no-untyped-def]
+    """recall@k of the clusterer's centroid index for its own event centroids, against an exact
+    search over the vectors it holds (ANN quality alone, not staleness of the centroids)."""
+    import numpy as np
+
+    if not hasattr(clu.index_, "vectors"):
+        return float("nan")
+    keys, vecs = clu.index_.vectors()
+    rng = np.random.default_rng(seed)
+    hits = 0
+    picks = rng.choice(len(keys), min(n_queries, len(keys)), replace=False)
+    for i in picks:
+        c = clu.centroid(keys[i]).astype(np.float32)
+        got = {e for e, _ in clu.index_.query(c, k)}
+        hits += len(got & {keys[j] for j in np.argsort(-(vecs @ c))[:k]})
+    return round(hits / (len(picks) * min(k, len(keys))), 4)
+
+
+def child(n_events: int, probes: int, grow: str, profile: str | None, seed: int,
+          index_update: str | None = None) -> dict:
     import gc
 
     from storyline.cluster.online import OnlineClusterer
     from storyline.cluster.scorer import PairScorer
 
     clu = OnlineClusterer(PairScorer(second=None))
+    if index_update:  # hnswlib update strategy (storyline.cluster.index.CentroidIndex)
+        from storyline.cluster.index import CentroidIndex
+
+        clu.index_ = CentroidIndex(clu.dim, update=index_update)
     syn = Synth(seed)
     gc.collect()
     rss0 = common.rss_mb()
@@ -237,6 +260,11 @@ def child(n_events: int, probes: int, grow: str, profile: str | None, seed: int)
         "clusterer_kb_per_event_rss": round((rss2 - rss1) * 1024 / n_events, 2),
         "total_kb_per_event_rss": round((rss2 - rss0) * 1024 / n_events, 2),
         "peak_rss_mb": round(common.peak_rss_mb(), 1),
+        "index_update": getattr(clu.index_, "update", "in_place"),
+        "index_points": getattr(clu.index_, "_next", None),
+        "index_recall_at_10": index_recall(clu),
+        "pair_cache_hits": getattr(clu, "pair_hits_", None),
+        "pair_cache_misses": getattr(clu, "pair_misses_", None),
     }
 
 
@@ -248,11 +276,13 @@ def main() -> None:
     ap.add_argument("--profile", action="store_true", help="cProfile the probes at the largest size")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--out", default="latency")
+    ap.add_argument("--index-update", choices=["reinsert", "in_place"], default=None,
+                    help="CentroidIndex update strategy (default: the library's)")
     ap.add_argument("--_child", type=int, default=None, help=argparse.SUPPRESS)
     ap.add_argument("--_profile_to", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args._child is not None:
-        print(json.dumps(child(args._child, args.probes, args.grow, args._profile_to, args.seed)))
+        print(json.dumps(child(args._child, args.probes, args.grow, args._profile_to, args.seed, args.index_update)))
         return
     sizes = [int(s) for s in args.events.split(",") if s]
     results = []
@@ -263,6 +293,8 @@ def main() -> None:
         for n in sizes:
             print(f"[latency] {n} events …", flush=True)
             argv = [__file__, "--_child", str(n), "--probes", str(args.probes), "--grow", args.grow, "--seed", str(args.seed)]
+            if args.index_update:
+                argv += ["--index-update", args.index_update]
             res = common.run_child(argv)
             print(f"  wall {res['latency_ms']}  cpu {res['cpu_ms']}  peak {res['peak_rss_mb']} MB", flush=True)
             results.append(res)
@@ -271,7 +303,8 @@ def main() -> None:
 
             prof = str(Path(tmp) / "probes.prof")
             common.run_child([__file__, "--_child", str(sizes[-1]), "--probes", str(args.probes), "--grow", args.grow,
-                              "--seed", str(args.seed), "--_profile_to", prof])
+                              "--seed", str(args.seed), "--_profile_to", prof]
+                             + (["--index-update", args.index_update] if args.index_update else []))
             profile_md = f"cProfile of the {args.probes} probes at {sizes[-1]} events (extra run):\n\n" + profile_table(Path(prof), 20)
     base = results[0]["cpu_ms"]["p99"]
     wbase = results[0]["latency_ms"]["p99"]
@@ -294,6 +327,7 @@ def main() -> None:
             r["total_kb_per_event_rss"],
             r["clusterer_kb_per_event_rss"],
             r["peak_rss_mb"],
+            r.get("index_recall_at_10", "–"),
         )
         for r in results
     ]
@@ -307,7 +341,8 @@ def main() -> None:
             common.md_table(
                 ["events", "p50 CPU ms (wall)", "p99 CPU ms (wall)", "p99 / p99@smallest, CPU (wall); target ≤ 1.5",
                  "join p50/p99 CPU", "new p50/p99 CPU",
-                 "KB per event (features + clusterer)", "of which clusterer", "peak RSS MB"],
+                 "KB per event (features + clusterer)", "of which clusterer", "peak RSS MB",
+                 "index recall@10"],
                 rows,
             ),
         ]

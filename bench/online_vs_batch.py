@@ -130,8 +130,37 @@ def second_vectors(feats: list) -> None:
         f.second = v
 
 
+class _SavedFeatures:
+    """An ArticleFeatures read from a cache written before the class had slots (its state was
+    pickled as a dict, which a slotted class cannot take): :func:`adapt` rebuilds it."""
+
+    def __setstate__(self, state):  # type: ignore[no-untyped-def]
+        if isinstance(state, tuple):  # (dict or None, slots dict)
+            merged = dict(state[0] or {})
+            merged.update(state[1] or {})
+            state = merged
+        self.state = state
+
+    def features(self):  # type: ignore[no-untyped-def]
+        from dataclasses import fields
+
+        from storyline.represent.features import ArticleFeatures
+
+        names = {fl.name for fl in fields(ArticleFeatures)}
+        return ArticleFeatures(**{k: v for k, v in self.state.items() if k in names})
+
+
+class _CacheUnpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str):  # type: ignore[no-untyped-def]
+        if module == "storyline.represent.features" and name == "ArticleFeatures":
+            return _SavedFeatures
+        return super().find_class(module, name)
+
+
 def adapt(f):  # type: ignore[no-untyped-def]
     """Features in the library's current representation (terms, kept sentence rows/dtype)."""
+    if isinstance(f, _SavedFeatures):
+        f = f.features()
     terms = common.terms_repr(f.terms) if isinstance(f.terms, dict) else f.terms
     sents = None if f.sents is None else common.sents_repr(f.sents)
     return replace(f, doc=common.vec_repr(f.doc), lead=common.vec_repr(f.lead), terms=terms, sents=sents)
@@ -141,8 +170,11 @@ def suffix_terms(terms, r: int):  # type: ignore[no-untyped-def]
     """Make replica r's terms disjoint from other replicas' (dict or (hash, weight) arrays)."""
     if isinstance(terms, dict):
         return {f"{k}#{r}": v for k, v in terms.items()}
+    import numpy as np
+
     ids, vals = terms
-    return ids + (r << 33), vals  # term hashes are crc32 (< 2**32): stays sorted and unique
+    # term hashes are crc32 (< 2**32, uint32 since 8d30f15): stays sorted and unique in int64
+    return ids.astype(np.int64) + (r << 33), vals
 
 
 def build_inputs(max_size: int) -> dict:
@@ -155,7 +187,7 @@ def build_inputs(max_size: int) -> dict:
     bigger = [p for p in bigger if int(p.stem.split("_r")[-1]) >= n_rep]
     if bigger:  # a cache of more replicas holds these ones first
         with bigger[0].open("rb") as fh:
-            data = pickle.load(fh)
+            data = _CacheUnpickler(fh).load()
         n_art = n_rep * len(common.dev_rows())
         data["scale"] = data["scale"][:n_art]
         # the cache may predate a change of representation in the library: adapt it
@@ -215,11 +247,19 @@ def build_inputs(max_size: int) -> dict:
 
 
 # -- methods ---------------------------------------------------------------------------------------
+INDEX_UPDATE: str | None = None  # --index-update: CentroidIndex update strategy, None = the library's
+
+
 def new_online():  # type: ignore[no-untyped-def]
     from storyline.cluster.online import OnlineClusterer
     from storyline.cluster.scorer import PairScorer
 
-    return OnlineClusterer(PairScorer(second=lambda f: f.second))
+    clu = OnlineClusterer(PairScorer(second=lambda f: f.second))
+    if INDEX_UPDATE:
+        from storyline.cluster.index import CentroidIndex
+
+        clu.index_ = CentroidIndex(clu.dim, update=INDEX_UPDATE)
+    return clu
 
 
 def agglomerative(x, threshold: float):  # type: ignore[no-untyped-def]
@@ -311,6 +351,7 @@ def scale_run(data: dict, sizes: list[int], chunk: int, agg_th: float, hdb: tupl
     chunk_times = {}
     for start in range(0, top, chunk):
         part = sorted(feats[start : start + chunk], key=sort_key)
+        h0, m0 = getattr(clu, "pair_hits_", 0), getattr(clu, "pair_misses_", 0)
         t = time.perf_counter()
         for f in part:
             clu.learn_one(f)
@@ -332,6 +373,12 @@ def scale_run(data: dict, sizes: list[int], chunk: int, agg_th: float, hdb: tupl
                 "online_chunk_repair_seconds": round(dt_chunk - t_learn, 2),
                 "online_cumulative_seconds": round(cum, 2),
                 "online_events": clu.n_events_,
+                "online_pair_cache_hits": getattr(clu, "pair_hits_", None),
+                "online_pair_cache_misses": getattr(clu, "pair_misses_", None),
+                "online_chunk_pair_cache_hit_rate": (
+                    round((clu.pair_hits_ - h0) / max(1, clu.pair_hits_ - h0 + clu.pair_misses_ - m0), 3)
+                    if hasattr(clu, "pair_hits_") else None),
+                "online_index_points": getattr(clu.index_, "_next", None),
                 "online_b3_f1": b3(ids, [clu.event_of_[i] for i in ids], gold),
                 "rss_mb": round(common.rss_mb(), 0),
             }
@@ -372,7 +419,11 @@ def main() -> None:
     ap.add_argument("--no-hdbscan", action="store_true")
     ap.add_argument("--hdbscan-max", type=int, default=10000, help="largest size HDBSCAN is timed at")
     ap.add_argument("--out", default="online_vs_batch")
+    ap.add_argument("--index-update", choices=["reinsert", "in_place"], default=None,
+                    help="CentroidIndex update strategy (default: the library's)")
     args = ap.parse_args()
+    global INDEX_UPDATE
+    INDEX_UPDATE = args.index_update
     sizes = [int(s) for s in args.sizes.split(",") if s]
     print("[online_vs_batch] featurizing (cached after the first run) …", flush=True)
     data = build_inputs(max(sizes))
@@ -413,6 +464,7 @@ def main() -> None:
             f"{r['hdbscan_speedup']}×" if "hdbscan_speedup" in r else "–",
             r["online_b3_f1"], r["agglomerative_b3_f1"], r.get("hdbscan_b3_f1", "–"),
             r.get("agglomerative_cumulative_seconds_interpolated", "–"), r["peak_rss_mb_after_agglomerative"],
+            r.get("online_chunk_pair_cache_hit_rate", "–"),
         ))
     table = "\n".join([
         "### Online vs batch re-clustering",
@@ -430,7 +482,7 @@ def main() -> None:
             ["archive", "online chunk s (learn_one + repair)", "online cumulative s", "agglo s",
              "online speed-up vs agglo (learn_one only)", "hdbscan s",
              "hdbscan speed-up", "online B³", "agglo B³", "hdbscan B³", "agglo every chunk, cumulative s (interp.)",
-             "peak RSS MB"],
+             "peak RSS MB", "pair-cache hit rate (chunk)"],
             srows,
         ),
     ])
