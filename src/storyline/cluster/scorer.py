@@ -302,7 +302,7 @@ class TreeModel:
         full = np.iinfo(dtype).max
         tables, blocks, base = [], [], 0
         internal = np.flatnonzero(~self.is_leaf)
-        for f in np.unique(self.feature[internal]):
+        for f in sorted(set(self.feature[internal].tolist())):
             nodes = internal[self.feature[internal] == f]
             nodes = nodes[np.argsort(self.threshold[nodes], kind="stable")]
             prefix = np.full((len(nodes) + 1, n_trees), full, dtype=dtype)
