@@ -246,3 +246,35 @@ def test_tree_raw_equals_level_walk(scorer: PairScorer) -> None:
     for k in (0, 1, 7):
         assert np.array_equal(model.raw(x[:k]), model.raw_walk(x[:k]))
     assert np.array_equal(model.predict_proba(x[:5]), 1.0 / (1.0 + np.exp(-model.raw_walk(x[:5]))))
+
+
+# -- centroid index ------------------------------------------------------------------------------
+@pytest.mark.parametrize("update", ["reinsert", "in_place"])
+def test_centroid_index_upsert_moves_a_key(update: str) -> None:
+    from storyline.cluster.index import CentroidIndex
+
+    rng = np.random.default_rng(2)
+    vecs = _unit(rng.standard_normal((300, 64))).astype(np.float32)
+    idx = CentroidIndex(64, capacity=16, update=update)
+    for i, v in enumerate(vecs):
+        idx.upsert(f"e{i}", v)
+    assert len(idx) == 300
+    for i in range(0, 300, 3):  # move a third of them onto another vector
+        idx.upsert(f"e{i}", vecs[(i + 1) % 300])
+    assert len(idx) == 300
+    assert idx.n_deleted == (100 if update == "reinsert" else 0)
+    got = dict(idx.query(vecs[4], 3))
+    assert {"e3", "e4"} <= set(got) and abs(got["e3"] - 1.0) < 1e-5  # e3 now sits on vecs[4]
+    assert {k for k, _ in idx.query(vecs[1], 2)} == {"e0", "e1"}  # e0 moved onto e1's vector
+    idx.remove("e3")
+    assert "e3" not in dict(idx.query(vecs[4], 5)) and len(idx) == 299
+    keys, stored = idx.vectors()
+    assert len(keys) == 299 and np.allclose(stored[keys.index("e0")], vecs[1], atol=1e-6)
+    assert len(idx.query(vecs[0], 500)) == 299
+
+
+def test_centroid_index_rejects_an_unknown_update_mode() -> None:
+    from storyline.cluster.index import CentroidIndex
+
+    with pytest.raises(ValueError):
+        CentroidIndex(8, update="overwrite")

@@ -1,4 +1,12 @@
-"""Approximate nearest-neighbour index over event centroids (hnswlib), updated in place."""
+"""Approximate nearest-neighbour index over event centroids (hnswlib).
+
+A centroid that moves is re-inserted under a new label and its old point marked deleted
+(``update="reinsert"``, the default), not overwritten in place: hnswlib's in-place update of
+an existing label costs ~10 insertions and, repeated over many events, wrecks the graph
+(recall@10 0.55 after 60k updates of a 100k index in ``bench/results/index_updates_clusterer.md``;
+nmslib/hnswlib#388, #303). Deleted points stay in memory and keep serving as graph
+waypoints; they are not returned.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +16,23 @@ import numpy as np
 class CentroidIndex:
     """Cosine ANN index keyed by string ids. Vectors can be replaced and removed."""
 
-    def __init__(self, dim: int, capacity: int = 1024, ef: int = 64, m: int = 16) -> None:
+    def __init__(
+        self,
+        dim: int,
+        capacity: int = 1024,
+        ef: int = 64,
+        m: int = 16,
+        ef_construction: int = 100,
+        update: str = "reinsert",
+    ) -> None:
         import hnswlib
 
+        if update not in {"reinsert", "in_place"}:
+            raise ValueError(f"update must be 'reinsert' or 'in_place', not {update!r}")
         self.dim = dim
+        self.update = update
         self._index = hnswlib.Index(space="ip", dim=dim)
-        self._index.init_index(max_elements=capacity, ef_construction=100, M=m, random_seed=7)
+        self._index.init_index(max_elements=capacity, ef_construction=ef_construction, M=m, random_seed=7)
         self._index.set_ef(ef)
         self._index.set_num_threads(1)
         self._label: dict[str, int] = {}
@@ -24,10 +43,17 @@ class CentroidIndex:
     def __len__(self) -> int:
         return self._live
 
+    @property
+    def n_deleted(self) -> int:
+        """Points still held for a replaced or removed centroid."""
+        return self._next - self._live
+
     def upsert(self, key: str, vector: np.ndarray) -> None:
-        if key in self._label:
-            label = self._label[key]
-        else:
+        label = self._label.get(key)
+        if label is not None and self.update == "reinsert":
+            self.remove(key)
+            label = None
+        if label is None:
             label = self._next
             self._next += 1
             self._label[key] = label
@@ -56,3 +82,10 @@ class CentroidIndex:
             for lab, d in zip(labels[0], dists[0], strict=True)
             if int(lab) in self._key
         ]
+
+    def vectors(self) -> tuple[list[str], np.ndarray]:
+        """The live keys and the vectors indexed for them (for checks of recall)."""
+        keys = list(self._label)
+        if not keys:
+            return [], np.zeros((0, self.dim), np.float32)
+        return keys, np.asarray(self._index.get_items([self._label[k] for k in keys]), np.float32)
