@@ -56,13 +56,21 @@ def describe_stored(url: str, jobs: Sequence[tuple[str, list[str], str]]) -> lis
     store = _stores.get(url)
     if store is None:
         store = _stores[url] = open_store(url)
-    out = []
-    for ev, ids, created in jobs:
-        stored = {p.id: p for p in store.iter_articles(ids)}  # type: ignore[attr-defined]
-        items = [stored[a] for a in ids]
-        vectors = store.get_vectors([p.article.hash for p in items], "sents")  # type: ignore[attr-defined]
-        out.append((describe(ev, items, vectors, created), families(items, vectors)))
-    return out
+    return [describe_members(store, ev, list(store_items(store, ids)), created)
+            for ev, ids, created in jobs]
+
+
+def store_items(store, ids: Sequence[str]) -> list[Processed]:  # type: ignore[no-untyped-def]
+    """The stored articles ``ids``, in that order."""
+    stored = {p.id: p for p in store.iter_articles(ids)}
+    return [stored[a] for a in ids]
+
+
+def describe_members(store, ev: str, items: Sequence[Processed], created: str) -> tuple[Event, dict[str, str]]:  # type: ignore[no-untyped-def]
+    """(:func:`describe`, :func:`families`) of an event's members, their sentence vectors read
+    from ``store``."""
+    vectors = store.get_vectors([p.article.hash for p in items], "sents")
+    return describe(ev, items, vectors, created), families(items, vectors)
 
 
 def core_entities(items: Sequence[Processed], share: float = 0.5) -> frozenset[str]:

@@ -23,7 +23,7 @@ import numpy as np
 
 from . import anatomy
 from .clean import RepeatedLineFilter
-from .cluster.online import OnlineClusterer
+from .cluster.online import OnlineClusterer, order_key
 from .cluster.scorer import PairScorer
 from .ingest import Skip, read_inputs
 from .model import Article, Assignment, Event, Merge, Processed, Story, utc_now
@@ -48,7 +48,7 @@ SHARE_MIN = 64  # the child prepares / describes half of a batch at least this l
 
 def _order_key(p: Processed) -> tuple[bool, dt.date, str]:
     """:func:`~storyline.cluster.online.sort_key` of a prepared article."""
-    return (p.event_date is None, p.event_date or dt.date.max, p.id)
+    return order_key(p.event_date, p.id)
 
 
 
@@ -361,9 +361,7 @@ class Pipeline:
             return {}
         jobs = []
         for ev in order[len(order) // 2 :]:
-            old = self.store.get_event(ev)
-            created = old.created if old is not None and old.id == ev else utc_now()
-            jobs.append((ev, list(self.clusterer.members_[ev]), created))
+            jobs.append((ev, list(self.clusterer.members_[ev]), self._created(ev)))
         future = pool.submit(helper, anatomy.describe_stored, url, jobs)
         return {ev: future for ev, _, _ in jobs}  # type: ignore[misc]
 
@@ -394,22 +392,21 @@ class Pipeline:
                     self.store.record_merge(Merge("story", sid, target, 1.0, utc_now(), "event merged"))
             self.store.set_state("stories", json.dumps(self.linker.to_state()))
 
+    def _created(self, ev: str) -> str:
+        """When the event was first stored (now for a new one, or a merged-away id)."""
+        old = self.store.get_event(ev)
+        return old.created if old is not None and old.id == ev else utc_now()
+
     def _describe(
         self, ev: str, fresh: set[str], scores: dict[str, float],
         described: tuple[Event, dict[str, str]] | None = None,
     ) -> None:
         ids = self.clusterer.members_[ev]
         missing = [a for a in ids if a not in fresh]
-        stored = {p.id: p for p in self.store.iter_articles(ids)}
-        items = [stored[a] for a in ids]
+        items = anatomy.store_items(self.store, ids)
         if described is None:
-            vectors = self.store.get_vectors([p.article.hash for p in items], "sents")
-            old = self.store.get_event(ev)
-            created = old.created if old is not None and old.id == ev else utc_now()
-            event = anatomy.describe(ev, items, vectors, created)
-            fams = anatomy.families(items, vectors)
-        else:
-            event, fams = described
+            described = anatomy.describe_members(self.store, ev, items, self._created(ev))
+        event, fams = described
         self.store.put_event(event)
         event.story = self._link_event(ev, event, items)
         self.store.put_event(event)

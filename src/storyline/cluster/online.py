@@ -404,9 +404,14 @@ class OnlineClusterer:
         return winner
 
 
-def sort_key(f: ArticleFeatures) -> tuple[int, dt.date, str]:
+def order_key(date: dt.date | None, key: str) -> tuple[bool, dt.date, str]:
     """Publication/event order for batch runs: dated articles first by date, then by id."""
-    return (f.date is None, f.date or dt.date.max, f.id)
+    return (date is None, date or dt.date.max, key)
+
+
+def sort_key(f: ArticleFeatures) -> tuple[bool, dt.date, str]:
+    """:func:`order_key` of an article's features."""
+    return order_key(f.date, f.id)
 
 
 def cluster_batch(clusterer: OnlineClusterer, feats: Sequence[ArticleFeatures]) -> dict[str, str]:
