@@ -151,6 +151,8 @@ class Pipeline:
         # large runs encode in a child process while this one clusters (default: ≥ 2 cores)
         self.offload = (os.cpu_count() or 1) >= 2 if offload is None else offload
         self.builder = FeatureBuilder(self.encoder, self.store)
+        if self.clusterer.loader is None:  # events behind the window leave memory
+            self.clusterer.loader = self._load_features
         self.repeated = RepeatedLineFilter()
         self._restore()
         self._generation = self.store.get_state("generation")
@@ -162,9 +164,13 @@ class Pipeline:
             c.scorer, threshold=c.threshold, merge_threshold=c.merge_threshold, k=c.k,
             window_days=c.window_days, max_members=c.max_members, link_members=c.link_members,
             link_min_cos=c.link_min_cos, uncovered_members=c.uncovered_members, dim=c.dim,
+            retire_days=c.retire_days, retire_every=c.retire_every,
+            loader=None if c.loader == self._load_features else c.loader,
         )
         self.linker = StoryLinker()
         self.builder = FeatureBuilder(self.encoder, self.store)
+        if self.clusterer.loader is None:
+            self.clusterer.loader = self._load_features
         self.repeated = RepeatedLineFilter()
 
     # -- public -----------------------------------------------------------------------------
@@ -491,6 +497,11 @@ class Pipeline:
                 chunk = []
         n += self._restore_chunk(chunk, assigned)
         log.info("restored %d articles in %d events", n, self.clusterer.n_events_)
+
+    def _load_features(self, ids: Sequence[str]) -> list[ArticleFeatures]:
+        """Features of stored articles again (a retired event revived): from the vectors
+        stored for them, nothing is encoded again."""
+        return self.builder.build(list(self.store.iter_articles(list(ids))))
 
     def _restore_chunk(self, chunk: list[Processed], assigned: dict[str, str]) -> int:
         for f in self.builder.build(chunk):

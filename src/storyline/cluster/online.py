@@ -7,6 +7,13 @@ above ``threshold`` is joined, otherwise a new event is opened. After a join, th
 is compared with its own nearest events and merged when their mean cross-pair probability
 reaches ``merge_threshold``: the older event id survives, the merge is logged and the loser's
 id stays resolvable. Batch clustering is this same loop over articles sorted by date.
+
+Memory follows the time window, not the archive: with a ``loader`` (the pipeline reads
+features back from its store), events whose date falls ``retire_days`` behind the newest
+article are repaired one last time and *retired*: their members' features are dropped and
+their names no longer point to them. They keep their id, members, centroid (still in the ANN
+index) and date. A late article or a repair that meets a retired event in its window revives
+it through the loader (an undated article is in every event's window).
 """
 
 from __future__ import annotations
@@ -15,7 +22,7 @@ import datetime as dt
 import logging
 import math
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
@@ -44,6 +51,9 @@ class OnlineClusterer:
         uncovered_members: int = 3,
         dim: int = 512,
         pair_cache_size: int = 300_000,
+        retire_days: int | None = None,
+        loader: Callable[[Sequence[str]], Sequence[ArticleFeatures]] | None = None,
+        retire_every: int = 1024,
     ) -> None:
         self.scorer = scorer if scorer is not None else PairScorer()
         meta = self.scorer.meta
@@ -58,6 +68,12 @@ class OnlineClusterer:
         self.link_min_cos = link_min_cos
         self.uncovered_members = uncovered_members
         self.dim = dim
+        # events this far behind the newest article are retired (needs a loader); default:
+        # twice the window, beyond which neither a new article nor a repair can reach them
+        # while articles come in date order
+        self.retire_days = 2 * window_days if retire_days is None else retire_days
+        self.loader = loader
+        self.retire_every = retire_every
         # learned state
         self.feats_: dict[str, ArticleFeatures] = {}
         self.event_of_: dict[str, str] = {}
@@ -80,6 +96,11 @@ class OnlineClusterer:
         self._num: dict[str, int] = {}  # article id -> small int, for the pair keys
         self.pair_hits_ = 0
         self.pair_misses_ = 0
+        self.retired_: set[str] = set()  # events whose members' features were dropped
+        self._settled: set[str] = set()  # retired once (final repair done), unchanged since
+        self.revivals_ = 0
+        self._newest: dt.date | None = None  # the latest article date seen
+        self._since_retire = 0
 
     # -- public -----------------------------------------------------------------------------
     @property
@@ -98,15 +119,18 @@ class OnlineClusterer:
         if best is not None and best_score >= self.threshold:
             self._add(f, best)
             self._repair_around(best)
-            return self.event_of_[f.id], best_score
-        ev = self._new_event_id(f.id)
-        self._add(f, ev)
+            ev = self.event_of_[f.id]
+        else:
+            ev = self._new_event_id(f.id)
+            self._add(f, ev)
+        self._retire_old(repair=True)
         return ev, best_score
 
     def restore(self, f: ArticleFeatures, event_id: str) -> None:
         """Put a stored article back into its stored event (reopening a store)."""
         if f.id not in self.event_of_:
             self._add(f, event_id)
+            self._retire_old(repair=False)  # restoring does not merge anything
 
     def score_candidates(self, f: ArticleFeatures) -> list[tuple[str, float]]:
         """(event id, score) for every candidate event of an article."""
@@ -152,7 +176,11 @@ class OnlineClusterer:
         """
         before = len(self.merges_)
         start = self.members_ if events is None else events
-        queue = sorted({e for e in start if e in self.members_}, key=lambda e: self.created_[e])
+        # a retired event had its last repair when it was retired
+        queue = sorted(
+            {e for e in start if e in self.members_ and e not in self.retired_},
+            key=lambda e: self.created_[e],
+        )
         queued = set(queue)
         while queue:
             ev = queue.pop(0)
@@ -176,7 +204,7 @@ class OnlineClusterer:
 
     def event_date(self, ev: str) -> dt.date | None:
         """The median of the members' dates (cached until the event changes)."""
-        if ev not in self._dates:
+        if ev not in self._dates:  # kept while retired: the features are gone
             dates = sorted(d for a in self.members_[ev] if (d := self.feats_[a].date) is not None)
             self._dates[ev] = dates[len(dates) // 2] if dates else None
         return self._dates[ev]
@@ -194,6 +222,11 @@ class OnlineClusterer:
         return ev
 
     def _add(self, f: ArticleFeatures, ev: str) -> None:
+        if ev in self.retired_:
+            self._revive(ev)
+        self._settled.discard(ev)
+        if f.date is not None and (self._newest is None or f.date > self._newest):
+            self._newest = f.date
         self.feats_[f.id] = f
         self.event_of_[f.id] = ev
         if ev not in self.members_:
@@ -219,6 +252,8 @@ class OnlineClusterer:
         ``prefer_covered``: an article in a language of the sentence encoder is compared with
         the members in such languages when the event has any (no second encoder needed).
         """
+        if ev in self.retired_:
+            self._revive(ev)
         ids = self.members_[ev]
         if prefer_covered:
             covered = [a for a in ids if self.feats_[a].covered]
@@ -233,7 +268,7 @@ class OnlineClusterer:
         return [self.feats_[a] for a in ids]
 
     def _idf(self, key: str) -> float:
-        n = max(len(self.feats_), 1)
+        n = max(len(self.event_of_), 1)
         return math.log((n + 1) / (self.keys_df_.get(key, 0) + 1))
 
     def _key_candidates(self, f: ArticleFeatures, limit: int = 5) -> list[str]:
@@ -361,14 +396,18 @@ class OnlineClusterer:
             start += len(s)
         return out
 
-    def _repair_around(self, ev: str) -> bool:
-        """Merge ``ev`` with its best neighbour when they now look like one event."""
+    def _repair_around(self, ev: str, retired: bool = True) -> bool:
+        """Merge ``ev`` with its best neighbour when they now look like one event.
+
+        ``retired=False``: leave retired neighbours alone (they had their last repair)."""
         if ev not in self.members_:
             return False
         best, best_score = None, 0.0
         near = []
         for other, cos in self.index_.query(self.centroid(ev), min(self.k, 5) + 1):
             if other == ev or other not in self.members_ or cos < self.link_min_cos:
+                continue
+            if not retired and other in self.retired_:
                 continue
             d1, d2 = self.event_date(ev), self.event_date(other)
             if d1 and d2 and abs((d1 - d2).days) > self.window_days:
@@ -383,6 +422,9 @@ class OnlineClusterer:
         return True
 
     def _merge(self, e1: str, e2: str, score: float) -> str:
+        for ev in (e1, e2):
+            if ev in self.retired_:
+                self._revive(ev)
         winner, loser = (e1, e2) if self.created_[e1] <= self.created_[e2] else (e2, e1)
         for a in self.members_[loser]:
             self.event_of_[a] = winner
@@ -391,6 +433,8 @@ class OnlineClusterer:
                 evs = self.key_events_[key]
                 evs.discard(loser)
                 evs.add(winner)
+        self._settled.discard(winner)
+        self._settled.discard(loser)
         self.members_[winner].extend(self.members_.pop(loser))
         self._dates.pop(winner, None)
         self._dates.pop(loser, None)
@@ -402,6 +446,60 @@ class OnlineClusterer:
         self.merges_.append(merge)
         log.info("merged event %s into %s (%.3f)", loser, winner, score)
         return winner
+
+    def _retire_old(self, repair: bool) -> None:
+        """Every ``retire_every`` articles: retire the events ``retire_days`` behind the newest
+        article (``repair``: after one last :meth:`_repair_around`, as :meth:`repair` would
+        have done at the end of the run)."""
+        if self.loader is None or self.retire_days <= 0 or self._newest is None:
+            return
+        self._since_retire += 1
+        if self._since_retire < self.retire_every:
+            return
+        self._since_retire = 0
+        horizon = self._newest - dt.timedelta(days=self.retire_days)
+        old = [
+            ev for ev in self.members_
+            if ev not in self.retired_ and (d := self.event_date(ev)) is not None and d < horizon
+        ]
+        for ev in sorted(old, key=lambda e: self.created_[e]):
+            if repair and ev in self.members_ and ev not in self._settled:
+                self._repair_around(ev)
+            if ev in self.members_ and ev not in self.retired_:
+                d = self.event_date(ev)
+                if d is not None and d < horizon:  # a merge may have made it younger
+                    self._retire(ev)
+
+    def _retire(self, ev: str) -> None:
+        for a in self.members_[ev]:
+            f = self.feats_.pop(a)
+            for key in f.names | f.numbers:
+                evs = self.key_events_.get(key)
+                if evs is not None:
+                    evs.discard(ev)
+                    if not evs:
+                        del self.key_events_[key]
+        self.retired_.add(ev)
+        self._settled.add(ev)
+
+    def _revive(self, ev: str) -> None:
+        """Read a retired event's members' features back through the loader."""
+        assert self.loader is not None
+        ids = self.members_[ev]
+        got = {f.id: f for f in self.loader(ids)}
+        missing = [a for a in ids if a not in got]
+        if missing:
+            raise RuntimeError(
+                f"cannot revive event {ev}: {len(missing)} member(s) not found by the loader "
+                f"(first: {missing[0]!r})"
+            )
+        self.retired_.discard(ev)
+        self.revivals_ += 1
+        for a in ids:
+            f = got[a]
+            self.feats_[a] = f
+            for key in f.names | f.numbers:
+                self.key_events_[key].add(ev)
 
 
 def order_key(date: dt.date | None, key: str) -> tuple[bool, dt.date, str]:

@@ -1,0 +1,121 @@
+"""Events behind the time window leave memory and come back when needed.
+
+With a loader, the clusterer retires events ``retire_days`` behind the newest article: their
+members' features are dropped; a late article or a repair that reaches one revives it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from test_scorer_fast import Gen
+
+from storyline import Pipeline
+from storyline.cluster.online import OnlineClusterer, sort_key
+from storyline.cluster.scorer import PairScorer
+from storyline.ingest import read_inputs
+from storyline.represent.features import ArticleFeatures
+
+
+@pytest.fixture(scope="module")
+def scorer() -> PairScorer:
+    return PairScorer(second=lambda f: f.second)
+
+
+@pytest.fixture(scope="module")
+def dated() -> list[ArticleFeatures]:
+    """Articles of 60 events spread over 200 days (some undated), in date order."""
+    arts = [f for f in Gen(seed=11).articles(60)]
+    return sorted(arts, key=sort_key)
+
+
+def _clusterer(scorer: PairScorer, every: int, held: dict[str, ArticleFeatures] | None) -> OnlineClusterer:
+    loader = None if held is None else (lambda ids: [held[a] for a in ids if a in held])
+    return OnlineClusterer(scorer, window_days=15, retire_days=30, retire_every=every, loader=loader)
+
+
+def test_without_a_loader_nothing_is_retired(scorer: PairScorer, dated: list[ArticleFeatures]) -> None:
+    clu = _clusterer(scorer, 1, None)
+    for f in dated:
+        clu.learn_one(f)
+    assert not clu.retired_ and len(clu.feats_) == len(dated)
+
+
+def test_retired_events_drop_their_features(scorer: PairScorer, dated: list[ArticleFeatures]) -> None:
+    held = {f.id: f for f in dated}
+    clu = _clusterer(scorer, 4, held)
+    for f in dated:
+        clu.learn_one(f)
+    assert clu.retired_, "nothing was retired"
+    newest = max(f.date for f in dated if f.date is not None)
+    for ev in clu.retired_:
+        assert not any(a in clu.feats_ for a in clu.members_[ev])
+        assert clu.event_date(ev) < newest - dt.timedelta(days=30)
+        assert not any(ev in evs for evs in clu.key_events_.values())
+    live = set(clu.members_) - clu.retired_
+    assert set(clu.feats_) == {a for ev in live for a in clu.members_[ev]}
+    assert len(clu.feats_) < len(dated)
+
+
+def test_retiring_keeps_the_decisions(scorer: PairScorer, dated: list[ArticleFeatures]) -> None:
+    """The loader gives back the very same features: every article lands as without retiring."""
+    held = {f.id: f for f in dated}
+    plain, retiring = _clusterer(scorer, 4, None), _clusterer(scorer, 4, held)
+    for f in dated:
+        plain.learn_one(f)
+        retiring.learn_one(f)
+    plain.repair()
+    retiring.repair()
+    assert retiring.retired_
+    assert retiring.event_of_ == plain.event_of_
+
+
+def test_a_late_article_revives_its_event(scorer: PairScorer, dated: list[ArticleFeatures]) -> None:
+    held = {f.id: f for f in dated}
+    clu = _clusterer(scorer, 4, held)
+    for f in dated:
+        clu.learn_one(f)
+    ev = min(clu.retired_, key=lambda e: (-len(clu.members_[e]), e))
+    first = held[clu.members_[ev][0]]
+    late = dataclasses.replace(first, id="late-copy", key="late-copy")
+    got, score = clu.learn_one(late)
+    assert got == ev and score >= clu.threshold
+    assert clu.revivals_ >= 1 and ev not in clu.retired_
+    assert all(a in clu.feats_ for a in clu.members_[ev])
+
+
+def test_a_loader_that_lost_an_article_is_a_clear_error(scorer: PairScorer, dated: list[ArticleFeatures]) -> None:
+    held = {f.id: f for f in dated}
+    clu = _clusterer(scorer, 4, held)
+    for f in dated:
+        clu.learn_one(f)
+    ev = next(iter(sorted(clu.retired_)))
+    held.pop(clu.members_[ev][0])
+    with pytest.raises(RuntimeError, match="cannot revive event"):
+        clu._revive(ev)
+
+
+def test_pipeline_retires_and_revives_from_its_store(tmp_path: Path, seeds_dir: Path, encoder) -> None:  # type: ignore[no-untyped-def]
+    """The seeds: four articles of June 2020, one of January 2024. Once the 2024 article is in,
+    the 2020 event is retired; a late 2020 article brings it back from the store."""
+    arts = list(read_inputs([str(seeds_dir)]))
+    pipe = Pipeline(tmp_path / "s.db", encoder=encoder)
+    pipe.clusterer.retire_every = 1
+    rep = pipe.run(arts)
+    clu = pipe.clusterer
+    by_id = {a.article_id: a.event for a in rep.assignments}
+    old_ev = by_id[next(a for a in by_id if a.startswith("000"))]
+    assert old_ev in clu.retired_
+    assert not any(a in clu.feats_ for a in clu.members_[old_ev])
+    src = next(a for a in arts if a.id.startswith("001"))
+    late = dataclasses.replace(src, id="late-001", text=src.text + "\n\nThis article was updated.")
+    got = pipe.learn_one(late)
+    assert got.event == old_ev
+    assert clu.revivals_ >= 1
+    # the store agrees, and a reopened store restores the same events
+    assert pipe.store.get_assignment("late-001").event == old_ev
+    again = Pipeline(tmp_path / "s.db", encoder=encoder)
+    assert again.clusterer.event_of_ == clu.event_of_
