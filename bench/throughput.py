@@ -84,6 +84,7 @@ def child_pipeline(n: int, workdir: Path, profile: Path | None) -> dict:
         start = stages[s][1]
     breakdown["write"] = round(end - start, 2)  # describe events, families, stories, store
     events = len({a.event for a in report.assignments})
+    clu = pipe.clusterer
     pipe.store.close()
     return {
         "articles": report.new,
@@ -102,6 +103,10 @@ def child_pipeline(n: int, workdir: Path, profile: Path | None) -> dict:
         "child_peak_rss_mb": round(common.children_peak_rss_mb(), 1),
         "sampled_tree_peak_rss_mb": None if profile is not None else round(tree.peak_mb, 1),
         "db_mb": round(db.stat().st_size / 2**20, 1) if db.exists() else None,
+        # memory follows the time window: events retire_days behind the newest article
+        "retired_events": len(clu.retired_),
+        "features_held": len(clu.feats_),
+        "revivals": clu.revivals_,
     }
 
 
@@ -296,6 +301,8 @@ def main() -> None:
     ap.add_argument("--sizes", default="1000,10000", help="comma-separated article counts")
     ap.add_argument("--profile", action="store_true", help="cProfile the pipeline step at the smallest size")
     ap.add_argument("--out", default="throughput", help="result file stem in bench/results/")
+    ap.add_argument("--pipeline-only", action="store_true",
+                    help="time the pipeline and its memory only (no bare-encoder run): for 100k")
     ap.add_argument("--combine", default=None,
                     help="comma-separated result stems to merge into --out (profile:STEM = only its cProfile)")
     ap.add_argument("--_child", nargs=3, metavar=("KIND", "N", "DIR"), help=argparse.SUPPRESS)
@@ -319,6 +326,9 @@ def main() -> None:
             print(f"[throughput] {n} articles: writing inputs, pipeline …", flush=True)
             pipe = common.run_child([__file__, "--_child", "pipeline", str(n), tmp])
             print(f"  pipeline {pipe['seconds']} s ({pipe['stage_seconds']}), peak {pipe['peak_rss_mb']} MB", flush=True)
+            if args.pipeline_only:
+                results.append({"size": n, "pipeline": pipe})
+                continue
             enc = common.run_child([__file__, "--_child", "encoder", str(n), tmp])
             print(f"  encoder  {enc['seconds']} s for {enc['texts']} texts", flush=True)
             p_rate = pipe["articles"] / pipe["seconds"]
@@ -339,7 +349,38 @@ def main() -> None:
                 prof = Path(tmp) / "pipeline.prof"
                 common.run_child([__file__, "--_child", "pipeline", str(n), tmp, "--_profile_to", str(prof)])
                 profile_md = f"Profiled run (extra, not in the rows above): {n} articles.\n\n" + profile_table(prof)
-    finish(results, profile_md, args.out)
+    if args.pipeline_only:
+        finish_pipeline_only(results, args.out)
+    else:
+        finish(results, profile_md, args.out)
+
+
+def finish_pipeline_only(results: list[dict], out: str) -> None:
+    """Rate and peak memory of the pipeline alone (no encoder comparison in this run)."""
+    rows = []
+    for r in results:
+        p = r["pipeline"]
+        rows.append((
+            r["size"], round(p["articles"] / p["seconds"], 2), round(p["articles"] / p["cpu_seconds"], 2),
+            p["events"], f"{p['features_held']} / {p['retired_events']} / {p['revivals']}",
+            p["own_peak_rss_mb"], p["child_peak_rss_mb"], f"**{p['peak_rss_mb']}**",
+            p["sampled_tree_peak_rss_mb"],
+        ))
+    table = "\n".join([
+        "### Pipeline alone: rate and peak memory (no bare-encoder run; the rates are not ratios)",
+        "",
+        f"Inputs: {common.PERTURBATION}.",
+        "",
+        common.md_table(
+            ["articles", "art/s wall", "art/s per CPU-s", "events",
+             "features held / events retired / revivals", "main peak MB", "encoder child peak MB",
+             "peak RSS MB (main + child); target ≤ 2048 at 100k", "sampled combined peak MB"],
+            rows,
+        ),
+    ])
+    payload = {"benchmark": "throughput-pipeline-only", "inputs": common.PERTURBATION,
+               "machine": common.machine(), "results": results}
+    common.write_results(out, payload, table)
 
 
 if __name__ == "__main__":

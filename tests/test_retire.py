@@ -119,3 +119,33 @@ def test_pipeline_retires_and_revives_from_its_store(tmp_path: Path, seeds_dir: 
     assert pipe.store.get_assignment("late-001").event == old_ev
     again = Pipeline(tmp_path / "s.db", encoder=encoder)
     assert again.clusterer.event_of_ == clu.event_of_
+
+
+def test_large_events_keep_only_the_members_samples_read(scorer: PairScorer) -> None:
+    """Members in the middle of a large event are never sampled again: dropping their features
+    changes no decision, no merge and no score."""
+    gen = Gen(seed=5)
+    arts = []
+    for ev in range(12):
+        e = gen.event(ev)
+        arts += [gen.article(e, f"b{ev:02d}_{j:02d}") for j in range(int(gen.rng.integers(8, 30)))]
+    order = gen.rng.permutation(len(arts))
+    arts = [arts[i] for i in order]
+
+    def make() -> OnlineClusterer:
+        return OnlineClusterer(scorer, max_members=6, link_members=4, uncovered_members=3)
+
+    plain, trimmed = make(), make()
+    plain._trim = lambda ev: None  # type: ignore[method-assign]
+    got = [(trimmed.learn_one(f), plain.learn_one(f)) for f in arts]
+    assert all(a == b for a, b in got)
+    trimmed.repair()
+    plain.repair()
+    assert trimmed.event_of_ == plain.event_of_
+    assert [(m.loser, m.winner, m.score) for m in trimmed.merges_] == [(m.loser, m.winner, m.score) for m in plain.merges_]
+    assert max(len(m) for m in trimmed.members_.values()) > 16
+    assert len(trimmed.feats_) < len(plain.feats_)
+    assert {k: v for k, v in trimmed.key_events_.items() if v} == {k: v for k, v in plain.key_events_.items() if v}
+    for ev, ids in trimmed.members_.items():
+        assert trimmed.event_date(ev) == plain.event_date(ev)
+        assert len([a for a in ids if a in trimmed.feats_]) <= 4 * 3 + 15  # trimmed every 16 joins

@@ -97,6 +97,11 @@ class OnlineClusterer:
         self.pair_hits_ = 0
         self.pair_misses_ = 0
         self.retired_: set[str] = set()  # events whose members' features were dropped
+        # a large event is only ever compared through its first and latest members: the
+        # features of the others are dropped; their date and language coverage stay here, and
+        # their names and numbers (which still lead to the event) in _thin_keys
+        self._thin: dict[str, tuple[dt.date | None, bool]] = {}
+        self._thin_keys: dict[str, set[str]] = {}
         self._settled: set[str] = set()  # retired once (final repair done), unchanged since
         self.revivals_ = 0
         self._newest: dt.date | None = None  # the latest article date seen
@@ -205,7 +210,7 @@ class OnlineClusterer:
     def event_date(self, ev: str) -> dt.date | None:
         """The median of the members' dates (cached until the event changes)."""
         if ev not in self._dates:  # kept while retired: the features are gone
-            dates = sorted(d for a in self.members_[ev] if (d := self.feats_[a].date) is not None)
+            dates = sorted(d for a in self.members_[ev] if (d := self._meta(a)[0]) is not None)
             self._dates[ev] = dates[len(dates) // 2] if dates else None
         return self._dates[ev]
 
@@ -238,6 +243,8 @@ class OnlineClusterer:
         self._dates.pop(ev, None)
         self.vsum_[ev] = self.vsum_[ev] + f.doc
         n = len(self.members_[ev])
+        if n % 16 == 0:
+            self._trim(ev)
         if n <= 8 or n % max(1, n // 8) == 0:  # a large event's centroid moves slowly
             self.index_.upsert(ev, self.centroid(ev))
         for key in f.names | f.numbers:
@@ -256,7 +263,7 @@ class OnlineClusterer:
             self._revive(ev)
         ids = self.members_[ev]
         if prefer_covered:
-            covered = [a for a in ids if self.feats_[a].covered]
+            covered = [a for a in ids if self._meta(a)[1]]
             if covered:
                 ids = covered
             else:
@@ -273,7 +280,7 @@ class OnlineClusterer:
 
     def _key_candidates(self, f: ArticleFeatures, limit: int = 5) -> list[str]:
         """Events sharing the article's rarest names and numbers (cross-lingual recall)."""
-        if not self.feats_:
+        if not self.event_of_:
             return []
         weights: Counter[str] = Counter()
         for key in f.names | f.numbers:
@@ -426,13 +433,19 @@ class OnlineClusterer:
             if ev in self.retired_:
                 self._revive(ev)
         winner, loser = (e1, e2) if self.created_[e1] <= self.created_[e2] else (e2, e1)
+        keys: set[str] = self._thin_keys.pop(loser, set())
+        if keys:
+            self._thin_keys.setdefault(winner, set()).update(keys)
         for a in self.members_[loser]:
             self.event_of_[a] = winner
-            f = self.feats_[a]
-            for key in f.names | f.numbers:
-                evs = self.key_events_[key]
-                evs.discard(loser)
-                evs.add(winner)
+            f = self.feats_.get(a)
+            if f is not None:  # else its keys are in the loser's _thin_keys
+                keys.update(f.names)
+                keys.update(f.numbers)
+        for key in keys:
+            evs = self.key_events_[key]
+            evs.discard(loser)
+            evs.add(winner)
         self._settled.discard(winner)
         self._settled.discard(loser)
         self.members_[winner].extend(self.members_.pop(loser))
@@ -442,6 +455,7 @@ class OnlineClusterer:
         self.created_.pop(loser)
         self.index_.remove(loser)
         self.index_.upsert(winner, self.centroid(winner))
+        self._trim(winner)
         merge = Merge("event", loser, winner, round(score, 4), utc_now(), "mean pair probability")
         self.merges_.append(merge)
         log.info("merged event %s into %s (%.3f)", loser, winner, score)
@@ -470,15 +484,48 @@ class OnlineClusterer:
                 if d is not None and d < horizon:  # a merge may have made it younger
                     self._retire(ev)
 
-    def _retire(self, ev: str) -> None:
-        for a in self.members_[ev]:
+    def _meta(self, a: str) -> tuple[dt.date | None, bool]:
+        """(date, covered) of a member, whether its features are held or not."""
+        f = self.feats_.get(a)
+        return (f.date, f.covered) if f is not None else self._thin[a]
+
+    def _trim(self, ev: str) -> None:
+        """Drop the features of a large event's members that no sample can pick any more:
+        samples take the first and latest members (of all, or of those the sentence encoder
+        covers), and members are only ever appended."""
+        ids = self.members_[ev]
+        h = max(self.max_members, self.link_members, self.uncovered_members) // 2
+        if len(ids) <= 2 * h:
+            return
+        need = set(ids[:h]) | set(ids[-h:])
+        covered = [a for a in ids if self._meta(a)[1]]
+        need.update(covered[:h])
+        need.update(covered[-h:])
+        keys = None
+        for a in ids[h:-h]:
+            if a in need or a not in self.feats_:
+                continue
             f = self.feats_.pop(a)
-            for key in f.names | f.numbers:
-                evs = self.key_events_.get(key)
-                if evs is not None:
-                    evs.discard(ev)
-                    if not evs:
-                        del self.key_events_[key]
+            self._thin[a] = (f.date, f.covered)
+            if keys is None:
+                keys = self._thin_keys.setdefault(ev, set())
+            keys.update(f.names)
+            keys.update(f.numbers)
+
+    def _retire(self, ev: str) -> None:
+        keys = self._thin_keys.pop(ev, set())
+        for a in self.members_[ev]:
+            self._thin.pop(a, None)
+            f = self.feats_.pop(a, None)
+            if f is not None:
+                keys.update(f.names)
+                keys.update(f.numbers)
+        for key in keys:
+            evs = self.key_events_.get(key)
+            if evs is not None:
+                evs.discard(ev)
+                if not evs:
+                    del self.key_events_[key]
         self.retired_.add(ev)
         self._settled.add(ev)
 
@@ -500,6 +547,7 @@ class OnlineClusterer:
             self.feats_[a] = f
             for key in f.names | f.numbers:
                 self.key_events_[key].add(ev)
+        self._trim(ev)
 
 
 def order_key(date: dt.date | None, key: str) -> tuple[bool, dt.date, str]:
