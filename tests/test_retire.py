@@ -119,6 +119,8 @@ def test_pipeline_retires_and_revives_from_its_store(tmp_path: Path, seeds_dir: 
     assert pipe.store.get_assignment("late-001").event == old_ev
     again = Pipeline(tmp_path / "s.db", encoder=encoder)
     assert again.clusterer.event_of_ == clu.event_of_
+    assert old_ev in again.clusterer.retired_  # retired once the store is read
+    assert not any(a in again.clusterer.feats_ for a in again.clusterer.members_[old_ev])
 
 
 def test_large_events_keep_only_the_members_samples_read(scorer: PairScorer) -> None:

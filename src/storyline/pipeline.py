@@ -496,7 +496,9 @@ class Pipeline:
                 n += self._restore_chunk(chunk, assigned)
                 chunk = []
         n += self._restore_chunk(chunk, assigned)
-        log.info("restored %d articles in %d events", n, self.clusterer.n_events_)
+        retired = self.clusterer.retire_old(repair=False)  # restoring merges nothing
+        log.info("restored %d articles in %d events (%d behind the window retired)",
+                 n, self.clusterer.n_events_, retired)
 
     def _load_features(self, ids: Sequence[str]) -> list[ArticleFeatures]:
         """Features of stored articles again (a retired event revived): from the vectors

@@ -128,14 +128,15 @@ class OnlineClusterer:
         else:
             ev = self._new_event_id(f.id)
             self._add(f, ev)
-        self._retire_old(repair=True)
+        self._since_retire += 1
+        if self._since_retire >= self.retire_every:
+            self.retire_old()
         return ev, best_score
 
     def restore(self, f: ArticleFeatures, event_id: str) -> None:
         """Put a stored article back into its stored event (reopening a store)."""
-        if f.id not in self.event_of_:
+        if f.id not in self.event_of_:  # (stored order is not date order: retire_old(repair=False) after)
             self._add(f, event_id)
-            self._retire_old(repair=False)  # restoring does not merge anything
 
     def score_candidates(self, f: ArticleFeatures) -> list[tuple[str, float]]:
         """(event id, score) for every candidate event of an article."""
@@ -461,16 +462,14 @@ class OnlineClusterer:
         log.info("merged event %s into %s (%.3f)", loser, winner, score)
         return winner
 
-    def _retire_old(self, repair: bool) -> None:
-        """Every ``retire_every`` articles: retire the events ``retire_days`` behind the newest
-        article (``repair``: after one last :meth:`_repair_around`, as :meth:`repair` would
-        have done at the end of the run)."""
-        if self.loader is None or self.retire_days <= 0 or self._newest is None:
-            return
-        self._since_retire += 1
-        if self._since_retire < self.retire_every:
-            return
+    def retire_old(self, repair: bool = True) -> int:
+        """Retire the events ``retire_days`` behind the newest article (``learn_one`` does it
+        every ``retire_every`` articles). ``repair``: after one last :meth:`_repair_around`,
+        as :meth:`repair` would have done at the end of the run. Returns how many retired."""
         self._since_retire = 0
+        if self.loader is None or self.retire_days <= 0 or self._newest is None:
+            return 0
+        before = len(self.retired_)
         horizon = self._newest - dt.timedelta(days=self.retire_days)
         old = [
             ev for ev in self.members_
@@ -483,6 +482,7 @@ class OnlineClusterer:
                 d = self.event_date(ev)
                 if d is not None and d < horizon:  # a merge may have made it younger
                     self._retire(ev)
+        return len(self.retired_) - before
 
     def _meta(self, a: str) -> tuple[dt.date | None, bool]:
         """(date, covered) of a member, whether its features are held or not."""
