@@ -164,13 +164,10 @@ class Pipeline:
             c.scorer, threshold=c.threshold, merge_threshold=c.merge_threshold, k=c.k,
             window_days=c.window_days, max_members=c.max_members, link_members=c.link_members,
             link_min_cos=c.link_min_cos, uncovered_members=c.uncovered_members, dim=c.dim,
-            retire_days=c.retire_days, retire_every=c.retire_every,
-            loader=None if c.loader == self._load_features else c.loader,
+            retire_days=c.retire_days, retire_every=c.retire_every, loader=c.loader,
         )
         self.linker = StoryLinker()
         self.builder = FeatureBuilder(self.encoder, self.store)
-        if self.clusterer.loader is None:
-            self.clusterer.loader = self._load_features
         self.repeated = RepeatedLineFilter()
 
     # -- public -----------------------------------------------------------------------------

@@ -404,18 +404,14 @@ class OnlineClusterer:
             start += len(s)
         return out
 
-    def _repair_around(self, ev: str, retired: bool = True) -> bool:
-        """Merge ``ev`` with its best neighbour when they now look like one event.
-
-        ``retired=False``: leave retired neighbours alone (they had their last repair)."""
+    def _repair_around(self, ev: str) -> bool:
+        """Merge ``ev`` with its best neighbour when they now look like one event."""
         if ev not in self.members_:
             return False
         best, best_score = None, 0.0
         near = []
         for other, cos in self.index_.query(self.centroid(ev), min(self.k, 5) + 1):
             if other == ev or other not in self.members_ or cos < self.link_min_cos:
-                continue
-            if not retired and other in self.retired_:
                 continue
             d1, d2 = self.event_date(ev), self.event_date(other)
             if d1 and d2 and abs((d1 - d2).days) > self.window_days:
