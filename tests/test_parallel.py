@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 
 import numpy as np
@@ -148,24 +149,47 @@ class _SpySecond(HashingEncoder):
         return super().encode(texts)
 
 
-def test_second_vectors_of_uncovered_articles_are_encoded_ahead_in_batches(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("offload,spied", [(False, True), (True, True), (True, False)])
+def test_second_vectors_of_uncovered_articles_are_computed_ahead_once(
+    monkeypatch: pytest.MonkeyPatch, offload: bool, spied: bool
+) -> None:
+    """The leads of uncovered articles are queued at the start and computed ahead (by a
+    thread, or by the encoder process between its encodings): each once, the same vectors,
+    stored, and the same events as computing each when the clusterer asks for it. (The spy
+    cannot be unpickled in the encoder process: that fails there, and this process computes
+    them all the same.)"""
     import storyline.pipeline as pl
     from storyline.prepare import second_text
     from storyline.represent.encoder import LazySecondVectors
 
     monkeypatch.setattr(pl, "ENCODE_CHUNK", 10)
+    monkeypatch.setattr(pl, "OFFLOAD_MIN", 10)
     arts = [
-        Article(f"a{i:03d}", t, lang="is" if i % 3 == 0 else "en") for i, t in enumerate(TEXTS[:30])
+        Article(f"a{i:03d}", t, lang="is" if i % 3 == 0 else "en") for i, t in enumerate(TEXTS[:60])
     ]
-    spy = _SpySecond()
-    pipe = Pipeline(":memory:", encoder=_NotIcelandic(), second=LazySecondVectors(spy), offload=False)
-    pipe.scorer.second.store = pipe.store  # type: ignore[union-attr]
-    report = pipe.run(arts)
-    assert len(report.assignments) == 30
+
+    def run(ahead: bool):  # type: ignore[no-untyped-def]
+        spy = _SpySecond() if spied else HashingEncoder(64)  # (this one works in the child)
+        pipe = Pipeline(":memory:", encoder=_NotIcelandic(), second=LazySecondVectors(spy), offload=offload)
+        pipe.scorer.second.store = pipe.store  # type: ignore[union-attr]
+        if not ahead:
+            monkeypatch.setattr(pipe, "_second_ahead", lambda second, encoder: contextlib.nullcontext())
+        report = pipe.run(arts)
+        monkeypatch.undo()
+        monkeypatch.setattr(pl, "ENCODE_CHUNK", 10)
+        monkeypatch.setattr(pl, "OFFLOAD_MIN", 10)
+        return pipe, report, spy
+
+    pipe, report, spy = run(True)
+    _, plain, _ = run(False)
+    assert _partition(report) == _partition(plain)
     icelandic = [a.id for a in arts if a.lang == "is"]
-    batched = [c for c in spy.calls if len(c) > 1]
-    assert sum(len(c) for c in batched) >= len(icelandic)  # one batch per chunk, ahead of scoring
     stored = {p.id: p for p in pipe.store.iter_articles(icelandic)}
+    leads = [second_text(p) for p in stored.values()]
+    here = [t for c in getattr(spy, "calls", []) for t in c]
+    assert len(here) == len(set(here))  # never twice (in this process)
+    if spied:
+        assert set(leads) <= set(here)
     vecs = pipe.store.get_vectors([p.article.hash for p in stored.values()], "e5")
     assert len(vecs) == len(icelandic)
     for p in stored.values():

@@ -18,6 +18,7 @@ import pickle
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
@@ -143,6 +144,8 @@ class ProcessEncoder:
         self.dim = local.dim
         self._proc: subprocess.Popen[bytes] | None = None
         self._lock = threading.Lock()  # one request at a time on the pipes
+        self._waiting = 0  # requests waiting for the pipes: spare work lets them go first
+        self._count = threading.Lock()
         self._to: Any = None
         self._from: Any = None
 
@@ -177,12 +180,41 @@ class ProcessEncoder:
         per-article work, such as preparing, when the child would otherwise wait)."""
         return self._ask(("call", fn, args))
 
+    def spare(
+        self, take: Callable[[], list[str] | None], fn: Callable[..., Any], *args: Any
+    ) -> tuple[list[str], Any] | None:
+        """Spare work: once no other request waits for the child, ``fn(*args, texts)`` there
+        for the ``texts`` that ``take()`` returns then (None: no work, nothing is sent)."""
+        while True:
+            with self._lock:
+                if self._proc is None:
+                    raise RuntimeError("encoder process not running")
+                if not self._waiting:
+                    texts = take()
+                    if texts is None:
+                        return None
+                    return texts, self._exchange(("call", fn, (*args, texts)))
+            time.sleep(0.001)  # let the waiting request have the pipes
+
     def _ask(self, message: object) -> Any:
-        with self._lock:
-            if self._proc is None:
-                self._start()
-            _send(self._to, message)
-            status, value = _recv(self._from)
+        with self._count:
+            self._waiting += 1
+        try:
+            self._lock.acquire()
+        finally:
+            with self._count:
+                self._waiting -= 1
+        try:
+            return self._exchange(message)
+        finally:
+            self._lock.release()
+
+    def _exchange(self, message: object) -> Any:
+        """(Holding the lock) one request and its answer."""
+        if self._proc is None:
+            self._start()
+        _send(self._to, message)
+        status, value = _recv(self._from)
         if status != "ok":
             raise RuntimeError(f"encoder process failed: {value}")
         return value
@@ -208,6 +240,11 @@ class ProcessEncoder:
         self._proc = None
 
 
+def encode_with(encoder: Any, texts: list[str]) -> Any:
+    """``encoder.encode(texts)`` (for :meth:`ProcessEncoder.spare`)."""
+    return encoder.encode(texts)
+
+
 def _send(fh: Any, obj: object) -> None:
     data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
     fh.write(len(data).to_bytes(8, "little"))
@@ -216,10 +253,14 @@ def _send(fh: Any, obj: object) -> None:
 
 
 def _recv(fh: Any) -> Any:
+    return pickle.loads(_recv_bytes(fh))
+
+
+def _recv_bytes(fh: Any) -> bytes:
     head = fh.read(8)
     if len(head) < 8:
         raise RuntimeError("encoder process stopped unexpectedly")
-    return pickle.loads(fh.read(int.from_bytes(head, "little")))
+    return bytes(fh.read(int.from_bytes(head, "little")))
 
 
 def _serve(read_fd: int, write_fd: int) -> None:
@@ -235,12 +276,13 @@ def _serve(read_fd: int, write_fd: int) -> None:
             encoder, failure = None, repr(exc)
         while True:
             try:
-                texts = _recv(inp)
+                data = _recv_bytes(inp)
             except RuntimeError:  # parent gone
                 return
-            if texts is None:
-                return
             try:
+                texts = pickle.loads(data)  # (a message that cannot be read here is an error)
+                if texts is None:
+                    return
                 if isinstance(texts, tuple):  # ("call", fn, args)
                     _send(out, ("ok", texts[1](*texts[2])))
                 elif encoder is None:

@@ -13,8 +13,10 @@ import json
 import logging
 import os
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
@@ -28,6 +30,7 @@ from .cluster.scorer import PairScorer
 from .ingest import Skip, read_inputs
 from .model import Article, Assignment, Event, Merge, Processed, Story, utc_now
 from .prepare import FeatureBuilder, VectorPlan, prepare, prepare_many, second_text, use_filter
+from .represent.ahead import SecondAhead
 from .represent.base import Encoder
 from .represent.encoder import LazySecondVectors, USEEncoder
 from .represent.features import ArticleFeatures
@@ -41,6 +44,7 @@ skip_log = logging.getLogger("storyline.skips")  # one warning per skipped input
 Progress = Callable[[str, int, int], None]
 
 ENCODE_CHUNK = 128
+PREFETCH = 3  # chunks whose sentences are encoding while one is clustered
 PREPARE_CHUNK = 2048  # articles prepared and stored per transaction (bounds memory)
 OFFLOAD_MIN = 4 * ENCODE_CHUNK  # runs this large encode in a child process (offload)
 SHARE_MIN = 64  # the child prepares / describes half of a batch at least this large
@@ -78,37 +82,13 @@ class RunReport:
 
 @dataclass
 class _Chunk:
-    """One chunk of a run on its way to features: encodings running in the background."""
+    """One chunk of a run on its way to features: its sentences encoding in the background."""
 
     plan: VectorPlan
     future: Future[np.ndarray] | None
-    second: dict[str, np.ndarray] = field(default_factory=dict)
-    second_keys: list[str] = field(default_factory=list)
-    second_future: Future[np.ndarray | None] | None = None
 
     def result(self) -> np.ndarray | None:
         return None if self.future is None else self.future.result()
-
-    def second_ahead(self, second: LazySecondVectors, items: Sequence[Processed],
-                     encoder: Encoder, pool: ThreadPoolExecutor) -> None:
-        covers = getattr(encoder, "covers", None)
-        texts = {p.article.hash: second_text(p) for p in items if covers and not covers(p.lang)}
-        self.second = second.cached(list(texts))
-        self.second_keys = [k for k in texts if k not in self.second]
-        if self.second_keys:
-            self.second_future = pool.submit(second.encode, [texts[k] for k in self.second_keys])
-
-    def give_second(self, second: LazySecondVectors | None, feats: list[ArticleFeatures]) -> None:
-        if second is None:
-            return
-        vecs = self.second_future.result() if self.second_future is not None else None
-        if vecs is not None:
-            new = dict(zip(self.second_keys, vecs, strict=True))
-            second.remember(new)
-            self.second.update(new)
-        for f in feats:
-            if f.second is None and f.key in self.second:
-                f.second = self.second[f.key]
 
 
 class Pipeline:
@@ -262,6 +242,8 @@ class Pipeline:
             self.repeated.observe(a.source, a.text)
         keep_terms = len(articles) <= PREPARE_CHUNK  # else count terms again at build time
         order: list[tuple[tuple[bool, dt.date, str], str]] = []
+        leads: dict[str, tuple[str, str]] = {}  # what the second encoder will surely read
+        covers = getattr(self.encoder, "covers", None)
         helper = getattr(encoder, "call", None)  # an encoder process: it prepares half
         if helper is not None and articles:
             helper(use_filter, self.repeated)
@@ -274,11 +256,13 @@ class Pipeline:
                 self.store.set_state("repeated_lines", self.repeated.to_json())
             self.builder.observe(chunk, keep=keep_terms)
             order.extend((_order_key(p), p.id) for p in chunk)
+            if covers is not None:
+                leads.update((p.id, (p.article.hash, second_text(p))) for p in chunk if not covers(p.lang))
         order.extend((_order_key(p), p.id) for p in pending if p.id not in self.clusterer.event_of_)
         ids = [aid for _, aid in sorted(order)]
         n_merges = len(self.clusterer.merges_)
         scores: dict[str, float] = {}
-        for i, f in enumerate(self._features_in_order(ids, encoder)):
+        for i, f in enumerate(self._features_in_order(ids, encoder, leads)):
             _, scores[f.id] = self.clusterer.learn_one(f)
             if i % 50 == 0:
                 self.progress("cluster", i + 1, len(ids))
@@ -299,37 +283,97 @@ class Pipeline:
             mine = [prepare(a, self.repeated) for a in articles[:half]]
             return mine + theirs.result()  # type: ignore[operator]
 
-    def _features_in_order(self, ids: list[str], encoder: Encoder) -> Iterator[ArticleFeatures]:
+    def _features_in_order(
+        self, ids: list[str], encoder: Encoder, leads: dict[str, tuple[str, str]] | None = None
+    ) -> Iterator[ArticleFeatures]:
         """Features of the stored articles ``ids``, in that order, ENCODE_CHUNK at a time.
 
-        Background threads encode the next chunk while the caller consumes this one: its
-        sentences (in a child process for large runs) and, for articles in languages the
-        sentence encoder does not cover, their second vectors (always needed to score them).
+        A background thread encodes the next PREFETCH chunks' sentences (in a child process
+        for large runs) while the caller consumes this one. The second encoder's vectors of
+        the articles in languages the sentence encoder does not cover (``leads``: article id
+        -> (content hash, text)) are queued in order at the start and computed ahead (see
+        :class:`~storyline.represent.ahead.SecondAhead`); this thread takes such work over
+        rather than wait for sentence vectors.
         """
         second = self.scorer.second if isinstance(self.scorer.second, LazySecondVectors) else None
         chunks = [ids[i : i + ENCODE_CHUNK] for i in range(0, len(ids), ENCODE_CHUNK)]
         done = 0
         with (
             ThreadPoolExecutor(1, thread_name_prefix="storyline-encode") as ahead,
-            ThreadPoolExecutor(1, thread_name_prefix="storyline-encode2") as ahead2,
+            self._second_ahead(second, encoder) as work,
         ):
-            queued: _Chunk | None = None
-            for chunk in [*chunks, None]:
-                nxt = None
-                if chunk is not None:  # store reads stay in this thread
-                    stored = {p.id: p for p in self.store.iter_articles(chunk)}
-                    items = [stored[a] for a in chunk]
-                    plan = self.builder.plan(items)
-                    nxt = _Chunk(plan, ahead.submit(encoder.encode, plan.texts) if plan.texts else None)
-                    if second is not None:
-                        nxt.second_ahead(second, items, self.encoder, ahead2)
-                if queued is not None:
-                    feats = self.builder.finish(queued.plan, queued.result())
-                    queued.give_second(second, feats)
-                    done += len(feats)
-                    self.progress("encode", done, len(ids))
-                    yield from feats
-                queued = nxt
+            if work is not None and second is not None and leads:  # all of them, in order
+                self._submit_leads(work, second, dict(leads[a] for a in ids if a in leads))
+            in_flight: deque[_Chunk] = deque()
+            rest = iter(chunks)
+            while True:
+                # keep PREFETCH chunks encoding: a slow chunk on either side is absorbed
+                while len(in_flight) <= PREFETCH and (chunk := next(rest, None)) is not None:
+                    in_flight.append(self._plan_chunk(chunk, encoder, ahead, work, second, leads))
+                if not in_flight:
+                    break
+                queued = in_flight.popleft()
+                if work is not None:  # rather than wait for the sentence vectors
+                    while queued.future is not None and not queued.future.done() and work.run_one():
+                        pass
+                feats = self.builder.finish(queued.plan, queued.result())
+                if work is not None and second is not None:
+                    second.fill([f for f in feats if not f.covered])  # (computed ahead)
+                    second.remember(work.drain())
+                done += len(feats)
+                self.progress("encode", done, len(ids))
+                yield from feats
+            if work is not None and second is not None:
+                second.remember(work.drain())
+
+    def _plan_chunk(
+        self, chunk: list[str], encoder: Encoder, ahead: ThreadPoolExecutor,
+        work: SecondAhead | None, second: LazySecondVectors | None,
+        leads: dict[str, tuple[str, str]] | None,
+    ) -> _Chunk:
+        """Read a chunk from the store (in this thread) and start encoding it."""
+        stored = {p.id: p for p in self.store.iter_articles(chunk)}
+        items = [stored[a] for a in chunk]
+        plan = self.builder.plan(items)
+        covers = getattr(self.encoder, "covers", None)
+        if work is not None and second is not None and covers is not None:
+            late = {  # articles stored by an earlier run
+                p.article.hash: second_text(p)
+                for p in items
+                if not covers(p.lang) and p.id not in (leads or {})
+            }
+            if late:
+                self._submit_leads(work, second, late)
+        return _Chunk(plan, ahead.submit(encoder.encode, plan.texts) if plan.texts else None)
+
+    @staticmethod
+    def _submit_leads(work: SecondAhead, second: LazySecondVectors, leads: dict[str, str]) -> None:
+        cached = second.cached(list(leads))
+        work.submit({k: t for k, t in leads.items() if k not in cached})
+
+    @contextmanager
+    def _second_ahead(
+        self, second: LazySecondVectors | None, encoder: Encoder
+    ) -> Iterator[SecondAhead | None]:
+        """A :class:`SecondAhead` for this run: this process's spare thread and, when there is
+        one, the encoder process between its encodings (None without a second encoder)."""
+        if second is None or second.failed:
+            yield None
+            return
+        spare = getattr(encoder, "spare", None)
+        remote = None
+        if spare is not None:
+            from .parallel import encode_with
+
+            def remote(take):  # type: ignore[no-untyped-def]
+                return spare(take, encode_with, second.encoder)
+
+        with SecondAhead(second.encode, remote) as work:
+            second.ahead = work
+            try:
+                yield work
+            finally:
+                second.ahead = None
 
     def _chunk_encoder(self, n: int) -> Encoder:
         """The encoder for a run of ``n`` articles: for large runs on a machine with cores to

@@ -8,6 +8,7 @@ so no pickled estimator (and no scikit-learn version) is needed at run time.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Sequence
 from importlib import resources
@@ -99,7 +100,7 @@ def _sparse_dots(a: SparseVec, others: Sequence[SparseVec]) -> list[float]:
     hits = np.flatnonzero(ids[pos] == cat_ids)
     bounds = hits.searchsorted(np.cumsum([0, *lens])).tolist()
     out = []
-    for s, e in zip(bounds[:-1], bounds[1:], strict=True):
+    for s, e in itertools.pairwise(bounds):
         if s == e:
             out.append(0.0)
         else:

@@ -6,8 +6,12 @@ import functools
 import hashlib
 import re
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from .ahead import SecondAhead
 
 # Languages the multilingual USE v3 model was trained on.
 USE_LANGUAGES = frozenset(
@@ -148,6 +152,7 @@ class LazySecondVectors:
         self.encoder = encoder if encoder is not None else E5Encoder()
         self.store = store  # optional Store: vectors cached by content hash, kind "e5"
         self.failed = False
+        self.ahead: SecondAhead | None = None  # optional SecondAhead: vectors computed ahead of need, by key
 
     def cached(self, keys: Sequence[str]) -> dict[str, np.ndarray]:
         """Stored vectors of these content hashes."""
@@ -183,6 +188,13 @@ class LazySecondVectors:
             if f.key in cached:
                 f.second = cached[f.key]
         todo = list({id(f): f for f in todo if f.second is None}.values())
+        if todo and self.ahead is not None:
+            ready = self.ahead.take([f.key for f in todo if f.key])
+            for f in todo:
+                if f.key in ready:
+                    f.second = ready[f.key]
+            self.remember(ready)
+            todo = [f for f in todo if f.second is None]
         if not todo:
             return
         vecs = self.encode([f.second_text for f in todo])
