@@ -355,8 +355,9 @@ class Pipeline:
     def _second_ahead(
         self, second: LazySecondVectors | None, encoder: Encoder
     ) -> Iterator[SecondAhead | None]:
-        """A :class:`SecondAhead` for this run: this process's spare thread and, when there is
-        one, the encoder process between its encodings (None without a second encoder)."""
+        """A :class:`SecondAhead` for this run: its worker is the encoder process (between its
+        encodings) when there is one, else a thread of this process (None without a second
+        encoder)."""
         if second is None or second.failed:
             yield None
             return
