@@ -275,7 +275,8 @@ def sents_repr(sents):  # type: ignore[no-untyped-def]
     import inspect
 
     import numpy as np
-    from storyline import prepare
+
+    from storyline.prepare import article as prepare
 
     src = inspect.getsource(prepare.FeatureBuilder.features)
     dtype = np.float16 if "float16" in src else np.float32
@@ -287,7 +288,8 @@ def vec_repr(v):  # type: ignore[no-untyped-def]
     import inspect
 
     import numpy as np
-    from storyline import prepare
+
+    from storyline.prepare import article as prepare
 
     src = inspect.getsource(prepare.FeatureBuilder.features)
     return v.astype(np.float16 if "doc.astype(np.float16)" in src else np.float32)

@@ -97,8 +97,9 @@ class SentenceCacheEncoder:
 
 
 def featurize(rows: list[dict], encoder: SentenceCacheEncoder) -> list:
-    from storyline.clean import RepeatedLineFilter
-    from storyline.prepare import FeatureBuilder, prepare
+    from storyline.prepare.article import prepare
+    from storyline.prepare.clean import RepeatedLineFilter
+    from storyline.represent.builder import FeatureBuilder
 
     arts = common.to_articles(rows)
     repeated = RepeatedLineFilter()

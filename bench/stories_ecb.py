@@ -186,7 +186,7 @@ def main() -> None:
     args = ap.parse_args()
 
     from storyline.represent.encoder import USEEncoder
-    from storyline.stories import StoryLinker
+    from storyline.stories.linker import StoryLinker
 
     shared = find_shared()
     encoder = USEEncoder()

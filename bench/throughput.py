@@ -113,11 +113,12 @@ def child_pipeline(n: int, workdir: Path, profile: Path | None) -> dict:
 def child_encoder(n: int, workdir: Path) -> dict:
     import sqlite3
 
-    from storyline.clean import RepeatedLineFilter
     from storyline.ingest import Skip, read_inputs
-    from storyline.pipeline import ENCODE_CHUNK
-    from storyline.prepare import FeatureBuilder, prepare, second_text
+    from storyline.prepare.article import prepare
+    from storyline.prepare.clean import RepeatedLineFilter
+    from storyline.represent.builder import FeatureBuilder, second_text
     from storyline.represent.encoder import E5Encoder, USEEncoder
+    from storyline.run.pipeline import ENCODE_CHUNK
 
     src = workdir / f"in{n}.jsonl"
     if not src.exists():

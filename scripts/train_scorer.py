@@ -2,7 +2,7 @@
 
     python scripts/train_scorer.py [--data ../shared/data] [--cache /tmp/storyline-train.db]
 
-Features come from the same code the product runs (``storyline.prepare`` and
+Features come from the same code the product runs (``storyline.prepare.article`` and
 ``storyline.cluster.scorer.pair_features``). Cross-validation is grouped by ECB+ topic / WMT
 cluster so no topic is both in training and in evaluation; the report gives out-of-fold pair
 metrics and batch average-link B³ F1 per threshold. Only ../shared/data is used.
@@ -24,7 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 from storyline.cluster.scorer import FEATURES, TreeModel, pair_features
 from storyline.evaluate.metrics import bcubed
 from storyline.model import Article
-from storyline.prepare import FeatureBuilder, prepare
+from storyline.prepare.article import prepare
+from storyline.represent.builder import FeatureBuilder
 from storyline.represent.encoder import LazySecondVectors, USEEncoder
 from storyline.store import open_store
 

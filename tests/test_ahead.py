@@ -111,7 +111,7 @@ def test_remote_worker_and_its_failure() -> None:
 
 
 def test_process_encoder_spare_work_runs_in_the_child() -> None:
-    from storyline.parallel import ProcessEncoder, encode_with
+    from storyline.run.workers import ProcessEncoder, encode_with
 
     enc = ProcessEncoder(HashingEncoder)
     try:

@@ -10,10 +10,10 @@ from typing import Any
 import httpx
 import pytest
 
-from storyline.api.app import create_app
+from storyline.http.app import create_app
 from storyline.model import Article, Merge
-from storyline.pipeline import Pipeline
 from storyline.represent.encoder import HashingEncoder
+from storyline.run.pipeline import Pipeline
 
 pytestmark = pytest.mark.anyio
 

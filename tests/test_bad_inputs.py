@@ -27,8 +27,8 @@ from pathlib import Path
 import pytest
 
 from storyline.ingest import MAX_TEXT_CHARS, Skip
-from storyline.pipeline import Pipeline, RunReport
 from storyline.represent.encoder import HashingEncoder
+from storyline.run.pipeline import Pipeline, RunReport
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -388,7 +388,7 @@ HUGE_SCRIPT = textwrap.dedent(
     """
     import logging, resource, sys, time
     logging.basicConfig(level=logging.WARNING)
-    from storyline.pipeline import Pipeline
+    from storyline.run.pipeline import Pipeline
     from storyline.represent.encoder import HashingEncoder
     base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     t = time.perf_counter()
@@ -450,7 +450,7 @@ def test_api_lone_surrogate_and_invalid_utf8() -> None:
     hash could not encode it); bytes that are not UTF-8 are a 400 envelope."""
     from fastapi.testclient import TestClient
 
-    from storyline.api.app import create_app
+    from storyline.http.app import create_app
 
     pipe = pipeline()
     auth = {"Authorization": "Bearer t", "Content-Type": "application/json"}

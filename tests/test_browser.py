@@ -47,8 +47,8 @@ def server(tmp_path_factory: pytest.TempPathFactory, shared_dir: Path) -> Iterat
     seeds, ecb = shared_dir / "seeds", shared_dir / "data" / "ecbplus_dev.jsonl"
     if not seeds.is_dir() or not ecb.is_file():
         pytest.skip(f"needs {seeds} and {ecb}")
-    from storyline.api.app import create_app
-    from storyline.pipeline import Pipeline
+    from storyline.http.app import create_app
+    from storyline.run.pipeline import Pipeline
 
     db = tmp_path_factory.mktemp("browser") / "web.db"
     pipe = Pipeline(str(db))

@@ -7,7 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from storyline.clean import RepeatedLineFilter, clean_text, looks_like_title, split_sentences
+from storyline.prepare.clean import (
+    RepeatedLineFilter,
+    clean_text,
+    looks_like_title,
+    split_sentences,
+)
 
 
 def _shared() -> Path | None:

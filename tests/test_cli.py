@@ -42,7 +42,7 @@ def one_error_line(result) -> str:  # type: ignore[no-untyped-def]
 @pytest.fixture(autouse=True)
 def _cached_encoder(monkeypatch: pytest.MonkeyPatch, encoder) -> None:  # type: ignore[no-untyped-def]
     """Commands build the default pipeline; let them reuse the session's encoder."""
-    monkeypatch.setattr("storyline.pipeline.USEEncoder", lambda *a, **k: encoder)
+    monkeypatch.setattr("storyline.run.pipeline.USEEncoder", lambda *a, **k: encoder)
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +51,7 @@ def clustered(tmp_path_factory: pytest.TempPathFactory, examples_dir: Path, enco
     tmp = tmp_path_factory.mktemp("cli")
     db, out = tmp / "ex.db", tmp / "a.jsonl"
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr("storyline.pipeline.USEEncoder", lambda *a, **k: encoder)
+        mp.setattr("storyline.run.pipeline.USEEncoder", lambda *a, **k: encoder)
         result = invoke(
             ["cluster", str(examples_dir / "news.jsonl"), str(examples_dir / "txt"),
              "--db", str(db), "--out", str(out)]

@@ -27,12 +27,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from storyline.pipeline import Pipeline
 from storyline.represent.encoder import HashingEncoder
+from storyline.run.pipeline import Pipeline
 from storyline.store.sqlite import SQLiteStore
 
 uvicorn = pytest.importorskip("uvicorn")
-from storyline.api.app import create_app
+from storyline.http.app import create_app
 
 STORYLINE = str(Path(sys.executable).with_name("storyline"))
 TOKEN = "concurrency-token"
@@ -58,7 +58,7 @@ def article(prefix: str, n: int) -> dict[str, str]:
 WRITER = textwrap.dedent(
     """
     import json, sys
-    from storyline.pipeline import Pipeline
+    from storyline.run.pipeline import Pipeline
     from storyline.model import Article
     from storyline.ingest.jsonl import article_from_record
     from storyline.represent.encoder import HashingEncoder

@@ -233,8 +233,8 @@ def test_sigkill_at_random_points_loses_nothing(command: str, tmp_path: Path) ->
 def test_a_run_stopped_after_storing_is_completed_by_the_next(tmp_path: Path) -> None:
     """Deterministic twin of the kills above: the run dies after storing its articles and
     before assigning them; the next run (another process) assigns them."""
-    from storyline.pipeline import Pipeline
     from storyline.represent.encoder import HashingEncoder
+    from storyline.run.pipeline import Pipeline
 
     paths = write_inputs(tmp_path / "in", n_files=2)
     db = tmp_path / "s.db"

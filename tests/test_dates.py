@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from storyline.dates import estimate_event_date, find_dateline, parse_date
+from storyline.prepare.dates import estimate_event_date, find_dateline, parse_date
 
 D = dt.date
 TODAY = D(2026, 11, 26)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from storyline.represent.entities import EntityNormalizer, entity_keys, extract_entities
+from storyline.prepare.entities import EntityNormalizer, entity_keys, extract_entities
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from storyline.families import FamilyDoc, FamilyFinder, family_similarity, same_family
+from storyline.describe.families import FamilyDoc, FamilyFinder, family_similarity, same_family
 from storyline.represent.encoder import HashingEncoder
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -19,7 +19,7 @@ DATA = SHARED / "data"
 
 def _split(text: str) -> list[str]:
     try:
-        from storyline.clean import is_boilerplate, split_sentences
+        from storyline.prepare.clean import is_boilerplate, split_sentences
     except ImportError:  # pragma: no cover - the cleaning stage is a sibling module
         return [s.strip() for s in text.split("\n") if s.strip()]
     return [s for s in split_sentences(text) if not is_boilerplate(s)]

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from storyline.lang import detect_language
+from storyline.prepare.lang import detect_language
 
 SAMPLES = {
     "en": "The two countries resumed their strategic dialogue on Thursday by videoconference.",

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from storyline.model import Article
-from storyline.parallel import MIN_PARALLEL, ParallelEncoder
-from storyline.pipeline import Pipeline
 from storyline.represent.encoder import HashingEncoder
+from storyline.run.pipeline import Pipeline
+from storyline.run.workers import MIN_PARALLEL, ParallelEncoder
 
 TEXTS = [f"Storm number {i} hits the coast of region {i % 7} with winds of {i * 3} km/h" for i in range(MIN_PARALLEL + 40)]
 
@@ -62,7 +62,7 @@ def _partition(report) -> dict[str, str]:  # type: ignore[no-untyped-def]
 
 def test_chunked_prefetch_matches_one_chunk(monkeypatch: pytest.MonkeyPatch) -> None:
     """Encoding the next chunk in the background changes nothing: same order, same events."""
-    import storyline.pipeline as pl
+    import storyline.run.pipeline as pl
 
     arts = [Article(f"a{i:03d}", t, lang="en") for i, t in enumerate(TEXTS[:60])]
     one = Pipeline(":memory:", encoder=HashingEncoder(), second=False, offload=False).run(arts)
@@ -78,8 +78,8 @@ def test_chunked_prefetch_matches_one_chunk(monkeypatch: pytest.MonkeyPatch) -> 
 
 
 def test_offloaded_encoder_runs_in_a_child_and_matches(monkeypatch: pytest.MonkeyPatch) -> None:
-    import storyline.parallel as par
-    import storyline.pipeline as pl
+    import storyline.run.pipeline as pl
+    import storyline.run.workers as par
 
     started: list[object] = []
     called: list[str] = []
@@ -120,7 +120,7 @@ def test_offloaded_encoder_runs_in_a_child_and_matches(monkeypatch: pytest.Monke
 
 
 def test_process_encoder_reports_a_failing_encoder_and_stops() -> None:
-    from storyline.parallel import ProcessEncoder
+    from storyline.run.workers import ProcessEncoder
 
     enc = ProcessEncoder(HashingEncoder)
     try:
@@ -158,8 +158,8 @@ def test_second_vectors_of_uncovered_articles_are_computed_ahead_once(
     stored, and the same events as computing each when the clusterer asks for it. (The spy
     cannot be unpickled in the encoder process: that fails there, and this process computes
     them all the same.)"""
-    import storyline.pipeline as pl
-    from storyline.prepare import second_text
+    import storyline.run.pipeline as pl
+    from storyline.represent.builder import second_text
     from storyline.represent.encoder import LazySecondVectors
 
     monkeypatch.setattr(pl, "ENCODE_CHUNK", 10)
@@ -199,7 +199,7 @@ def test_second_vectors_of_uncovered_articles_are_computed_ahead_once(
 def test_process_encoder_is_safe_from_several_threads() -> None:
     from concurrent.futures import ThreadPoolExecutor
 
-    from storyline.parallel import ProcessEncoder
+    from storyline.run.workers import ProcessEncoder
 
     enc = ProcessEncoder(HashingEncoder)
     parts = [TEXTS[i : i + 25] for i in range(0, 200, 25)]
@@ -216,8 +216,8 @@ def test_encoder_process_shares_describing_with_the_same_events(
     monkeypatch: pytest.MonkeyPatch, tmp_path
 ) -> None:  # type: ignore[no-untyped-def]
     """A file store: the child reads the store and describes half the touched events."""
-    import storyline.parallel as par
-    import storyline.pipeline as pl
+    import storyline.run.pipeline as pl
+    import storyline.run.workers as par
 
     called: list[str] = []
     real = par.ProcessEncoder

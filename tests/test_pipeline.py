@@ -19,7 +19,8 @@ from storyline import Article, Pipeline
 from storyline.cluster.online import OnlineClusterer, cluster_batch
 from storyline.cluster.scorer import PairScorer
 from storyline.ingest import read_inputs
-from storyline.prepare import FeatureBuilder, prepare
+from storyline.prepare.article import prepare
+from storyline.represent.builder import FeatureBuilder
 
 SEED_EVENTS = {
     frozenset({"000", "001", "002", "004"}),  # 2020-06: strategic dialogue, troop reduction

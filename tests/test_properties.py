@@ -17,14 +17,14 @@ import tempfile
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from storyline.clean import RepeatedLineFilter
 from storyline.ingest import Skip, read_inputs
 from storyline.ingest.jsonl import article_from_record, read_jsonl_lines
 from storyline.ingest.text import parse_text_article
 from storyline.model import Article, Processed
-from storyline.pipeline import Pipeline
-from storyline.prepare import prepare
+from storyline.prepare.article import prepare
+from storyline.prepare.clean import RepeatedLineFilter
 from storyline.represent.encoder import HashingEncoder
+from storyline.run.pipeline import Pipeline
 from storyline.store.sqlite import SQLiteStore
 
 FAST = settings(

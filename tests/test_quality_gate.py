@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from storyline.evaluate import evaluate, load_articles, load_gold, shared_data_dir
-from storyline.pipeline import Pipeline
+from storyline.run.pipeline import Pipeline
 
 BASELINE = json.loads((Path(__file__).parent / "eval_baseline.json").read_text())
 DATA = shared_data_dir()

@@ -17,11 +17,11 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from storyline.api.app import create_app, is_loopback
 from storyline.cli import main
+from storyline.http.app import create_app, is_loopback
 from storyline.model import Article
-from storyline.pipeline import Pipeline
 from storyline.represent.encoder import HashingEncoder
+from storyline.run.pipeline import Pipeline
 
 pytestmark = pytest.mark.anyio
 
@@ -61,8 +61,8 @@ async def client(pipe: Pipeline) -> AsyncIterator[httpx.AsyncClient]:
 
 def write_routes(app: Any) -> list[tuple[str, str]]:
     """Every (method, path) of the app (its own routes and its routers') that changes something."""
-    from storyline.api.routes import router as api
-    from storyline.web.views import router as pages
+    from storyline.http.pages import router as pages
+    from storyline.http.routes import router as api
 
     found = []
     for route in [*app.routes, *api.routes, *pages.routes]:
@@ -267,7 +267,7 @@ def test_serve_allows_no_auth_on_loopback(
 ) -> None:
     started: list[Any] = []
     monkeypatch.setattr("uvicorn.run", lambda app, **k: started.append(k))
-    monkeypatch.setattr("storyline.api.app.create_app", lambda *a, **k: object())
+    monkeypatch.setattr("storyline.http.app.create_app", lambda *a, **k: object())
     monkeypatch.delenv("STORYLINE_TOKEN", raising=False)
     result = CliRunner().invoke(
         main, ["serve", "--no-auth", "--host", host, "--db", str(tmp_path / "s.db")]

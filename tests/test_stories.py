@@ -14,10 +14,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from storyline.dates import estimate_event_date
-from storyline.represent.entities import extract_entities
+from storyline.prepare.dates import estimate_event_date
+from storyline.prepare.entities import extract_entities
 from storyline.represent.features import terms_of
-from storyline.stories import StoryEvent, StoryLinker, story_headline, timeline
+from storyline.stories.linker import StoryEvent, StoryLinker, story_headline, timeline
 
 D = dt.date
 
@@ -279,7 +279,7 @@ def story_metrics(stories: dict[str, list[str]], label_of: dict[str, str]) -> di
 
 def _seed_events(shared: Path) -> list[StoryEvent]:
     from storyline.ingest.text import parse_text_article
-    from storyline.lang import detect_language
+    from storyline.prepare.lang import detect_language
     from storyline.represent.encoder import USEEncoder
 
     docs: dict[str, tuple[str, str, str, D | None, str]] = {}
@@ -360,7 +360,7 @@ def test_time_costs_at_most_one_year() -> None:
 
 
 def test_keyphrases_compare_across_languages_through_entity_keys() -> None:
-    from storyline.anatomy import keyphrase_keys
+    from storyline.describe.anatomy import keyphrase_keys
     from storyline.model import Article, Processed
 
     def item(text: str, lang: str) -> Processed:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from storyline.describe.summarize import SummDoc, headline, keyphrases, summary
 from storyline.represent.encoder import HashingEncoder
-from storyline.summarize import SummDoc, headline, keyphrases, summary
 
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
 BOILER = (
@@ -23,7 +23,7 @@ BOILER = (
 
 
 def _doc(doc_id: str, lang: str, title: str, text: str, enc: object) -> SummDoc:
-    from storyline.clean import split_sentences
+    from storyline.prepare.clean import split_sentences
 
     sents = split_sentences(text)
     return SummDoc(doc_id, lang, title, sents, enc.encode(sents))  # type: ignore[attr-defined]

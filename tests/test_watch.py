@@ -13,9 +13,9 @@ from click.testing import CliRunner
 
 from storyline.cli import main
 from storyline.errors import InputError
-from storyline.pipeline import Pipeline
+from storyline.ingest.watch import FeedWatcher, expand_feeds, http_get
 from storyline.represent.encoder import HashingEncoder
-from storyline.watch import FeedWatcher, expand_feeds, http_get
+from storyline.run.pipeline import Pipeline
 
 pytest.importorskip("feedparser")
 pytest.importorskip("trafilatura")

@@ -9,10 +9,10 @@ import httpx
 import pytest
 from test_api import ARTICLES, event_of, make_pipeline
 
-from storyline.api.app import create_app
+from storyline.http.app import create_app
+from storyline.http.pages import safe_url
 from storyline.model import Merge
-from storyline.pipeline import Pipeline
-from storyline.web.views import safe_url
+from storyline.run.pipeline import Pipeline
 
 pytestmark = pytest.mark.anyio
 HTML = {"Accept": "text/html,application/xhtml+xml"}

@@ -5,10 +5,9 @@ from __future__ import annotations
 import logging
 
 from .model import Article, Assignment, Event, Merge, Processed, Story
-from .pipeline import Pipeline, RunReport
+from .run.pipeline import Pipeline, RunReport
 from .store import open_store
-
-__version__ = "0.1.0"
+from .version import __version__
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 

@@ -7,13 +7,7 @@
 
 from __future__ import annotations
 
-from .datasets import (
-    load_articles,
-    load_dataset,
-    load_gold,
-    load_predictions,
-    shared_data_dir,
-)
+from .datasets import load_articles, load_dataset, load_gold, load_predictions, shared_data_dir
 from .metrics import (
     PRF,
     ClusterStats,

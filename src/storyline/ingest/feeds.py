@@ -11,9 +11,9 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
-from ..dates import parse_date
 from ..errors import MissingExtra
 from ..model import Article
+from ..prepare.dates import parse_date
 from .base import Skip, SuffixReader, build_article
 from .decode import looks_binary
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from ..dates import parse_date
 from ..errors import MissingExtra
 from ..model import Article
+from ..prepare.dates import parse_date
 from .base import DecodedFileReader, Skip, build_article
 
 logger = logging.getLogger(__name__)

@@ -9,8 +9,8 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any, TextIO
 
-from ..dates import parse_date
 from ..model import Article, content_hash
+from ..prepare.dates import parse_date
 from .base import Skip, SuffixReader, build_article
 from .decode import cap_text, looks_binary
 

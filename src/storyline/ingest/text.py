@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 import re
 
-from ..clean.sentences import looks_like_title
-from ..dates import parse_date
 from ..model import Article
+from ..prepare.clean.sentences import looks_like_title
+from ..prepare.dates import parse_date
 from .base import DecodedFileReader, Skip, build_article
 
 logger = logging.getLogger(__name__)

@@ -10,8 +10,8 @@ from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, ConfigDict
 
 from ..errors import NotFound
-from ..export import article_record, event_record, story_record
 from ..ingest.jsonl import article_from_record
+from ..store.export import article_record, event_record, story_record
 from .app import AppState, get_state
 from .errors import ApiError
 from .queries import event_brief, latest_stories, list_events, search_stories, text_search

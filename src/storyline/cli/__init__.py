@@ -17,8 +17,8 @@ from typing import Any
 
 import click
 
-from . import __version__
-from .errors import StorylineError
+from ..errors import StorylineError
+from ..version import __version__
 
 DB_HELP = "SQLite file or store URL (sqlite:///x.db, postgresql://…)."
 EXIT_SKIPPED = 3  # the run finished, but some inputs were skipped
@@ -79,21 +79,21 @@ def _progress_bar(quiet: bool):  # type: ignore[no-untyped-def]
 
 
 def _pipeline(db: str, quiet: bool = True, progress=None, workers: int = 1):  # type: ignore[no-untyped-def]
-    from .pipeline import Pipeline
+    from ..run.pipeline import Pipeline
 
     encoder = None
     if workers > 1:
-        from .parallel import ParallelEncoder
+        from ..run.workers import ParallelEncoder
 
         encoder = ParallelEncoder(workers)
     return Pipeline(db, progress=progress, encoder=encoder)
 
 
 def _store(db: str):  # type: ignore[no-untyped-def]
-    from .store import open_store
+    from ..store import open_store
 
     if "://" not in db and db != ":memory:" and not Path(db).exists():
-        from .errors import StoreError
+        from ..errors import StoreError
 
         raise StoreError(f"no store at {db}; run `storyline cluster INPUT --db {db}` first")
     return open_store(db)
@@ -196,9 +196,9 @@ def events(db: str, limit: int) -> None:
 @handle_errors
 def show(event_id: str, db: str, as_json: bool, lang: str | None) -> None:
     """Show one event: headline, date, summary, entities, families, articles."""
-    from .anatomy import in_language
-    from .errors import NotFound
-    from .export import event_record
+    from ..describe.anatomy import in_language
+    from ..errors import NotFound
+    from ..store.export import event_record
 
     store = _store(db)
     ev = store.get_event(event_id)
@@ -235,7 +235,7 @@ def show(event_id: str, db: str, as_json: bool, lang: str | None) -> None:
 @handle_errors
 def export(db: str, fmt: str, what: str, out: str | None) -> None:
     """Export articles with their assignments, or events, or stories."""
-    from .export import records
+    from ..store.export import records
 
     store = _store(db)
     rows = list(records(store, what))
@@ -251,6 +251,6 @@ def export(db: str, fmt: str, what: str, out: str | None) -> None:
                 w.writerow({k: json.dumps(v, ensure_ascii=False) if isinstance(v, list | dict) else v for k, v in r.items()})
 
 
-from .cli_more import register
+from .more import register
 
 register(main)

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from .represent.encoder import USE_LANGUAGES
+from ..represent.encoder import USE_LANGUAGES
 
 __all__ = ["FamilyDoc", "FamilyFinder", "family_similarity", "same_family"]
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .clean import is_boilerplate
+from ..prepare.clean import is_boilerplate
 
 __all__ = ["SummDoc", "headline", "keyphrases", "summary"]
 

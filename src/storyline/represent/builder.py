@@ -1,25 +1,21 @@
-"""From an article to what the clusterer needs: cleaning, language, dates, sentences, features.
+"""Features for the clusterer: batched, cached encoding of prepared articles.
 
-``prepare`` is per article and cheap; ``FeatureBuilder`` encodes in batches with a cache of
-vectors per content hash (in the store), so nothing is encoded twice.
+``FeatureBuilder`` encodes in batches with a cache of vectors per content hash (in the
+store), so nothing is encoded twice.
 """
 
 from __future__ import annotations
 
-import logging
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from .clean import RepeatedLineFilter, clean_text, looks_like_title, split_sentences
-from .dates import estimate_event_date
-from .lang import detect_language
-from .model import Article, Processed
-from .represent.base import Encoder
-from .represent.entities import extract_entities
-from .represent.features import (
+from ..model import Processed
+from ..store.base import Store
+from .base import Encoder
+from .features import (
     ArticleFeatures,
     TermCounts,
     doc_vector,
@@ -30,65 +26,9 @@ from .represent.features import (
     terms_of,
     tfidf_weights,
 )
-from .store.base import Store
-
-log = logging.getLogger(__name__)
 
 MAX_SENTENCES = 8  # sentence vectors kept in memory per article (float16) for alignment
 MAX_ENCODED = 40  # sentences encoded for the document vector
-
-
-def prepare(article: Article, repeated: RepeatedLineFilter | None = None) -> Processed:
-    """Clean, detect the language, find a title, split sentences, estimate the event date."""
-    raw = article.text
-    given = (article.lang or "").strip().lower()
-    if given:
-        lang, conf = given, 1.0
-    else:
-        lang, conf = detect_language(f"{article.title or ''}\n{raw}")
-    text = clean_text(raw, lang)
-    if repeated is not None:
-        text = repeated.filter(article.source, text)
-    title = (article.title or "").strip()
-    if not title:
-        first, _, rest = text.partition("\n")
-        if rest.strip() and looks_like_title(first):
-            title, text = first.strip(), rest.strip()
-    sentences = split_sentences(text, lang)
-    event_date, why = estimate_event_date(
-        f"{title}\n{raw}", lang, article.published, article.published_precision
-    )
-    try:
-        entities = extract_entities(text, lang, title=title)
-    except Exception as exc:  # noqa: BLE001 - one article's entities must never stop a run
-        log.warning("entity extraction failed for %s: %s", article.id, exc)
-        entities = []
-    return Processed(
-        article=article,
-        clean_text=text,
-        lang=lang,
-        lang_confidence=round(float(conf), 4),
-        event_date=event_date,
-        event_date_source=why,
-        title=title,
-        sentences=sentences,
-        entities=entities,
-    )
-
-
-# A worker process preparing part of a run keeps the run's repeated-line filter here
-# (set once per run with ``use_filter``, then ``prepare_many`` per batch).
-_worker_filter: RepeatedLineFilter | None = None
-
-
-def use_filter(repeated: RepeatedLineFilter | None) -> None:
-    global _worker_filter
-    _worker_filter = repeated
-
-
-def prepare_many(articles: Sequence[Article]) -> list[Processed]:
-    """:func:`prepare` of several articles with the filter given to :func:`use_filter`."""
-    return [prepare(a, _worker_filter) for a in articles]
 
 
 @dataclass

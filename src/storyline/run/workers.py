@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from .represent.encoder import USEEncoder
+from ..represent.encoder import USEEncoder
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +78,7 @@ class ParallelEncoder:
             import ray  # noqa: F401
         except ImportError:
             if self.backend == "ray":
-                from .errors import MissingExtra
+                from ..errors import MissingExtra
 
                 raise MissingExtra("ray", "ray") from None
             return False
@@ -129,7 +129,7 @@ class ParallelEncoder:
 
 
 class ProcessEncoder:
-    """One encoder in one child interpreter (``python -m storyline.parallel``), started on
+    """One encoder in one child interpreter (``python -m storyline.run.workers``), started on
     first use and stopped by ``close()``.
 
     The child is a fresh interpreter that talks over two pipes, so it neither forks a
@@ -162,7 +162,7 @@ class ProcessEncoder:
         to_child_r, to_child_w = os.pipe()
         from_child_r, from_child_w = os.pipe()
         self._proc = subprocess.Popen(
-            [sys.executable, "-m", "storyline.parallel", str(to_child_r), str(from_child_w)],
+            [sys.executable, "-m", "storyline.run.workers", str(to_child_r), str(from_child_w)],
             pass_fds=(to_child_r, from_child_w),
         )
         os.close(to_child_r)

@@ -1,12 +1,12 @@
 """The HTTP app: a JSON API under ``/api`` and server-rendered pages on the same resources.
 
->>> from storyline.pipeline import Pipeline
+>>> from storyline.run.pipeline import Pipeline
 >>> from storyline.represent.encoder import HashingEncoder
 >>> app = create_app(Pipeline(":memory:", encoder=HashingEncoder(), second=False))
 >>> app.state.storyline.write_mode
 'disabled'
 
-Writes (``POST /api/articles``) go through one :class:`~storyline.pipeline.Pipeline` per app,
+Writes (``POST /api/articles``) go through one :class:`~storyline.run.pipeline.Pipeline` per app,
 serialized by a lock; reads use the store directly. Who may write:
 
 * ``token`` given: any client sending ``Authorization: Bearer <token>`` (401 without it, 403
@@ -31,10 +31,10 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 
-from .. import __version__
-from ..pipeline import Pipeline
+from ..run.pipeline import Pipeline
 from ..store import open_store
 from ..store.base import Store
+from ..version import __version__
 from .errors import ApiError, BodyLimitMiddleware, install_error_handlers
 
 log = logging.getLogger(__name__)
@@ -43,7 +43,7 @@ MAX_BODY_BYTES = 5 * 1024 * 1024
 MAX_BATCH = 500
 LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1", "[::1]"}
 
-WEB_DIR = Path(__file__).resolve().parent.parent / "web"
+WEB_DIR = Path(__file__).resolve().parent
 
 
 def is_loopback(host: str | None) -> bool:
@@ -194,7 +194,7 @@ def create_app(
         response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
         return response
 
-    from ..web.views import router as pages
+    from .pages import router as pages
     from .routes import router as api
 
     app.include_router(api)

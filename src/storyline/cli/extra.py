@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
-from .cli import DB_HELP, EXIT_SKIPPED, handle_errors
-from .errors import MissingExtra
+from ..errors import MissingExtra
+from . import DB_HELP, EXIT_SKIPPED, handle_errors
 
 
 @click.command()
@@ -34,7 +34,7 @@ def serve(db: str, host: str, port: int, token: str | None, no_auth: bool) -> No
     try:
         import uvicorn
 
-        from .api.app import create_app, is_loopback
+        from ..http.app import create_app, is_loopback
     except ImportError as exc:
         raise MissingExtra(exc.name or "fastapi", "web") from exc
     if no_auth and not token and not is_loopback(host):
@@ -66,8 +66,8 @@ def watch(feeds: tuple[str, ...], db: str, interval: int, once: bool) -> None:
     Conditional requests (ETag / Last-Modified) make unchanged feeds cheap; entries already
     stored are skipped; short entries are completed from their page. Ctrl-C stops.
     """
-    from .pipeline import Pipeline
-    from .watch import FeedResult, FeedWatcher, expand_feeds, summarize
+    from ..ingest.watch import FeedResult, FeedWatcher, expand_feeds, summarize
+    from ..run.pipeline import Pipeline
 
     urls = expand_feeds(feeds)
     watcher = FeedWatcher(Pipeline(db))

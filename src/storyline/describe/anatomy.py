@@ -12,10 +12,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ..model import Event, Processed
+from ..represent.features import fold
+from ..stories.linker import StoryEvent
 from .families import FamilyDoc, FamilyFinder
-from .model import Event, Processed
-from .represent.features import fold
-from .stories import StoryEvent
 from .summarize import SummDoc, headline, keyphrases, summary
 
 
@@ -51,7 +51,7 @@ _stores: dict[str, object] = {}  # stores opened by a worker process, by URL
 def describe_stored(url: str, jobs: Sequence[tuple[str, list[str], str]]) -> list[tuple[Event, dict[str, str]]]:
     """(:func:`describe`, :func:`families`) of events read from the store at ``url``, for a
     worker process sharing a run's describing; ``jobs``: (event id, member ids, created)."""
-    from .store import open_store
+    from ..store import open_store
 
     store = _stores.get(url)
     if store is None:

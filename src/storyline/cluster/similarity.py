@@ -12,12 +12,13 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .cluster.scorer import PairScorer, unit_cos
-from .dates import parse_date
-from .model import Article
-from .prepare import FeatureBuilder, prepare
-from .represent.base import Encoder
-from .represent.encoder import LazySecondVectors, USEEncoder
+from ..model import Article
+from ..prepare.article import prepare
+from ..prepare.dates import parse_date
+from ..represent.base import Encoder
+from ..represent.builder import FeatureBuilder
+from ..represent.encoder import LazySecondVectors, USEEncoder
+from .scorer import PairScorer, unit_cos
 
 # Weight of the scorer's probability against the rescaled document cosine (see docs/scorer.md).
 PROB_WEIGHT = 0.7

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from .model import Event, Processed, Story
-from .store.base import Store
+from ..model import Event, Processed, Story
+from .base import Store
 
 
 def article_record(p: Processed, assignment: Any = None) -> dict[str, Any]:

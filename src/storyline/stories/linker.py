@@ -33,8 +33,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from storyline.model import Merge, utc_now
-from storyline.represent.features import fold
+from ..model import Merge, utc_now
+from ..represent.features import fold
 
 __all__ = [
     "LinkScore",

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from .cli import DB_HELP, _store, handle_errors
+from . import DB_HELP, _store, handle_errors
 
 
 @click.command()
@@ -38,8 +38,8 @@ def stories(db: str, limit: int) -> None:
 @handle_errors
 def story(story_id: str, db: str, as_json: bool) -> None:
     """Show a story as a timeline of its events."""
-    from .errors import NotFound
-    from .export import story_record
+    from ..errors import NotFound
+    from ..store.export import story_record
 
     store = _store(db)
     st = store.get_story(story_id)
@@ -65,8 +65,8 @@ def story(story_id: str, db: str, as_json: bool) -> None:
 @handle_errors
 def eval_cmd(articles: str, gold: str, pred: str | None, as_json: bool, report: str | None, db: str | None) -> None:
     """Cluster ARTICLES (JSONL) in a fresh store and score against GOLD (B³, pairwise, ARI, AMI)."""
-    from .errors import InputError
-    from .evaluate import (
+    from ..errors import InputError
+    from ..evaluate import (
         error_analysis,
         evaluate,
         format_table,
@@ -83,7 +83,7 @@ def eval_cmd(articles: str, gold: str, pred: str | None, as_json: bool, report: 
     if pred:
         pred_map = load_predictions(pred)
     else:
-        from .pipeline import Pipeline
+        from ..run.pipeline import Pipeline
 
         with tempfile.TemporaryDirectory() as tmp:
             pipe = Pipeline(db or str(Path(tmp) / "eval.db"))
@@ -107,8 +107,8 @@ def eval_cmd(articles: str, gold: str, pred: str | None, as_json: bool, report: 
 @handle_errors
 def similarity(pairs_path: str, out: str | None) -> None:
     """Score article pairs: 1 = the same event, 0 = unrelated."""
-    from .errors import InputError
-    from .similarity import Pair, Similarity, read_pairs
+    from ..cluster.similarity import Pair, Similarity, read_pairs
+    from ..errors import InputError
 
     if pairs_path != "-" and not Path(pairs_path).is_file():
         raise InputError(f"no such file: {pairs_path}")
@@ -133,7 +133,7 @@ def register(main: click.Group) -> None:
     for cmd in (stories, story, eval_cmd, similarity):
         main.add_command(cmd)
     try:  # commands that live with their optional parts
-        from .cli_extra import register as more
+        from .extra import register as more
 
         more(main)
     except ImportError:

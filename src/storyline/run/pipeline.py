@@ -23,20 +23,21 @@ from typing import TextIO
 
 import numpy as np
 
-from . import anatomy
-from .clean import RepeatedLineFilter
-from .cluster.online import OnlineClusterer, order_key
-from .cluster.scorer import PairScorer
-from .ingest import Skip, read_inputs
-from .model import Article, Assignment, Event, Merge, Processed, Story, utc_now
-from .prepare import FeatureBuilder, VectorPlan, prepare, prepare_many, second_text, use_filter
-from .represent.ahead import SecondAhead
-from .represent.base import Encoder
-from .represent.encoder import LazySecondVectors, USEEncoder
-from .represent.features import ArticleFeatures
-from .store import open_store
-from .store.base import Store
-from .stories import StoryLinker, story_headline
+from ..cluster.online import OnlineClusterer, order_key
+from ..cluster.scorer import PairScorer
+from ..describe import anatomy
+from ..ingest import Skip, read_inputs
+from ..model import Article, Assignment, Event, Merge, Processed, Story, utc_now
+from ..prepare.article import prepare, prepare_many, use_filter
+from ..prepare.clean import RepeatedLineFilter
+from ..represent.ahead import SecondAhead
+from ..represent.base import Encoder
+from ..represent.builder import FeatureBuilder, VectorPlan, second_text
+from ..represent.encoder import LazySecondVectors, USEEncoder
+from ..represent.features import ArticleFeatures
+from ..store import open_store
+from ..store.base import Store
+from ..stories.linker import StoryLinker, story_headline
 
 log = logging.getLogger(__name__)
 skip_log = logging.getLogger("storyline.skips")  # one warning per skipped input
@@ -353,7 +354,7 @@ class Pipeline:
         spare = getattr(encoder, "spare", None)
         remote = None
         if spare is not None:
-            from .parallel import encode_with
+            from .workers import encode_with
 
             def remote(take):  # type: ignore[no-untyped-def]
                 return spare(take, encode_with, second.encoder)
@@ -371,7 +372,7 @@ class Pipeline:
         spec = getattr(self.encoder, "spec", None)  # encoders that can be rebuilt elsewhere
         if not self.offload or n < OFFLOAD_MIN or spec is None:
             return self.encoder
-        from .parallel import ProcessEncoder
+        from .workers import ProcessEncoder
 
         child = ProcessEncoder(spec())
         child.start()

@@ -23,12 +23,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from . import __version__
-from .errors import InputError
-from .ingest.decode import cap_text
-from .ingest.feeds import _entry_date, _entry_id, _feedparser, html_to_text, opml_feed_urls
-from .model import Article
-from .pipeline import Pipeline
+from ..errors import InputError
+from ..model import Article
+from ..run.pipeline import Pipeline
+from ..version import __version__
+from .decode import cap_text
+from .feeds import _entry_date, _entry_id, _feedparser, html_to_text, opml_feed_urls
 
 log = logging.getLogger(__name__)
 

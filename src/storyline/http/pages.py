@@ -13,11 +13,11 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from .. import __version__
-from ..api.app import AppState, get_state
-from ..api.queries import latest_stories, list_events, search_stories
 from ..errors import NotFound
-from ..export import article_record, event_record, story_record
+from ..store.export import article_record, event_record, story_record
+from ..version import __version__
+from .app import AppState, get_state
+from .queries import latest_stories, list_events, search_stories
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")
 CSP = (

@@ -75,7 +75,7 @@ def error_response(
 ) -> Response:
     """The JSON envelope, or an HTML page for a browser on a page route."""
     if request is not None and _wants_html(request):
-        from ..web.views import render_error
+        from .pages import render_error
 
         return render_error(request, status, code, message, headers)
     return JSONResponse(envelope(code, message, **extra), status_code=status, headers=headers)

@@ -1,0 +1,1 @@
+"""Prepare: from an article to a prepared one (cleaning, language, title, sentences, dates, entities)."""

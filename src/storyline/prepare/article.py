@@ -1,0 +1,72 @@
+"""From an article to a prepared article: cleaning, language, title, sentences, dates, entities.
+
+``prepare`` is per article and cheap (no encoder); features are built from its result by
+:class:`~storyline.represent.builder.FeatureBuilder`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from ..model import Article, Processed
+from .clean import RepeatedLineFilter, clean_text, looks_like_title, split_sentences
+from .dates import estimate_event_date
+from .entities import extract_entities
+from .lang import detect_language
+
+log = logging.getLogger(__name__)
+
+
+
+def prepare(article: Article, repeated: RepeatedLineFilter | None = None) -> Processed:
+    """Clean, detect the language, find a title, split sentences, estimate the event date."""
+    raw = article.text
+    given = (article.lang or "").strip().lower()
+    if given:
+        lang, conf = given, 1.0
+    else:
+        lang, conf = detect_language(f"{article.title or ''}\n{raw}")
+    text = clean_text(raw, lang)
+    if repeated is not None:
+        text = repeated.filter(article.source, text)
+    title = (article.title or "").strip()
+    if not title:
+        first, _, rest = text.partition("\n")
+        if rest.strip() and looks_like_title(first):
+            title, text = first.strip(), rest.strip()
+    sentences = split_sentences(text, lang)
+    event_date, why = estimate_event_date(
+        f"{title}\n{raw}", lang, article.published, article.published_precision
+    )
+    try:
+        entities = extract_entities(text, lang, title=title)
+    except Exception as exc:  # noqa: BLE001 - one article's entities must never stop a run
+        log.warning("entity extraction failed for %s: %s", article.id, exc)
+        entities = []
+    return Processed(
+        article=article,
+        clean_text=text,
+        lang=lang,
+        lang_confidence=round(float(conf), 4),
+        event_date=event_date,
+        event_date_source=why,
+        title=title,
+        sentences=sentences,
+        entities=entities,
+    )
+
+
+# A worker process preparing part of a run keeps the run's repeated-line filter here
+# (set once per run with ``use_filter``, then ``prepare_many`` per batch).
+_worker_filter: RepeatedLineFilter | None = None
+
+
+def use_filter(repeated: RepeatedLineFilter | None) -> None:
+    global _worker_filter
+    _worker_filter = repeated
+
+
+def prepare_many(articles: Sequence[Article]) -> list[Processed]:
+    """:func:`prepare` of several articles with the filter given to :func:`use_filter`."""
+    return [prepare(a, _worker_filter) for a in articles]

@@ -1,0 +1,1 @@
+"""Run: the pipeline that wires the stages, and the processes that share its work."""

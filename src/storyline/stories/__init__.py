@@ -1,0 +1,1 @@
+"""Stories: events linked into stories over time."""

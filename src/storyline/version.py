@@ -1,0 +1,3 @@
+"""The version of storyline."""
+
+__version__ = "0.1.0"
