@@ -61,7 +61,7 @@ def html_to_text(html: str) -> str:
     return "\n".join(ln for ln in lines if ln)
 
 
-def _feedparser():  # type: ignore[no-untyped-def]
+def load_feedparser():  # type: ignore[no-untyped-def]
     try:
         import feedparser
     except ImportError as exc:
@@ -69,7 +69,7 @@ def _feedparser():  # type: ignore[no-untyped-def]
     return feedparser
 
 
-def _entry_id(entry: Any, text: str) -> str:
+def entry_id(entry: Any, text: str) -> str:
     raw = entry.get("id") or entry.get("link") or ""
     if raw and _SAFE_ID.match(raw):
         return str(raw)
@@ -77,7 +77,7 @@ def _entry_id(entry: Any, text: str) -> str:
     return "feed-" + hashlib.sha1(seed.encode("utf-8")).hexdigest()[:16]
 
 
-def _entry_date(entry: Any) -> tuple[dt.date | None, str]:
+def entry_date(entry: Any) -> tuple[dt.date | None, str]:
     for key in ("published_parsed", "updated_parsed", "created_parsed"):
         st = entry.get(key)
         if st:
@@ -95,7 +95,7 @@ def _entry_date(entry: Any) -> tuple[dt.date | None, str]:
 
 def read_feed_bytes(data: bytes, name: str) -> Iterator[Article | Skip]:
     """Parse a feed document; one article per entry, origins ``name:ENTRY``."""
-    feedparser = _feedparser()
+    feedparser = load_feedparser()
     parsed = feedparser.parse(data)
     feed_title = (parsed.feed.get("title") or "").strip() or None
     if not parsed.entries:
@@ -116,9 +116,9 @@ def read_feed_bytes(data: bytes, name: str) -> Iterator[Article | Skip]:
             yield Skip(origin, "feed entry without text")
             continue
         title = html_to_text(entry.get("title") or "") or None
-        published, precision = _entry_date(entry)
+        published, precision = entry_date(entry)
         yield build_article(
-            _entry_id(entry, text),
+            entry_id(entry, text),
             text,
             origin,
             title=title,

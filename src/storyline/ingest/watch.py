@@ -28,7 +28,7 @@ from ..model import Article
 from ..run.pipeline import Pipeline
 from ..version import __version__
 from .decode import cap_text
-from .feeds import _entry_date, _entry_id, _feedparser, html_to_text, opml_feed_urls
+from .feeds import entry_date, entry_id, load_feedparser, html_to_text, opml_feed_urls
 
 log = logging.getLogger(__name__)
 
@@ -173,7 +173,7 @@ class FeedWatcher:
         return result
 
     def _articles(self, data: bytes, url: str, result: FeedResult) -> list[Article]:
-        parsed = _feedparser().parse(data)
+        parsed = load_feedparser().parse(data)
         if not parsed.entries and parsed.get("bozo"):
             raise InputError(f"not a feed ({parsed.get('bozo_exception')})")
         source = (parsed.feed.get("title") or "").strip() or urlsplit(url).netloc
@@ -186,7 +186,7 @@ class FeedWatcher:
             html = html or entry.get("summary") or entry.get("description") or ""
             text = html_to_text(html)
             link = entry.get("link") or None
-            article_id = _entry_id(entry, text or link or f"{url}#{n}")
+            article_id = entry_id(entry, text or link or f"{url}#{n}")
             if self.store.has_article(article_id):
                 result.known += 1
                 continue
@@ -196,7 +196,7 @@ class FeedWatcher:
                 result.skipped += 1
                 log.info("%s entry %d: no text", url, n)
                 continue
-            published, precision = _entry_date(entry)
+            published, precision = entry_date(entry)
             origin = f"{url}:{n}"
             out.append(Article(
                 id=article_id,
