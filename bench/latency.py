@@ -291,8 +291,8 @@ def child(n_events: int, probes: int, grow: str, profile: str | None, seed: int,
         "index_update": getattr(clu.index_, "update", "in_place"),
         "index_points": getattr(clu.index_, "_next", None),
         "index_recall_at_10": index_recall(clu),
-        "pair_cache_hits": getattr(clu, "pair_hits_", None),
-        "pair_cache_misses": getattr(clu, "pair_misses_", None),
+        "pair_cache_hits": clu.pairs_.hits_,
+        "pair_cache_misses": clu.pairs_.misses_,
     }
 
 

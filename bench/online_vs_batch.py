@@ -352,7 +352,7 @@ def scale_run(data: dict, sizes: list[int], chunk: int, agg_th: float, hdb: tupl
     chunk_times = {}
     for start in range(0, top, chunk):
         part = sorted(feats[start : start + chunk], key=sort_key)
-        h0, m0 = getattr(clu, "pair_hits_", 0), getattr(clu, "pair_misses_", 0)
+        h0, m0 = clu.pairs_.hits_, clu.pairs_.misses_
         t = time.perf_counter()
         for f in part:
             clu.learn_one(f)
@@ -374,8 +374,8 @@ def scale_run(data: dict, sizes: list[int], chunk: int, agg_th: float, hdb: tupl
                 "online_chunk_repair_seconds": round(dt_chunk - t_learn, 2),
                 "online_cumulative_seconds": round(cum, 2),
                 "online_events": clu.n_events_,
-                "online_pair_cache_hits": getattr(clu, "pair_hits_", None),
-                "online_pair_cache_misses": getattr(clu, "pair_misses_", None),
+                "online_pair_cache_hits": clu.pairs_.hits_,
+                "online_pair_cache_misses": clu.pairs_.misses_,
                 "online_chunk_pair_cache_hit_rate": (
                     round((clu.pair_hits_ - h0) / max(1, clu.pair_hits_ - h0 + clu.pair_misses_ - m0), 3)
                     if hasattr(clu, "pair_hits_") else None),

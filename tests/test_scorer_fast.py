@@ -130,18 +130,18 @@ def test_pair_cache_gives_the_same_clustering(scorer: PairScorer, arts: list[Art
     assert want[1], "no merge: the repair path was not exercised"
     assert _run(cached, arts) == want
     assert _run(small, arts) == want
-    assert cached.pair_hits_ > 0 and plain.pair_hits_ == 0
-    assert len(small._pairs) + len(small._pairs_old) <= 40
+    assert cached.pairs_.hits_ > 0 and plain.pairs_.hits_ == 0
+    assert len(small.pairs_) <= 40
 
 
 def test_pair_cache_is_dropped_when_the_scorer_changes(scorer: PairScorer, arts: list[ArticleFeatures]) -> None:
     clu = OnlineClusterer(scorer)
     clu._pair_probs(arts[:3], arts[3:6])
-    assert clu._pairs
+    assert clu.pairs_.current_
     clu.scorer = PairScorer(model=scorer.model, second=None)
     clu.scorer.meta = scorer.meta
     clu._pair_probs(arts[:1], arts[3:4])
-    assert len(clu._pairs) == 1
+    assert len(clu.pairs_.current_) == 1
 
 
 def test_features_symmetric_unless_as_many_sentences(scorer: PairScorer, arts: list[ArticleFeatures]) -> None:

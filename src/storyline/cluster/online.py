@@ -8,17 +8,18 @@ is compared with its own nearest events and merged when their mean cross-pair pr
 reaches ``merge_threshold``: the older event id survives, the merge is logged and the loser's
 id stays resolvable. Batch clustering is this same loop over articles sorted by date.
 
-Memory follows the time window, not the archive: with a ``loader`` (the pipeline reads
-features back from its store), events whose date falls ``retire_days`` behind the newest
-article are repaired one last time and *retired*: their members' features are dropped and
-their names no longer point to them. They keep their id, members, centroid (still in the ANN
-index) and date. A late article or a repair that meets a retired event in its window revives
-it through the loader (an undated article is in every event's window).
+Memory follows the time window, not the archive (:mod:`storyline.cluster.window`): with a
+``loader``, events far behind the newest article are retired and revived on demand.
+
+Parameters are constructor arguments, kept as attributes and never changed; learned state
+ends with ``_``. :meth:`OnlineClusterer.clone` gives a fresh clusterer with the same
+parameters.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 import logging
 import math
 from collections import Counter, defaultdict
@@ -28,19 +29,22 @@ import numpy as np
 
 from ..model import Merge, short_id, utc_now
 from ..represent.features import ArticleFeatures
+from .base import Scorer
 from .index import CentroidIndex
+from .paircache import PairCache
 from .scorer import PairScorer
+from .window import WindowMemory
 
 log = logging.getLogger(__name__)
 
 
 
-class OnlineClusterer:
+class OnlineClusterer(WindowMemory):
     """Streaming event clusterer (``learn_one``) with stable ids and a merge log."""
 
     def __init__(
         self,
-        scorer: PairScorer | None = None,
+        scorer: Scorer | None = None,
         threshold: float | None = None,
         merge_threshold: float | None = None,
         k: int = 10,
@@ -87,15 +91,8 @@ class OnlineClusterer:
         self._clock = 0
         self._losers: set[str] = set()
         self._dates: dict[str, dt.date | None] = {}
-        # pair probabilities already computed (pair features are a function of the two
-        # articles): repair re-links grown events whose member pairs were mostly scored before
         self.pair_cache_size = pair_cache_size
-        self._pairs: dict[int, float] = {}  # current generation
-        self._pairs_old: dict[int, float] = {}  # previous one, dropped when the current is full
-        self._pairs_for: tuple[object, ...] = ()  # the scorer they were computed with
-        self._num: dict[str, int] = {}  # article id -> small int, for the pair keys
-        self.pair_hits_ = 0
-        self.pair_misses_ = 0
+        self.pairs_ = PairCache(pair_cache_size)  # pair probabilities already computed
         self.retired_: set[str] = set()  # events whose members' features were dropped
         # a large event is only ever compared through its first and latest members: the
         # features of the others are dropped; their date and language coverage stay here, and
@@ -108,6 +105,16 @@ class OnlineClusterer:
         self._since_retire = 0
 
     # -- public -----------------------------------------------------------------------------
+    def get_params(self) -> dict[str, object]:
+        """The constructor's arguments, as given (``threshold`` and ``merge_threshold``
+        resolved from the scorer's defaults)."""
+        names = inspect.signature(type(self).__init__).parameters
+        return {name: getattr(self, name) for name in names if name != "self"}
+
+    def clone(self, **changes: object) -> OnlineClusterer:
+        """A new, empty clusterer with the same parameters (and scorer), ``changes`` applied."""
+        return type(self)(**{**self.get_params(), **changes})  # type: ignore[arg-type]
+
     @property
     def n_events_(self) -> int:
         return len(self.members_)
@@ -137,11 +144,6 @@ class OnlineClusterer:
         """Put a stored article back into its stored event (reopening a store)."""
         if f.id not in self.event_of_:  # (stored order is not date order: retire_old(repair=False) after)
             self._add(f, event_id)
-
-    def score_candidates(self, f: ArticleFeatures) -> list[tuple[str, float]]:
-        """(event id, score) for every candidate event of an article."""
-        # pair probabilities are cached by article id: only for the articles held here
-        return self._score_candidates(f, cache=self.feats_.get(f.id) is f)
 
     def _score_candidates(self, f: ArticleFeatures, cache: bool) -> list[tuple[str, float]]:
         cands = self.candidates(f)
@@ -299,92 +301,20 @@ class OnlineClusterer:
         d = self.event_date(ev)
         return d is None or abs((f.date - d).days) <= self.window_days
 
-    def _pair_keys(self, a: Sequence[ArticleFeatures], b: Sequence[ArticleFeatures]) -> list[int]:
-        """Cache keys of all pairs (x, y), a-major: the two articles' numbers, unordered —
-        except between texts with as many sentence rows, where sentence alignment reads from
-        the first article's side (the other features do not depend on the order)."""
-        num = self._num
-        ids = []
-        for f in (*a, *b):
-            i = num.get(f.id)
-            if i is None:
-                i = num[f.id] = len(num)
-            ids.append(i)
-        n = np.fromiter((0 if f.sents is None else len(f.sents) for f in (*a, *b)), np.int64, len(ids))
-        code = np.asarray(ids, dtype=np.int64)
-        i, j = code[: len(a), None], code[None, len(a) :]
-        na, nb = n[: len(a), None], n[None, len(a) :]
-        swap = ((na == 0) | (na != nb)) & (j < i)
-        return ((np.where(swap, j, i) << 32) | np.where(swap, i, j)).ravel().tolist()
-
-    def _remember(self, key: int, p: float) -> None:
-        cur = self._pairs
-        if len(cur) >= max(1, self.pair_cache_size // 2):  # generation full: the older one goes
-            self._pairs_old, cur = cur, {}
-            self._pairs = cur
-        cur[key] = p
-
     def _pair_probs(
         self, a: Sequence[ArticleFeatures], b: Sequence[ArticleFeatures], fill: bool = True
     ) -> np.ndarray:
-        """Probabilities of all pairs (x, y), x in ``a``, y in ``b``: a (len(a), len(b)) array.
-
-        Pairs scored before come from the pair cache; the others are scored in one batch.
-        ``fill=False``: the caller already asked for the second-encoder vectors.
-        """
-        scorer = self.scorer
-        owner = (scorer, scorer.model, scorer.second)
-        if len(self._pairs_for) != 3 or any(x is not y for x, y in zip(owner, self._pairs_for, strict=True)):
-            self._pairs, self._pairs_old, self._pairs_for = {}, {}, owner
+        """Probabilities of all pairs (x, y), x in ``a``, y in ``b`` (cached, see
+        :class:`~storyline.cluster.paircache.PairCache`). ``fill=False``: the caller already
+        gave the scorer its chance to batch (:meth:`~storyline.cluster.base.Scorer.fill_second`)."""
         if fill:  # second-encoder batches as if nothing were cached (the vectors stay the same)
             for x in a:
-                scorer.fill_second(x, b)
-        if not len(a) or not len(b):
-            return np.zeros((len(a), len(b)))
-        if self.pair_cache_size <= 0:  # no cache
-            self.pair_misses_ += len(a) * len(b)
-            feats = scorer.features_grid(a, b).reshape(len(a) * len(b), -1)
-            return scorer.model.predict_proba(feats).reshape(len(a), len(b))
-        keys = self._pair_keys(a, b)
-        get = self._pairs.get
-        found = [get(k) for k in keys]
-        old = self._pairs_old
-        missing = []
-        for n, p in enumerate(found):
-            if p is None:
-                p = old.get(keys[n])
-                if p is None:
-                    missing.append(n)
-                else:
-                    found[n] = p
-                    self._remember(keys[n], p)
-        self.pair_misses_ += len(missing)
-        self.pair_hits_ += len(keys) - len(missing)
-        if not missing:
-            return np.array(found, dtype=np.float64).reshape(len(a), len(b))
-        for n in missing:
-            found[n] = 0.0
-        out = np.array(found, dtype=np.float64).reshape(len(a), len(b))
-        need = np.zeros(len(keys), dtype=bool)
-        need[missing] = True
-        need = need.reshape(len(a), len(b))
-        # features of the rows and columns with a pair not scored before (after a join that is
-        # mostly the new member's row): the same numbers as in the whole grid
-        rows, cols = np.flatnonzero(need.any(axis=1)), np.flatnonzero(need.any(axis=0))
-        sub = need[rows[:, None], cols[None, :]]
-        grid = scorer.features_grid([a[i] for i in rows], [b[j] for j in cols], sub)
-        probs = scorer.model.predict_proba(grid[sub])
-        out[need] = probs
-        for n, p in zip(missing, probs.tolist(), strict=True):
-            self._remember(keys[n], p)
-        return out
-
-    def _link(self, e1: str, e2: str) -> float:
-        """Mean pair probability between the members of two events (sampled)."""
-        return self._links(e1, [e2])[0]
+                self.scorer.fill_second(x, b)
+        return self.pairs_.probs(self.scorer, a, b)
 
     def _links(self, e1: str, others: Sequence[str]) -> list[float]:
-        """:meth:`_link` of ``e1`` with each of ``others``, scored in one batch."""
+        """Mean pair probability between the members of ``e1`` and of each of ``others``
+        (sampled), scored in one batch."""
         a = self._sample(e1, self.link_members)
         samples = [self._sample(e2, self.link_members) for e2 in others]
         if not a:
@@ -457,93 +387,6 @@ class OnlineClusterer:
         self.merges_.append(merge)
         log.info("merged event %s into %s (%.3f)", loser, winner, score)
         return winner
-
-    def retire_old(self, repair: bool = True) -> int:
-        """Retire the events ``retire_days`` behind the newest article (``learn_one`` does it
-        every ``retire_every`` articles). ``repair``: after one last :meth:`_repair_around`,
-        as :meth:`repair` would have done at the end of the run. Returns how many retired."""
-        self._since_retire = 0
-        if self.loader is None or self.retire_days <= 0 or self._newest is None:
-            return 0
-        before = len(self.retired_)
-        horizon = self._newest - dt.timedelta(days=self.retire_days)
-        old = [
-            ev for ev in self.members_
-            if ev not in self.retired_ and (d := self.event_date(ev)) is not None and d < horizon
-        ]
-        for ev in sorted(old, key=lambda e: self.created_[e]):
-            if repair and ev in self.members_ and ev not in self._settled:
-                self._repair_around(ev)
-            if ev in self.members_ and ev not in self.retired_:
-                d = self.event_date(ev)
-                if d is not None and d < horizon:  # a merge may have made it younger
-                    self._retire(ev)
-        return len(self.retired_) - before
-
-    def _meta(self, a: str) -> tuple[dt.date | None, bool]:
-        """(date, covered) of a member, whether its features are held or not."""
-        f = self.feats_.get(a)
-        return (f.date, f.covered) if f is not None else self._thin[a]
-
-    def _trim(self, ev: str) -> None:
-        """Drop the features of a large event's members that no sample can pick any more:
-        samples take the first and latest members (of all, or of those the sentence encoder
-        covers), and members are only ever appended."""
-        ids = self.members_[ev]
-        h = max(self.max_members, self.link_members, self.uncovered_members) // 2
-        if len(ids) <= 2 * h:
-            return
-        need = set(ids[:h]) | set(ids[-h:])
-        covered = [a for a in ids if self._meta(a)[1]]
-        need.update(covered[:h])
-        need.update(covered[-h:])
-        keys = None
-        for a in ids[h:-h]:
-            if a in need or a not in self.feats_:
-                continue
-            f = self.feats_.pop(a)
-            self._thin[a] = (f.date, f.covered)
-            if keys is None:
-                keys = self._thin_keys.setdefault(ev, set())
-            keys.update(f.names)
-            keys.update(f.numbers)
-
-    def _retire(self, ev: str) -> None:
-        keys = self._thin_keys.pop(ev, set())
-        for a in self.members_[ev]:
-            self._thin.pop(a, None)
-            f = self.feats_.pop(a, None)
-            if f is not None:
-                keys.update(f.names)
-                keys.update(f.numbers)
-        for key in keys:
-            evs = self.key_events_.get(key)
-            if evs is not None:
-                evs.discard(ev)
-                if not evs:
-                    del self.key_events_[key]
-        self.retired_.add(ev)
-        self._settled.add(ev)
-
-    def _revive(self, ev: str) -> None:
-        """Read a retired event's members' features back through the loader."""
-        assert self.loader is not None
-        ids = self.members_[ev]
-        got = {f.id: f for f in self.loader(ids)}
-        missing = [a for a in ids if a not in got]
-        if missing:
-            raise RuntimeError(
-                f"cannot revive event {ev}: {len(missing)} member(s) not found by the loader "
-                f"(first: {missing[0]!r})"
-            )
-        self.retired_.discard(ev)
-        self.revivals_ += 1
-        for a in ids:
-            f = got[a]
-            self.feats_[a] = f
-            for key in f.names | f.numbers:
-                self.key_events_[key].add(ev)
-        self._trim(ev)
 
 
 def order_key(date: dt.date | None, key: str) -> tuple[bool, dt.date, str]:

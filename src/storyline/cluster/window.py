@@ -1,0 +1,133 @@
+"""Memory that follows the time window: the online clusterer's retiring of old events.
+
+With a ``loader`` (the pipeline reads features back from its store), events whose date falls
+``retire_days`` behind the newest article are repaired one last time and *retired*: their
+members' features are dropped and their names no longer point to them. They keep their id,
+members, centroid (still in the ANN index) and date. A late article or a repair that meets a
+retired event in its window revives it through the loader (an undated article is in every
+event's window). A large event is only ever compared through its first and latest members,
+so the features of the members in between are dropped as it grows (:meth:`_trim`).
+
+:class:`WindowMemory` is a mixin of :class:`~storyline.cluster.online.OnlineClusterer`, which
+owns the state it works on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+
+from ..represent.features import ArticleFeatures
+
+
+class WindowMemory:
+    """Retiring, trimming and reviving events (mixed into the online clusterer)."""
+
+    # the clusterer's parameters and state this works on
+    loader: Callable[[Sequence[str]], Sequence[ArticleFeatures]] | None
+    retire_days: int
+    max_members: int
+    link_members: int
+    uncovered_members: int
+    feats_: dict[str, ArticleFeatures]
+    members_: dict[str, list[str]]
+    created_: dict[str, int]
+    key_events_: dict[str, set[str]]
+    retired_: set[str]
+    revivals_: int
+    _thin: dict[str, tuple[dt.date | None, bool]]
+    _thin_keys: dict[str, set[str]]
+    _settled: set[str]
+    _newest: dt.date | None
+    _since_retire: int
+
+    def event_date(self, ev: str) -> dt.date | None: ...  # (the clusterer's)
+
+    def _repair_around(self, ev: str) -> bool: ...  # (the clusterer's)
+
+    def retire_old(self, repair: bool = True) -> int:
+        """Retire the events ``retire_days`` behind the newest article (``learn_one`` does it
+        every ``retire_every`` articles). ``repair``: after one last :meth:`_repair_around`,
+        as :meth:`repair` would have done at the end of the run. Returns how many retired."""
+        self._since_retire = 0
+        if self.loader is None or self.retire_days <= 0 or self._newest is None:
+            return 0
+        before = len(self.retired_)
+        horizon = self._newest - dt.timedelta(days=self.retire_days)
+        old = [
+            ev for ev in self.members_
+            if ev not in self.retired_ and (d := self.event_date(ev)) is not None and d < horizon
+        ]
+        for ev in sorted(old, key=lambda e: self.created_[e]):
+            if repair and ev in self.members_ and ev not in self._settled:
+                self._repair_around(ev)
+            if ev in self.members_ and ev not in self.retired_:
+                d = self.event_date(ev)
+                if d is not None and d < horizon:  # a merge may have made it younger
+                    self._retire(ev)
+        return len(self.retired_) - before
+
+    def _meta(self, a: str) -> tuple[dt.date | None, bool]:
+        """(date, covered) of a member, whether its features are held or not."""
+        f = self.feats_.get(a)
+        return (f.date, f.covered) if f is not None else self._thin[a]
+
+    def _trim(self, ev: str) -> None:
+        """Drop the features of a large event's members that no sample can pick any more:
+        samples take the first and latest members (of all, or of those the sentence encoder
+        covers), and members are only ever appended."""
+        ids = self.members_[ev]
+        h = max(self.max_members, self.link_members, self.uncovered_members) // 2
+        if len(ids) <= 2 * h:
+            return
+        need = set(ids[:h]) | set(ids[-h:])
+        covered = [a for a in ids if self._meta(a)[1]]
+        need.update(covered[:h])
+        need.update(covered[-h:])
+        keys = None
+        for a in ids[h:-h]:
+            if a in need or a not in self.feats_:
+                continue
+            f = self.feats_.pop(a)
+            self._thin[a] = (f.date, f.covered)
+            if keys is None:
+                keys = self._thin_keys.setdefault(ev, set())
+            keys.update(f.names)
+            keys.update(f.numbers)
+
+    def _retire(self, ev: str) -> None:
+        keys = self._thin_keys.pop(ev, set())
+        for a in self.members_[ev]:
+            self._thin.pop(a, None)
+            f = self.feats_.pop(a, None)
+            if f is not None:
+                keys.update(f.names)
+                keys.update(f.numbers)
+        for key in keys:
+            evs = self.key_events_.get(key)
+            if evs is not None:
+                evs.discard(ev)
+                if not evs:
+                    del self.key_events_[key]
+        self.retired_.add(ev)
+        self._settled.add(ev)
+
+    def _revive(self, ev: str) -> None:
+        """Read a retired event's members' features back through the loader."""
+        assert self.loader is not None
+        ids = self.members_[ev]
+        got = {f.id: f for f in self.loader(ids)}
+        missing = [a for a in ids if a not in got]
+        if missing:
+            raise RuntimeError(
+                f"cannot revive event {ev}: {len(missing)} member(s) not found by the loader "
+                f"(first: {missing[0]!r})"
+            )
+        self.retired_.discard(ev)
+        self.revivals_ += 1
+        for a in ids:
+            f = got[a]
+            self.feats_[a] = f
+            for key in f.names | f.numbers:
+                self.key_events_[key].add(ev)
+        self._trim(ev)
