@@ -10,7 +10,7 @@ import pytest
 from test_api import ARTICLES, event_of, make_pipeline
 
 from storyline.http.app import create_app
-from storyline.http.pages import safe_url
+from storyline.http.render import safe_url
 from storyline.model import Merge
 from storyline.run.pipeline import Pipeline
 

@@ -1,9 +1,10 @@
-"""One JSON error envelope for every error the HTTP app returns.
+"""One JSON error envelope for every error the HTTP app returns, and the exception handlers.
 
 ``{"error": {"code": "not_found", "message": "no event ev-1"}}`` — for unknown routes (404),
 wrong methods (405), validation (422), auth (401/403), oversized bodies (413), library errors
 (:mod:`storyline.errors`) and unexpected failures (500, without internals). A browser asking
-for HTML on a page route gets the same error as a small HTML page instead.
+for HTML on a page route gets the same error as a small HTML page instead, rendered by
+:func:`.render.render_error`.
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..errors import InputError, MissingExtra, NotFound, StoreError, StorylineError
+from .render import render_error
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,7 @@ class ApiError(StarletteHTTPException):
 
 
 def envelope(code: str, message: str, **extra: Any) -> dict[str, Any]:
+    """The error body: ``{"error": {"code": ..., "message": ..., **extra}}``."""
     return {"error": {"code": code, "message": message, **extra}}
 
 
@@ -75,8 +77,6 @@ def error_response(
 ) -> Response:
     """The JSON envelope, or an HTML page for a browser on a page route."""
     if request is not None and _wants_html(request):
-        from .pages import render_error
-
         return render_error(request, status, code, message, headers)
     return JSONResponse(envelope(code, message, **extra), status_code=status, headers=headers)
 
@@ -120,57 +120,8 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    """Answer every exception ``app`` raises with :func:`error_response`."""
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StorylineError, _library_error)
     app.add_exception_handler(Exception, _unexpected)
-
-
-class BodyLimitMiddleware:
-    """Refuse request bodies over ``max_bytes`` with 413, declared or streamed.
-
-    The body is buffered (up to the limit) before the app sees it, so a chunked upload
-    cannot slip past a missing ``Content-Length``.
-    """
-
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app = app
-        self.max_bytes = max_bytes
-
-    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
-        message = f"request body is larger than {self.max_bytes} bytes"
-        resp = JSONResponse(envelope("payload_too_large", message), status_code=413)
-        await resp(scope, receive, send)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH"):
-            await self.app(scope, receive, send)
-            return
-        declared = dict(scope.get("headers") or []).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._too_large(scope, receive, send)
-            return
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            body = message.get("body", b"")
-            size += len(body)
-            if size > self.max_bytes:
-                await self._too_large(scope, receive, send)
-                return
-            chunks.append(body)
-            if not message.get("more_body", False):
-                break
-        replayed = False
-
-        async def replay() -> Message:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
-            return await receive()
-
-        await self.app(scope, replay, send)

@@ -1,13 +1,40 @@
-"""Read queries shared by the JSON API and the pages: filtered event lists, latest stories,
-search. They use the store contract, plus SQLite's ``search_events`` when it is there."""
+"""Read queries shared by the JSON API and the pages: one event, story or article by id (or
+:class:`~storyline.errors.NotFound`), filtered event lists, latest stories, search. They use
+the store contract, plus SQLite's ``search_events`` when it is there."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
+from ..errors import NotFound
 from ..model import Event, Story
 from ..store.base import Store
+from ..store.export import article_record
+
+
+def lookup_event(store: Store, event_id: str) -> Event:
+    """The event ``event_id`` (the survivor, for a merged id); NotFound when there is none."""
+    ev = store.get_event(event_id)
+    if ev is None:
+        raise NotFound(f"no event {event_id}")
+    return ev
+
+
+def lookup_story(store: Store, story_id: str) -> Story:
+    """The story ``story_id`` (the survivor, for a merged id); NotFound when there is none."""
+    st = store.get_story(story_id)
+    if st is None:
+        raise NotFound(f"no story {story_id}")
+    return st
+
+
+def lookup_article(store: Store, article_id: str) -> dict[str, Any]:
+    """The record of one stored article with its assignment; NotFound when there is none."""
+    p = store.get_article(article_id)
+    if p is None:
+        raise NotFound(f"no article {article_id}")
+    return article_record(p, store.get_assignment(article_id))
 
 
 def _newest_first(e: Event) -> tuple[bool, str, str]:
@@ -81,6 +108,7 @@ def latest_stories(store: Store, limit: int = 20, offset: int = 0) -> tuple[int,
 
 
 def search_stories(store: Store, q: str) -> list[Story]:
+    """Stories whose headline or summary contain ``q``."""
     needle = q.strip().casefold()
     if not needle:
         return []

@@ -1,20 +1,29 @@
-"""JSON routes under ``/api``. Every error answers with the envelope of :mod:`.errors`."""
+"""JSON routes under ``/api``: health, article ingestion (the one write route), events,
+stories, articles and search. Every error answers with the envelope of :mod:`.errors`."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, ConfigDict
 
-from ..errors import NotFound
 from ..ingest.jsonl import article_from_record
-from ..store.export import article_record, event_record, story_record
-from .app import AppState, get_state
+from ..store.export import event_record, story_record
 from .errors import ApiError
-from .queries import event_brief, latest_stories, list_events, search_stories, text_search
+from .queries import (
+    event_brief,
+    latest_stories,
+    list_events,
+    lookup_article,
+    lookup_event,
+    lookup_story,
+    search_stories,
+    text_search,
+)
+from .state import State, Writer
 
 
 class ErrorBody(BaseModel):
@@ -61,12 +70,6 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 router = APIRouter(prefix="/api", responses=ERRORS)
-State = Annotated[AppState, Depends(get_state)]
-
-
-def _writer(request: Request, state: State) -> AppState:
-    state.check_writer(request)
-    return state
 
 
 def _redirect_if_merged(request: Request, asked: str, found: str) -> RedirectResponse | None:
@@ -95,9 +98,7 @@ def health(state: State) -> dict[str, Any]:
         413: {"model": ErrorEnvelope, "description": "Body over 5 MB or batch over 500"},
     },
 )
-def post_articles(
-    payload: ArticleIn | list[ArticleIn], state: Annotated[AppState, Depends(_writer)]
-) -> dict[str, Any]:
+def post_articles(payload: ArticleIn | list[ArticleIn], state: Writer) -> dict[str, Any]:
     """Ingest one article or a list; answers each assignment and the skips with reasons.
 
     Articles already stored (same id) are not processed again; they answer their current
@@ -155,9 +156,7 @@ def get_events(
 )
 def get_event(event_id: str, request: Request, state: State) -> Any:
     """One event with its families of articles. A merged id redirects to the survivor."""
-    ev = state.store.get_event(event_id)
-    if ev is None:
-        raise NotFound(f"no event {event_id}")
+    ev = lookup_event(state.store, event_id)
     return _redirect_if_merged(request, event_id, ev.id) or event_record(state.store, ev)
 
 
@@ -184,19 +183,14 @@ def get_stories(
 )
 def get_story(story_id: str, request: Request, state: State) -> Any:
     """One story as a timeline of its events."""
-    st = state.store.get_story(story_id)
-    if st is None:
-        raise NotFound(f"no story {story_id}")
+    st = lookup_story(state.store, story_id)
     return _redirect_if_merged(request, story_id, st.id) or story_record(state.store, st)
 
 
 @router.get("/articles/{article_id:path}", tags=["articles"])
 def get_article(article_id: str, state: State) -> dict[str, Any]:
     """One stored article with its assignment (event, story, family, score)."""
-    p = state.store.get_article(article_id)
-    if p is None:
-        raise NotFound(f"no article {article_id}")
-    return article_record(p, state.store.get_assignment(article_id))
+    return lookup_article(state.store, article_id)
 
 
 @router.get("/search", tags=["events"])
