@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from storyline.cli import main
+from storyline.cli.common import DB_HELP
 
 OUT_KEYS = {"id", "event", "story", "family", "lang", "score"}
 COMMANDS = sorted(main.commands)
@@ -231,3 +232,31 @@ def test_similarity_on_the_example_pairs(examples_dir: Path) -> None:
     assert set(scores) == {"morocco-en-fr", "turkey-vs-morocco", "quake-vs-moon"}
     assert all(0.0 <= s <= 1.0 for s in scores.values())
     assert scores["morocco-en-fr"] > 0.5 > scores["quake-vs-moon"]
+
+
+def test_commands_share_the_db_option() -> None:
+    """Commands over a store take the same ``--db``; ``eval``'s is a scratch store."""
+    dbs = {n: p for n, c in main.commands.items() for p in c.params if p.name == "db"}
+    assert set(main.commands) - set(dbs) == {"similarity"}  # pairs in, scores out: no store
+    for name, db in dbs.items():
+        if name != "eval":
+            assert (db.default, db.show_default, db.help) == ("storyline.db", True, DB_HELP), name
+
+
+def test_similarity_exit_code_3_when_pairs_were_skipped(tmp_path: Path, examples_dir: Path) -> None:
+    pairs = tmp_path / "pairs.jsonl"
+    good = (examples_dir / "pairs.jsonl").read_text("utf-8").splitlines()[0]
+    pairs.write_text(good + '\n{"pair_id": "broken"\n', "utf-8")
+    result = invoke(["similarity", "--pairs", str(pairs)])
+    assert result.exit_code == 3, result.stderr
+    assert f"storyline: skipped {pairs}:2" in result.stderr
+    assert [json.loads(line)["pair_id"] for line in result.stdout.splitlines()] == ["morocco-en-fr"]
+
+
+def test_serve_refuses_a_missing_store_when_read_only(tmp_path: Path) -> None:
+    pytest.importorskip("fastapi")
+    pytest.importorskip("uvicorn")
+    result = invoke(["serve", "--db", str(tmp_path / "missing.db")])
+    assert result.exit_code == 2
+    assert "no store at" in result.stderr and "missing.db" in result.stderr
+    assert not (tmp_path / "missing.db").exists()

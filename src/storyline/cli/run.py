@@ -1,0 +1,120 @@
+"""Commands that put articles into a store and assign them: ``cluster``, ``ingest``, ``watch``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import TYPE_CHECKING
+
+import click
+
+from .common import (
+    EXIT_SKIPPED,
+    build_pipeline,
+    db_option,
+    echo_skipped,
+    handle_errors,
+    out_option,
+    print_events_table,
+    progress_bar,
+    quiet_option,
+    workers_option,
+)
+
+if TYPE_CHECKING:
+    from ..run.pipeline import Pipeline, RunReport
+
+
+def _run(inputs: tuple[str, ...], db: str, quiet: bool, workers: int) -> tuple[Pipeline, RunReport]:
+    """Run the pipeline over ``inputs`` (with a progress bar on a terminal); name the skips."""
+    bar, update = progress_bar(quiet)
+    if bar is not None:
+        with bar:
+            pipe = build_pipeline(db, update, workers)
+            report = pipe.run(list(inputs), stdin=sys.stdin)
+    else:
+        pipe = build_pipeline(db, workers=workers)
+        report = pipe.run(list(inputs), stdin=sys.stdin)
+    for s in report.skipped:
+        echo_skipped(s.origin, s.reason)
+    return pipe, report
+
+
+@click.command()
+@click.argument("inputs", nargs=-1, required=True)
+@db_option
+@out_option("Write assignments (JSONL).")
+@quiet_option("No progress bar, no event table.")
+@workers_option
+@handle_errors
+def cluster(inputs: tuple[str, ...], db: str, out: str | None, quiet: bool, workers: int) -> None:
+    """Ingest INPUTS (files, folders, - for stdin) and assign every article to an event."""
+    pipe, report = _run(inputs, db, quiet, workers)
+    if out:
+        with open(out, "w", encoding="utf-8") as fh:
+            fh.writelines(
+                json.dumps(a.to_json(), ensure_ascii=False) + "\n" for a in report.assignments
+            )
+    if not quiet:
+        ids = {a.event for a in report.assignments}
+        print_events_table([e for e in pipe.store.iter_events() if e.id in ids])
+    click.echo(f"storyline: {report.summary()}", err=True)
+    if report.skipped:
+        sys.exit(EXIT_SKIPPED)
+
+
+@click.command()
+@click.argument("inputs", nargs=-1, required=True)
+@db_option
+@quiet_option("No progress bar.")
+@workers_option
+@handle_errors
+def ingest(inputs: tuple[str, ...], db: str, quiet: bool, workers: int) -> None:
+    """Add INPUTS to the store (each article once) and assign them; prints a summary."""
+    _, report = _run(inputs, db, quiet, workers)
+    click.echo(f"storyline: {report.summary()}", err=True)
+    if report.skipped:
+        sys.exit(EXIT_SKIPPED)
+
+
+@click.command()
+@click.argument("feeds", nargs=-1, required=True)
+@db_option
+@click.option(
+    "--interval",
+    default=300,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Seconds between rounds.",
+)
+@click.option("--once", is_flag=True, help="Poll every feed once, print a summary and exit.")
+@handle_errors
+def watch(feeds: tuple[str, ...], db: str, interval: int, once: bool) -> None:
+    """Poll FEEDS (RSS/Atom URLs or OPML files) and ingest new entries.
+
+    Conditional requests (ETag / Last-Modified) make unchanged feeds cheap; entries already
+    stored are skipped; short entries are completed from their page. Ctrl-C stops.
+    """
+    from ..ingest.watch import FeedResult, FeedWatcher, expand_feeds, summarize
+
+    urls = expand_feeds(feeds)
+    watcher = FeedWatcher(build_pipeline(db))
+    failed = False
+
+    def report(results: list[FeedResult]) -> None:
+        nonlocal failed
+        for r in results:
+            click.echo(f"storyline: {r.line()}", err=True)
+        failed = any(r.status == "error" for r in results)
+
+    try:
+        results = watcher.run(urls, interval=interval, once=once, on_round=report)
+    except KeyboardInterrupt:
+        click.echo("storyline: stopped", err=True)
+        return
+    click.echo(f"storyline: {summarize(results)}", err=True)
+    if failed:
+        sys.exit(EXIT_SKIPPED)
+
+
+COMMANDS = (cluster, ingest, watch)
