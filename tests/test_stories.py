@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import math
 import os
 import statistics
@@ -17,7 +18,8 @@ import pytest
 from storyline.prepare.dates import estimate_event_date
 from storyline.prepare.entities import extract_entities
 from storyline.represent.features import terms_of
-from storyline.stories.linker import StoryEvent, StoryLinker, story_headline, timeline
+from storyline.stories.event import LinkWeights, StoryEvent, story_headline, timeline
+from storyline.stories.linker import StoryLinker
 
 D = dt.date
 
@@ -147,6 +149,58 @@ def test_state_round_trip() -> None:
     assert again.stories_ == linker.stories_ and again.threshold == 0.6
     assert np.array_equal(again.events_["ev-a"].centroid, v)
     assert again.learn_one(StoryEvent("ev-c", D(2020, 2, 1), v, keys))[0] == "st-a"
+
+
+def _learned(linker: StoryLinker) -> dict:  # type: ignore[type-arg]
+    """``linker`` after two events of one story, as stored (through JSON)."""
+    v = _vec(1, 2, 3)
+    keys = frozenset({"per:x", "org:y", "country:FR"})
+    linker.learn_one(StoryEvent("ev-a", D(2020, 1, 1), v, keys, ["proces"], 2, frozenset({"fr"})))
+    linker.learn_one(StoryEvent("ev-b", None, v, keys, ["proces"]))
+    return json.loads(json.dumps(linker.to_state()))
+
+
+def test_load_state_keeps_the_constructor_parameters(caplog: pytest.LogCaptureFixture) -> None:
+    state = _learned(StoryLinker(threshold=0.6))
+    strict = StoryLinker(threshold=1.5, max_candidates=50)
+    strict.learn_one(StoryEvent("ev-old", D(2019, 1, 1), _vec(0, 1), frozenset({"per:z"})))
+    with caplog.at_level(logging.INFO, logger="storyline.stories.linker"):
+        back = strict.load_state(state)
+    assert back is strict
+    assert (strict.threshold, strict.max_candidates) == (1.5, 50)
+    # the stored state replaces what the linker had learned
+    assert strict.stories_ == {"st-a": ["ev-a", "ev-b"]} and "ev-old" not in strict.events_
+    logged = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO]
+    assert len(logged) == 1 and "threshold 0.6 -> 1.5" in logged[0]
+    assert "max_candidates 400 -> 50" in logged[0]
+    # its own threshold decides: an event the saved linker would join opens a story here
+    ev = StoryEvent("ev-c", D(2020, 2, 1), _vec(1, 2, 3), frozenset({"per:x", "org:y"}))
+    assert StoryLinker.from_state(state).learn_one(ev)[0] == "st-a"
+    assert strict.learn_one(ev) == ("st-c", 0.0)
+
+
+def test_load_state_with_the_same_parameters_logs_nothing(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    state = _learned(StoryLinker(threshold=0.6))
+    with caplog.at_level(logging.INFO, logger="storyline.stories.linker"):
+        back = StoryLinker(threshold=0.6).load_state(state)
+    assert not caplog.records and json.loads(json.dumps(back.to_state())) == state
+    with pytest.raises(ValueError, match="version"):
+        StoryLinker().load_state({**state, "version": 99})
+
+
+def test_clone_is_a_fresh_linker_with_the_same_parameters() -> None:
+    weights = LinkWeights(centroid=0.45, kinds=(("per", 1.0), ("other", 0.5)))
+    linker = StoryLinker(threshold=0.6, weights=weights, max_gap_days=400, idf_prior=5)
+    state = _learned(linker)
+    twin = linker.clone()
+    assert type(twin) is StoryLinker and twin is not linker
+    assert twin.get_params() == linker.get_params() and twin.weights == weights
+    assert not twin.events_ and not twin.stories_ and not twin.story_of_ and not twin.merges_
+    assert linker.stories_ == {"st-a": ["ev-a", "ev-b"]}  # the original is untouched
+    assert _learned(twin) == state  # the same events link the same way
+    assert _learned(twin.clone()) == state
 
 
 def test_helpers() -> None:

@@ -26,19 +26,13 @@ from typing import Any
 import numpy as np
 
 from ..represent.encoder import USE_LANGUAGES
+from ..text import fold, fold_text, number_digits, word_runs
 
 __all__ = ["FamilyDoc", "FamilyFinder", "family_similarity", "same_family"]
 
 log = logging.getLogger(__name__)
 
-_WORD = re.compile(r"\w+", re.UNICODE)
-_NUMBER = re.compile(r"\d+(?:[.,\s]\d{3})*(?:[.,]\d+)?")
 _CAPITAL = re.compile(r"(?<![\w])[A-ZÀ-ÞА-ЯЁ][\w]{2,}")
-
-
-def _fold(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text)
-    return "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
 
 
 @dataclass
@@ -62,7 +56,7 @@ class FamilyDoc:
         if self._minhash is None:
             from rensa import RMinHash
 
-            words = _WORD.findall(_fold(self.text))
+            words = word_runs(fold_text(self.text))
             grams = [" ".join(words[i : i + shingle]) for i in range(len(words) - shingle + 1)]
             mh = RMinHash(num_perm=num_perm, seed=42)
             mh.update(grams or [" ".join(words)])
@@ -73,14 +67,14 @@ class FamilyDoc:
         """Per-sentence weights: word counts capped at 25 (uniform without sentences)."""
         if self.sentences is None or len(self.sentences) != n:
             return np.ones(n)
-        return np.array([min(25, max(1, len(_WORD.findall(s)))) for s in self.sentences], float)
+        return np.array([min(25, max(1, len(word_runs(s)))) for s in self.sentences], float)
 
     def names(self) -> frozenset[str]:
         """Capitalised words (folded, cut to 5 letters for inflection) and normalised numbers."""
         if self._names is None:
             text = unicodedata.normalize("NFKC", self.text)
-            caps = {_fold(w)[:5] for w in _CAPITAL.findall(text)}
-            nums = {re.sub(r"\D", "", n) for n in _NUMBER.findall(text)}
+            caps = {fold(w)[:5] for w in _CAPITAL.findall(text)}
+            nums = number_digits(text)
             self._names = frozenset(caps | {"#" + n for n in nums if n})
         return self._names
 
@@ -91,20 +85,6 @@ def _scale(value: float, threshold: float) -> float:
     if value < threshold:
         return 0.5 * value / threshold if threshold > 0 else 0.5
     return 0.5 + 0.5 * (value - threshold) / (1.0 - threshold) if threshold < 1 else 1.0
-
-
-def _lis(seq: Sequence[int]) -> int:
-    """Length of the longest strictly increasing subsequence."""
-    import bisect
-
-    tails: list[int] = []
-    for x in seq:
-        i = bisect.bisect_left(tails, x)
-        if i == len(tails):
-            tails.append(x)
-        else:
-            tails[i] = x
-    return len(tails)
 
 
 class FamilyFinder:

@@ -8,11 +8,9 @@ language; when no member has it the whole event is used.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import logging
 import math
 import re
-import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..prepare.clean import is_boilerplate
+from ..text import phrase_key, word_count
 
 __all__ = ["SummDoc", "headline", "keyphrases", "summary"]
 
@@ -44,11 +43,6 @@ _DATELINE = re.compile(
     r"(?:by|par|von|por|di)\s+[A-ZÀ-Þ]\w+(?:\s+[A-ZÀ-Þ]\w+){0,3}\s*$)",
     re.IGNORECASE,
 )
-_WORD = re.compile(r"[^\W\d_][\w'’-]*", re.UNICODE)
-
-
-def _words(s: str) -> int:
-    return len(_WORD.findall(s)) or len(s) // 3  # CJK: about 3 chars a word
 
 
 def _usable(sentence: str, min_words: int = 6, max_words: int = 60) -> bool:
@@ -57,7 +51,7 @@ def _usable(sentence: str, min_words: int = 6, max_words: int = 60) -> bool:
         return False
     if s.isupper() or s.startswith((">>", "»", "►", "|", "#")):
         return False
-    return min_words <= _words(s) <= max_words
+    return min_words <= word_count(s) <= max_words
 
 
 def _pick_lang(members: Sequence[SummDoc], lang: str | None) -> list[SummDoc]:
@@ -90,18 +84,12 @@ def _candidates(
     for m in members:
         vecs = m.vectors if m.vectors is not None and len(m.vectors) == len(m.sentences) else None
         for i, s in enumerate(m.sentences):
-            key = _norm(s)
+            key = phrase_key(s)
             if key in seen or not _usable(s):
                 continue
             seen.add(key)
             out.append((s.strip(), None if vecs is None else vecs[i], i, m.id))
     return out
-
-
-@functools.lru_cache(maxsize=1 << 16)  # phrases recur across an event's members
-def _norm(s: str) -> str:
-    s = unicodedata.normalize("NFKD", s.lower())
-    return re.sub(r"\W+", " ", "".join(c for c in s if not unicodedata.combining(c))).strip()
 
 
 def headline(members: Sequence[SummDoc], lang: str | None = None) -> str:
@@ -228,7 +216,7 @@ def keyphrases(members: Sequence[SummDoc], k: int = 8) -> list[str]:
                 if not sentence.strip() or is_boilerplate(sentence.strip()):
                     continue
                 for p in _phrases(sentence, stop):
-                    key = _norm(p)
+                    key = phrase_key(p)
                     if not key:
                         continue
                     tf[key] += weight

@@ -35,7 +35,6 @@ log = logging.getLogger(__name__)
 USER_AGENT = f"storyline/{__version__} (feed watcher)"
 TIMEOUT = 20.0
 MAX_FEED_BYTES = 10 * 1024 * 1024
-MAX_PAGE_BYTES = 5 * 1024 * 1024
 MIN_ENTRY_CHARS = 400  # shorter entry text: fetch the page and extract its main text
 
 

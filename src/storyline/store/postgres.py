@@ -3,8 +3,8 @@
 Same contract and semantics as :class:`~storyline.store.sqlite.SQLiteStore` (the shared
 contract tests run against both): rows go through the same codecs, vectors are float32 blobs
 with their shape (exact round-trip of 1-d and 2-d arrays), and 1-d ``doc`` / ``centroid``
-vectors are also kept in a pgvector ``vector`` column for :meth:`PostgresStore.nearest` when
-the server has the ``vector`` extension (without it the store works, with exact search).
+vectors are also written to a pgvector ``vector`` column when the server has the ``vector``
+extension (nothing reads that column yet; without the extension the store works the same).
 
 One connection per store (autocommit; :meth:`~PostgresStore.transaction` opens a real
 transaction, nested blocks are savepoints), shared between threads by a re-entrant lock.
@@ -194,32 +194,6 @@ class PostgresStore(SQLStore):
             "ON CONFLICT (hash, kind) DO NOTHING",
             rows,
         )
-
-    def nearest(
-        self, vector: np.ndarray, kind: str = "doc", k: int = 10
-    ) -> list[tuple[str, float]]:
-        """The ``k`` stored 1-d vectors of ``kind`` closest to ``vector`` by cosine distance,
-        as ``(hash, distance)``, nearest first (pgvector when available, else exact numpy)."""
-        query = np.ascontiguousarray(vector, dtype=np.float32).ravel()
-        if self.ann and kind in ANN_KINDS:
-            rows = self._all(
-                "SELECT hash, embedding <=> %s AS d FROM vectors WHERE kind = %s "
-                "AND embedding IS NOT NULL AND vector_dims(embedding) = %s "
-                "ORDER BY d, hash LIMIT %s",
-                (query, kind, int(query.size), int(k)),
-            )
-            return [(r["hash"], float(r["d"])) for r in rows]
-        rows = self._all(
-            "SELECT hash, data FROM vectors WHERE kind = %s AND shape = %s::integer[]",
-            (kind, [int(query.size)]),
-        )
-        if not rows:
-            return []
-        matrix = np.stack([np.frombuffer(r["data"], dtype=np.float32) for r in rows])
-        norms = np.linalg.norm(matrix, axis=1) * (np.linalg.norm(query) or 1.0)
-        dist = 1.0 - (matrix @ query) / np.where(norms == 0, 1.0, norms)
-        order = sorted(range(len(rows)), key=lambda i: (float(dist[i]), rows[i]["hash"]))
-        return [(rows[i]["hash"], float(dist[i])) for i in order[: int(k)]]
 
     # -- assignments -------------------------------------------------------------------------
     def put_assignments(self, items: Iterable[Assignment]) -> None:

@@ -7,8 +7,11 @@ withdrawals. So a link needs the same *specific* actors (entity keys weighted by
 country alone is never enough) as well as the same subject (centroid cosine, keyphrases; the
 pipeline turns keyphrases that name an entity into ``@``-prefixed entity keys so that they
 compare across languages). Time lowers the score only within the first year: stories run for
-years. The rule and its numbers (``bench/stories_ecb.py``): ``docs/stories.md``.
+years. The rule and its numbers (``bench/stories_ecb.py``): ``docs/stories.md``. What the
+linker reads and returns (:class:`StoryEvent`, :class:`LinkWeights`, :class:`LinkScore`) is in
+:mod:`.event`, re-exported here.
 
+>>> import datetime as dt
 >>> import numpy as np
 >>> v = np.ones(4, dtype=np.float32) / 2
 >>> a = StoryEvent("ev-a", dt.date(2020, 6, 11), v, frozenset({"country:IQ", "org:nato", "per:kazimi"}))
@@ -22,19 +25,18 @@ years. The rule and its numbers (``bench/stories_ecb.py``): ``docs/stories.md``.
 
 from __future__ import annotations
 
-import base64
-import datetime as dt
 import logging
 import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
-from typing import Any, NamedTuple
+from dataclasses import asdict
+from typing import Any
 
 import numpy as np
 
 from ..model import Merge, utc_now
-from ..represent.features import fold
+from ..text import fold
+from .event import LinkScore, LinkWeights, StoryEvent, story_headline, timeline
 
 __all__ = [
     "LinkScore",
@@ -50,83 +52,6 @@ log.addHandler(logging.NullHandler())
 
 _STATE_VERSION = 1
 _PARAMS = ("threshold", "max_gap_days", "actor_min", "min_cosine", "idf_prior", "max_candidates")
-
-
-@dataclass
-class StoryEvent:
-    """What the story linker needs of one event (a summary, not the articles)."""
-
-    id: str
-    date: dt.date | None
-    centroid: np.ndarray  # unit float32 vector
-    entities: frozenset[str] = frozenset()  # cross-lingual keys: "per:kazimi", "country:IQ"
-    keyphrases: list[str] = field(default_factory=list)
-    size: int = 1
-    langs: frozenset[str] = frozenset()
-
-    def to_json(self) -> dict[str, Any]:
-        vec = np.asarray(self.centroid, dtype="<f4")
-        return {
-            "id": self.id,
-            "date": self.date.isoformat() if self.date else None,
-            "centroid": base64.b64encode(vec.tobytes()).decode("ascii"),
-            "entities": sorted(self.entities),
-            "keyphrases": list(self.keyphrases),
-            "size": self.size,
-            "langs": sorted(self.langs),
-        }
-
-    @classmethod
-    def from_json(cls, d: Mapping[str, Any]) -> StoryEvent:
-        vec = np.frombuffer(base64.b64decode(d["centroid"]), dtype="<f4").astype(np.float32)
-        return cls(
-            id=d["id"],
-            date=dt.date.fromisoformat(d["date"]) if d.get("date") else None,
-            centroid=vec,
-            entities=frozenset(d.get("entities", ())),
-            keyphrases=list(d.get("keyphrases", ())),
-            size=int(d.get("size", 1)),
-            langs=frozenset(d.get("langs", ())),
-        )
-
-
-@dataclass(frozen=True)
-class LinkWeights:
-    """How the parts of a link score are combined (see ``docs/stories.md``)."""
-
-    centroid: float = 0.5  # × cosine of the event centroids
-    actors: float = 0.35  # × min(1, actor evidence / actor_saturation)
-    keyphrases: float = 0.15  # × IDF-weighted keyphrase overlap coefficient
-    per_year: float = 0.015  # subtracted per year between the events ...
-    max_years: float = 1.0  # ... up to this many years (beyond, time costs nothing more)
-    actor_saturation: float = 2.0
-    # Weight of a shared entity key by kind (the prefix before ":"); other keys: "other".
-    kinds: tuple[tuple[str, float], ...] = (
-        ("per", 1.0),
-        ("org", 1.0),
-        ("city", 0.5),
-        ("loc", 0.5),
-        ("country", 0.15),
-        ("other", 0.6),
-    )
-
-    def kind_weight(self, key: str) -> float:
-        kind = key.split(":", 1)[0] if ":" in key else "other"
-        table = dict(self.kinds)
-        return table.get(kind, table.get("other", 0.6))
-
-
-class LinkScore(NamedTuple):
-    """One event-to-event link, with its parts, for decisions and explanations."""
-
-    score: float
-    cosine: float
-    actors: float  # rarity-weighted evidence from shared specific keys
-    keyphrases: float
-    gap_days: int
-    shared: tuple[str, ...]
-
-
 _NO_LINK = LinkScore(0.0, 0.0, 0.0, 0.0, 0, ())
 
 
@@ -141,6 +66,8 @@ class StoryLinker:
     ``events_`` (id → StoryEvent), ``stories_`` (story id → event ids in date order),
     ``story_of_`` (event id → story id), ``merges_`` (logged story merges) and ``aliases_``
     (merged-away story id → surviving id, so old ids stay resolvable; see ``resolve``).
+    ``clone()`` is a new, unfitted linker with the same parameters; ``load_state`` resumes
+    from ``to_state()`` output and keeps the parameters of the linker it is called on.
     """
 
     def __init__(
@@ -160,6 +87,10 @@ class StoryLinker:
         self.min_cosine = min_cosine
         self.idf_prior = idf_prior
         self.max_candidates = max_candidates
+        self._forget()
+
+    def _forget(self) -> None:
+        """Drop all learned state: no events, no stories, no story id given out yet."""
         self.events_: dict[str, StoryEvent] = {}
         self.stories_: dict[str, list[str]] = {}
         self.story_of_: dict[str, str] = {}
@@ -373,9 +304,17 @@ class StoryLinker:
         """The current id of a story, following merges."""
         return self.aliases_.get(story_id, story_id)
 
-    # ----------------------------------------------------------------- persistence
+    # ----------------------------------------------------------------- parameters and state
+    def _kwargs(self) -> dict[str, Any]:
+        return {n: getattr(self, n) for n in _PARAMS} | {"weights": self.weights}
+
     def get_params(self) -> dict[str, Any]:
-        return {n: getattr(self, n) for n in _PARAMS} | {"weights": asdict(self.weights)}
+        """The constructor's parameters as plain data (``weights`` as a dict)."""
+        return self._kwargs() | {"weights": asdict(self.weights)}
+
+    def clone(self) -> StoryLinker:
+        """A new, unfitted linker with the same parameters (as scikit-learn's ``clone``)."""
+        return type(self)(**self._kwargs())
 
     def to_state(self) -> dict[str, Any]:
         """Everything needed to resume, as plain JSON-serialisable data."""
@@ -390,14 +329,19 @@ class StoryLinker:
             "merges": [m.__dict__.copy() for m in self.merges_],
         }
 
-    @classmethod
-    def from_state(cls, state: Mapping[str, Any]) -> StoryLinker:
-        if state.get("version") != _STATE_VERSION:
-            raise ValueError(f"unknown story-linker state version {state.get('version')!r}")
-        params = dict(state["params"])
-        w = dict(params.pop("weights"))
-        w["kinds"] = tuple((str(k), float(v)) for k, v in w["kinds"])
-        self = cls(weights=LinkWeights(**w), **params)
+    def load_state(self, state: Mapping[str, Any]) -> StoryLinker:
+        """Resume from ``to_state()`` output: its learned state replaces this linker's, the
+        parameters stay this linker's own (logged at INFO when the state was saved with other
+        parameters). Returns ``self``."""
+        _check_version(state)
+        saved, own = _kwargs_of(state["params"]), self._kwargs()
+        changed = sorted(k for k in saved.keys() | own.keys() if saved.get(k) != own.get(k))
+        if changed:
+            log.info(
+                "story-linker state saved with other parameters; keeping this linker's: %s",
+                ", ".join(f"{k} {saved.get(k)!r} -> {own.get(k)!r}" for k in changed),
+            )
+        self._forget()
         for d in state["events"]:
             ev = StoryEvent.from_json(d)
             self.events_[ev.id] = ev
@@ -412,40 +356,22 @@ class StoryLinker:
         self.merges_ = [Merge(**m) for m in state["merges"]]
         return self
 
+    @classmethod
+    def from_state(cls, state: Mapping[str, Any]) -> StoryLinker:
+        """A linker with the parameters saved in ``state`` and its learned state (to keep the
+        caller's parameters instead: ``StoryLinker(...).load_state(state)``)."""
+        _check_version(state)
+        return cls(**_kwargs_of(state["params"])).load_state(state)
 
 
-def timeline(story_events: Sequence[StoryEvent]) -> list[StoryEvent]:
-    """Events in date order; undated events last; ties by id.
-
-    >>> v = np.zeros(2, dtype=np.float32)
-    >>> evs = [StoryEvent("c", None, v), StoryEvent("b", dt.date(2024, 1, 27), v),
-    ...        StoryEvent("a", dt.date(2020, 6, 11), v)]
-    >>> [e.id for e in timeline(evs)]
-    ['a', 'b', 'c']
-    """
-    return sorted(story_events, key=lambda e: (e.date is None, e.date or dt.date.min, e.id))
+def _check_version(state: Mapping[str, Any]) -> None:
+    if state.get("version") != _STATE_VERSION:
+        raise ValueError(f"unknown story-linker state version {state.get('version')!r}")
 
 
-def story_headline(
-    event_headlines_by_size: Iterable[tuple[str, int] | tuple[str, int, dt.date | None]],
-) -> str:
-    """The headline of the largest event, the most recent on a tie; "" when there is none.
-
-    Items are ``(headline, size)`` or ``(headline, size, date)``; empty headlines are skipped.
-
-    >>> story_headline([("Talks in 2020", 4, dt.date(2020, 6, 11)),
-    ...                 ("Talks in 2024", 4, dt.date(2024, 1, 27)), ("Tiny", 1, None)])
-    'Talks in 2024'
-    >>> story_headline([])
-    ''
-    """
-    best: tuple[int, dt.date, str] | None = None
-    for item in event_headlines_by_size:
-        headline, size = item[0], item[1]
-        date = item[2] if len(item) > 2 else None  # type: ignore[misc]
-        if not headline:
-            continue
-        key = (size, date or dt.date.min, headline)
-        if best is None or key > best:
-            best = key
-    return best[2] if best else ""
+def _kwargs_of(params: Mapping[str, Any]) -> dict[str, Any]:
+    """Constructor arguments from ``get_params()`` output (read back from JSON)."""
+    kwargs = dict(params)
+    w = dict(kwargs.pop("weights"))
+    w["kinds"] = tuple((str(k), float(v)) for k, v in w["kinds"])
+    return kwargs | {"weights": LinkWeights(**w)}
