@@ -313,7 +313,7 @@ def machine() -> dict:
         "loadavg_at_start": [round(x, 2) for x in load],
         "commit": git.stdout.strip(),
         **library_state(),
-        "when": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
 
 

@@ -63,7 +63,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import common  # noqa: E402
+import common
 
 CACHE = Path(tempfile.gettempdir()) / "storyline-bench-cache"
 _DIGIT = re.compile(r"\d")
@@ -301,7 +301,7 @@ def doc_matrix(feats: list):  # type: ignore[no-untyped-def]
 
 
 def dev_quality(data: dict, use_hdbscan: bool) -> dict:
-    from storyline.cluster.online import cluster_batch
+    from storyline.cluster.batch import cluster_batch
 
     gold = data["gold"]
     out: dict = {"online": {}, "agglomerative": {}, "hdbscan": {}}
@@ -339,7 +339,7 @@ def scale_run(data: dict, sizes: list[int], chunk: int, agg_th: float, hdb: tupl
               hdb_max: int) -> list[dict]:
     import numpy as np
 
-    from storyline.cluster.online import sort_key
+    from storyline.cluster.batch import sort_key
 
     feats = list(data["scale"])
     random.Random(5).shuffle(feats)

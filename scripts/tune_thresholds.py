@@ -18,7 +18,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from train_scorer import featurize, load
 
-from storyline.cluster.online import OnlineClusterer, cluster_batch
+from storyline.cluster.batch import cluster_batch
+from storyline.cluster.online import OnlineClusterer
 from storyline.cluster.scorer import PairScorer
 from storyline.evaluate.metrics import bcubed
 from storyline.represent.encoder import LazySecondVectors

@@ -244,7 +244,7 @@ def test_a_run_stopped_after_storing_is_completed_by_the_next(tmp_path: Path) ->
     def die(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt  # the process is stopped between the two transactions
 
-    pipe._write = die  # type: ignore[method-assign]
+    pipe.writer.write = die  # type: ignore[method-assign]
     with pytest.raises(KeyboardInterrupt):
         pipe.run([str(paths[1])])
     pipe.store.close()

@@ -62,11 +62,11 @@ def _partition(report) -> dict[str, str]:  # type: ignore[no-untyped-def]
 
 def test_chunked_prefetch_matches_one_chunk(monkeypatch: pytest.MonkeyPatch) -> None:
     """Encoding the next chunk in the background changes nothing: same order, same events."""
-    import storyline.run.pipeline as pl
+    import storyline.run.encode as enc
 
     arts = [Article(f"a{i:03d}", t, lang="en") for i, t in enumerate(TEXTS[:60])]
     one = Pipeline(":memory:", encoder=HashingEncoder(), second=False, offload=False).run(arts)
-    monkeypatch.setattr(pl, "ENCODE_CHUNK", 7)
+    monkeypatch.setattr(enc, "ENCODE_CHUNK", 7)
     seen: list[tuple[str, int, int]] = []
     many = Pipeline(
         ":memory:", encoder=HashingEncoder(), second=False, offload=False,
@@ -95,7 +95,7 @@ def test_offloaded_encoder_runs_in_a_child_and_matches(monkeypatch: pytest.Monke
             called.append(fn.__name__)
             return super().call(fn, *args)
 
-    monkeypatch.setattr(par, "ProcessEncoder", Spy)
+    monkeypatch.setattr(pl, "ProcessEncoder", Spy)
     monkeypatch.setattr(pl, "OFFLOAD_MIN", 10)
     arts = [Article(f"a{i:03d}", t + "\nShare this article", source=f"s{i % 3}")
             for i, t in enumerate(TEXTS[:100])]  # no language given: detected while preparing
@@ -111,7 +111,7 @@ def test_offloaded_encoder_runs_in_a_child_and_matches(monkeypatch: pytest.Monke
     assert [(p.id, p.clean_text, p.lang, p.event_date, p.entities) for p in here.store.iter_articles(ids)] == [
         (p.id, p.clean_text, p.lang, p.event_date, p.entities) for p in pipe.store.iter_articles(ids)
     ]
-    vec = pipe.store.get_vectors([pipe.store.get_article("a001").article.hash], "title")  # type: ignore[union-attr]
+    vec = pipe.store.get_vectors([pipe.store.get_article("a001").article.hash], pipe.builder.kind("title"))  # type: ignore[union-attr]
     assert np.allclose(next(iter(vec.values())), HashingEncoder().encode([TEXTS[1]])[0])
     small = Pipeline(":memory:", encoder=HashingEncoder(), second=False, offload=True)
     started.clear()
@@ -158,11 +158,12 @@ def test_second_vectors_of_uncovered_articles_are_computed_ahead_once(
     stored, and the same events as computing each when the clusterer asks for it. (The spy
     cannot be unpickled in the encoder process: that fails there, and this process computes
     them all the same.)"""
+    import storyline.run.encode as enc
     import storyline.run.pipeline as pl
     from storyline.represent.builder import second_text
     from storyline.represent.encoder import LazySecondVectors
 
-    monkeypatch.setattr(pl, "ENCODE_CHUNK", 10)
+    monkeypatch.setattr(enc, "ENCODE_CHUNK", 10)
     monkeypatch.setattr(pl, "OFFLOAD_MIN", 10)
     arts = [
         Article(f"a{i:03d}", t, lang="is" if i % 3 == 0 else "en") for i, t in enumerate(TEXTS[:60])
@@ -173,10 +174,10 @@ def test_second_vectors_of_uncovered_articles_are_computed_ahead_once(
         pipe = Pipeline(":memory:", encoder=_NotIcelandic(), second=LazySecondVectors(spy), offload=offload)
         pipe.scorer.second.store = pipe.store  # type: ignore[union-attr]
         if not ahead:
-            monkeypatch.setattr(pipe, "_second_ahead", lambda second, encoder: contextlib.nullcontext())
+            monkeypatch.setattr(pipe.encoding, "second_ahead", lambda encoder: contextlib.nullcontext())
         report = pipe.run(arts)
         monkeypatch.undo()
-        monkeypatch.setattr(pl, "ENCODE_CHUNK", 10)
+        monkeypatch.setattr(enc, "ENCODE_CHUNK", 10)
         monkeypatch.setattr(pl, "OFFLOAD_MIN", 10)
         return pipe, report, spy
 
@@ -190,7 +191,7 @@ def test_second_vectors_of_uncovered_articles_are_computed_ahead_once(
     assert len(here) == len(set(here))  # never twice (in this process)
     if spied:
         assert set(leads) <= set(here)
-    vecs = pipe.store.get_vectors([p.article.hash for p in stored.values()], "e5")
+    vecs = pipe.store.get_vectors([p.article.hash for p in stored.values()], pipe.scorer.second.kind)
     assert len(vecs) == len(icelandic)
     for p in stored.values():
         assert np.allclose(vecs[p.article.hash], HashingEncoder(64).encode([second_text(p)])[0])
@@ -227,7 +228,7 @@ def test_encoder_process_shares_describing_with_the_same_events(
             called.append(fn.__name__)
             return super().call(fn, *args)
 
-    monkeypatch.setattr(par, "ProcessEncoder", Spy)
+    monkeypatch.setattr(pl, "ProcessEncoder", Spy)
     monkeypatch.setattr(pl, "OFFLOAD_MIN", 10)
     monkeypatch.setattr(pl, "SHARE_MIN", 4)
     import random
@@ -252,6 +253,6 @@ def test_encoder_process_shares_describing_with_the_same_events(
     there = run(tmp_path / "there.db", True)
     assert "describe_stored" in called
     assert len(here[0]) >= 4  # SHARE_MIN: the child described some
-    strip = lambda evs: [(e.id, e.headline, e.summary, e.keyphrases, e.entities, e.date, e.article_ids) for e in evs]  # noqa: E731
+    strip = lambda evs: [(e.id, e.headline, e.summary, e.keyphrases, e.entities, e.date, e.article_ids) for e in evs]
     assert strip(here[0]) == strip(there[0])
     assert here[1] == there[1]

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from storyline import Article, Pipeline
-from storyline.cluster.online import OnlineClusterer, cluster_batch
+from storyline.cluster.batch import cluster_batch
+from storyline.cluster.online import OnlineClusterer
 from storyline.cluster.scorer import PairScorer
 from storyline.ingest import read_inputs
 from storyline.prepare.article import prepare

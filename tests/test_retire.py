@@ -14,7 +14,8 @@ import pytest
 from test_scorer_fast import Gen
 
 from storyline import Pipeline
-from storyline.cluster.online import OnlineClusterer, sort_key
+from storyline.cluster.batch import sort_key
+from storyline.cluster.online import OnlineClusterer
 from storyline.cluster.scorer import PairScorer
 from storyline.ingest import read_inputs
 from storyline.represent.features import ArticleFeatures

@@ -19,7 +19,12 @@ SecondVector = Callable[[ArticleFeatures], "np.ndarray | None"]
 
 @runtime_checkable
 class Scorer(Protocol):
-    """Probability that two articles report the same event."""
+    """Probability that two articles report the same event.
+
+    Symmetric: P(x, y) = P(y, x), except that features read from one side (sentence
+    alignment between texts with as many sentence rows) may differ; the clusterer caches one
+    probability for both orders of a pair otherwise.
+    """
 
     #: defaults for the clusterer: ``threshold`` (join) and ``merge_threshold`` (repair);
     #: empty when the scorer has no opinion (the clusterer then uses 0.5)

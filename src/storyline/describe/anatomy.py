@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..model import Event, Processed
+from ..represent.builder import sentence_kind
 from ..represent.features import fold
 from ..stories.linker import StoryEvent
 from .families import FamilyDoc, FamilyFinder
@@ -48,7 +49,9 @@ def families(
 _stores: dict[str, object] = {}  # stores opened by a worker process, by URL
 
 
-def describe_stored(url: str, jobs: Sequence[tuple[str, list[str], str]]) -> list[tuple[Event, dict[str, str]]]:
+def describe_stored(
+    url: str, jobs: Sequence[tuple[str, list[str], str]], kind: str
+) -> list[tuple[Event, dict[str, str]]]:
     """(:func:`describe`, :func:`families`) of events read from the store at ``url``, for a
     worker process sharing a run's describing; ``jobs``: (event id, member ids, created)."""
     from ..store import open_store
@@ -56,7 +59,7 @@ def describe_stored(url: str, jobs: Sequence[tuple[str, list[str], str]]) -> lis
     store = _stores.get(url)
     if store is None:
         store = _stores[url] = open_store(url)
-    return [describe_members(store, ev, list(store_items(store, ids)), created)
+    return [describe_members(store, ev, list(store_items(store, ids)), created, kind)
             for ev, ids, created in jobs]
 
 
@@ -66,10 +69,10 @@ def store_items(store, ids: Sequence[str]) -> list[Processed]:  # type: ignore[n
     return [stored[a] for a in ids]
 
 
-def describe_members(store, ev: str, items: Sequence[Processed], created: str) -> tuple[Event, dict[str, str]]:  # type: ignore[no-untyped-def]
-    """(:func:`describe`, :func:`families`) of an event's members, their sentence vectors read
-    from ``store``."""
-    vectors = store.get_vectors([p.article.hash for p in items], "sents")
+def describe_members(store, ev: str, items: Sequence[Processed], created: str, kind: str) -> tuple[Event, dict[str, str]]:  # type: ignore[no-untyped-def]
+    """(:func:`describe`, :func:`families`) of an event's members, their sentence vectors (of
+    the vector ``kind``) read from ``store``."""
+    vectors = store.get_vectors([p.article.hash for p in items], kind)
     return describe(ev, items, vectors, created), families(items, vectors)
 
 
@@ -167,7 +170,7 @@ def in_language(store, event: Event, lang: str) -> Event:  # type: ignore[no-unt
     items = list(store.iter_articles(event.article_ids))
     if not items or not any(p.lang == lang for p in items):
         return event
-    vectors = store.get_vectors([p.article.hash for p in items], "sents")
+    vectors = store.get_vectors([p.article.hash for p in items], sentence_kind(store))
     redone = describe(event.id, items, vectors, event.created, lang=lang)
     event.headline, event.summary = redone.headline, redone.summary
     return event

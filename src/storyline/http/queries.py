@@ -1,6 +1,6 @@
 """Read queries shared by the JSON API and the pages: one event, story or article by id (or
 :class:`~storyline.errors.NotFound`), filtered event lists, latest stories, search. They use
-the store contract, plus SQLite's ``search_events`` when it is there."""
+the store contract (its ``search_events``, a query of its own in SQLite and Postgres)."""
 
 from __future__ import annotations
 
@@ -55,21 +55,9 @@ def event_brief(ev: Event) -> dict[str, Any]:
     }
 
 
-def _matches(ev: Event, needle: str) -> bool:
-    hay = "\n".join([ev.title, ev.headline, ev.summary, *ev.keyphrases]).casefold()
-    return needle in hay
-
-
 def text_search(store: Store, q: str) -> list[Event]:
     """Live events whose title, headline, summary (or keyphrases) contain ``q``."""
-    needle = q.strip().casefold()
-    if not needle:
-        return []
-    search = getattr(store, "search_events", None)
-    if callable(search):
-        found: list[Event] = search(q, limit=1_000_000)
-        return found
-    return [e for e in store.iter_events() if _matches(e, needle)]
+    return store.search_events(q, limit=1_000_000)
 
 
 def list_events(

@@ -28,7 +28,7 @@ from ..model import Article
 from ..run.pipeline import Pipeline
 from ..version import __version__
 from .decode import cap_text
-from .feeds import entry_date, entry_id, load_feedparser, html_to_text, opml_feed_urls
+from .feeds import entry_date, entry_id, html_to_text, load_feedparser, opml_feed_urls
 
 log = logging.getLogger(__name__)
 

@@ -27,6 +27,19 @@ from .features import (
     tfidf_weights,
 )
 
+
+def vector_kind(encoder_name: str, what: str) -> str:
+    """The kind under which a store caches the vectors ``what`` made by ``encoder_name``."""
+    return f"{encoder_name}:{what}"
+
+
+def sentence_kind(store: Store) -> str:
+    """The kind of the sentence vectors in ``store``: those of the encoder that last
+    clustered into it (the default encoder's for a store that does not say)."""
+    return vector_kind(store.get_state("encoder") or DEFAULT_ENCODER, "sents")
+
+
+DEFAULT_ENCODER = "use-m3"  # USEEncoder.name
 MAX_SENTENCES = 8  # sentence vectors kept in memory per article (float16) for alignment
 MAX_ENCODED = 40  # sentences encoded for the document vector
 
@@ -59,6 +72,11 @@ class FeatureBuilder:
         self.counts = TermCounts()
         self._terms: dict[str, object] = {}
 
+    def kind(self, what: str) -> str:
+        """The store's vector kind for ``what`` ("sents", "title") of this encoder: vectors
+        are cached per encoder, so another encoder never reads this one's vectors."""
+        return vector_kind(self.encoder.name, what)
+
     def observe(self, items: Sequence[Processed], keep: bool = True) -> None:
         """Count terms of new articles so IDF weights follow the corpus.
 
@@ -78,8 +96,8 @@ class FeatureBuilder:
     def plan(self, items: Sequence[Processed]) -> VectorPlan:
         """What must be encoded for these articles (cached vectors are looked up now)."""
         hashes = [p.article.hash for p in items]
-        cached_s = self.store.get_vectors(hashes, "sents") if self.store else {}
-        cached_t = self.store.get_vectors(hashes, "title") if self.store else {}
+        cached_s = self.store.get_vectors(hashes, self.kind("sents")) if self.store else {}
+        cached_t = self.store.get_vectors(hashes, self.kind("title")) if self.store else {}
         plan = VectorPlan(items, cached_s, cached_t)
         seen: set[str] = set()
         for p in items:
@@ -106,8 +124,8 @@ class FeatureBuilder:
                 new_s[h] = mat[start : end - 1]
                 new_t[h] = mat[end - 1]
             if self.store is not None:
-                self.store.put_vectors(new_s, "sents")
-                self.store.put_vectors(new_t, "title")
+                self.store.put_vectors(new_s, self.kind("sents"))
+                self.store.put_vectors(new_t, self.kind("title"))
         sents_of = {**plan.cached_s, **new_s}
         title_of = {**plan.cached_t, **new_t}
         out = []
@@ -116,6 +134,13 @@ class FeatureBuilder:
             terms = self._terms.pop(p.id, None) or terms_of(f"{p.title}\n{p.clean_text}")
             out.append(self.features(p, sents_of[h], title_of[h], terms))  # type: ignore[arg-type]
         return out
+
+    def load(self, ids: Sequence[str]) -> list[ArticleFeatures]:
+        """Features of stored articles again (a retired event revived): from the vectors
+        stored for them, nothing is encoded again."""
+        if self.store is None:
+            return []
+        return self.build(list(self.store.iter_articles(list(ids))))
 
     def build(self, items: Sequence[Processed]) -> list[ArticleFeatures]:
         plan = self.plan(items)

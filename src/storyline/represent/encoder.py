@@ -103,10 +103,9 @@ class HashingEncoder:
     Texts that share words get similar vectors; it does not cross languages.
     """
 
-    name = "hashing"
-
     def __init__(self, dim: int = 256) -> None:
         self.dim = dim
+        self.name = f"hashing-{dim}"
 
     def spec(self) -> functools.partial[HashingEncoder]:
         return functools.partial(HashingEncoder, dim=self.dim)
@@ -180,7 +179,8 @@ class LazySecondVectors:
 
     def __init__(self, encoder: object | None = None, store: object | None = None) -> None:
         self.encoder = encoder if encoder is not None else E5Encoder()
-        self.store = store  # optional Store: vectors cached by content hash, kind "e5"
+        self.store = store  # optional Store: vectors cached by content hash (see kind)
+        self.kind = f"{getattr(self.encoder, 'name', type(self.encoder).__name__)}:lead"
         self.failed = False
         self.ahead: SecondAhead | None = None  # optional SecondAhead: vectors computed ahead of need, by key
 
@@ -188,7 +188,7 @@ class LazySecondVectors:
         """Stored vectors of these content hashes."""
         if self.store is None or not keys:
             return {}
-        return self.store.get_vectors(list(keys), "e5")  # type: ignore[attr-defined]
+        return self.store.get_vectors(list(keys), self.kind)  # type: ignore[attr-defined]
 
     def encode(self, texts: Sequence[str]) -> np.ndarray | None:
         """Vectors of texts, or None when the second encoder is unavailable (logged once).
@@ -206,7 +206,7 @@ class LazySecondVectors:
 
     def remember(self, vectors: dict[str, np.ndarray]) -> None:
         if self.store is not None and vectors:
-            self.store.put_vectors(vectors, "e5")  # type: ignore[attr-defined]
+            self.store.put_vectors(vectors, self.kind)  # type: ignore[attr-defined]
 
     def fill(self, feats) -> None:  # type: ignore[no-untyped-def]
         """Compute the missing vectors of several articles in one batch."""

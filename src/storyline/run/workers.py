@@ -62,7 +62,7 @@ class ParallelEncoder:
         self.workers = workers
         self.factory = factory
         self.local = factory()
-        self.name = f"{self.local.name}x{workers}"
+        self.name = self.local.name  # the same vectors as the local encoder
         self.dim = self.local.dim
         self.backend = backend
         self._pool: ProcessPoolExecutor | None = None

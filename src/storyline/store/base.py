@@ -20,7 +20,10 @@ from ..model import Assignment, Event, Merge, Processed, Story
 class Store(abc.ABC):
     """Persistent state of storyline: articles, vectors, assignments, events, stories, merges."""
 
-    url: str
+    #: how another process opens this store (``open_store(url)``); "" when it cannot
+    url: str = ""
+    #: the store lives in this process only (an in-memory database)
+    memory: bool = False
 
     # -- lifecycle ---------------------------------------------------------------------------
     @abc.abstractmethod
@@ -61,7 +64,7 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def count_articles(self) -> int: ...
 
-    # -- vectors, cached by content hash and kind ("doc", "lead", "sents") ---------------------
+    # -- vectors, cached by content hash and kind ("<encoder name>:sents", ":title", ":lead") --
     @abc.abstractmethod
     def get_vectors(self, hashes: Iterable[str], kind: str) -> dict[str, np.ndarray]:
         """float32 arrays (1-d or 2-d, as stored) for the hashes that are present."""
@@ -134,3 +137,19 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def set_state(self, key: str, value: str) -> None: ...
+
+    # -- search --------------------------------------------------------------------------------
+    def search_events(self, query: str, limit: int = 20) -> list[Event]:
+        """Live events whose title, headline, summary or keyphrases contain ``query``
+        (case-insensitive), newest first. This default reads every event; stores override it
+        with a query of their own."""
+        needle = query.strip().casefold()
+        if not needle:
+            return []
+        found = [
+            e for e in self.iter_events()
+            if needle in "\n".join([e.title, e.headline, e.summary, *e.keyphrases]).casefold()
+        ]
+        found.sort(key=lambda e: e.id)
+        found.sort(key=lambda e: e.created, reverse=True)
+        return found[:limit]
