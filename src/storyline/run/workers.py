@@ -129,7 +129,7 @@ class ParallelEncoder:
 
 
 class ProcessEncoder:
-    """One encoder in one child interpreter (``python -m storyline.run.workers``), started on
+    """One encoder in one child interpreter (``python -m storyline.run.child``), started on
     first use and stopped by ``close()``.
 
     The child is a fresh interpreter that talks over two pipes, so it neither forks a
@@ -162,7 +162,7 @@ class ProcessEncoder:
         to_child_r, to_child_w = os.pipe()
         from_child_r, from_child_w = os.pipe()
         self._proc = subprocess.Popen(
-            [sys.executable, "-m", "storyline.run.workers", str(to_child_r), str(from_child_w)],
+            [sys.executable, "-m", "storyline.run.child", str(to_child_r), str(from_child_w)],
             pass_fds=(to_child_r, from_child_w),
         )
         os.close(to_child_r)
@@ -263,7 +263,7 @@ def _recv_bytes(fh: Any) -> bytes:
     return bytes(fh.read(int.from_bytes(head, "little")))
 
 
-def _serve(read_fd: int, write_fd: int) -> None:
+def serve(read_fd: int, write_fd: int) -> None:
     """The child side of :class:`ProcessEncoder`: encode each list of texts it is sent, run
     each ``("call", fn, args)``."""
     with os.fdopen(read_fd, "rb") as inp, os.fdopen(write_fd, "wb") as out:
@@ -291,7 +291,3 @@ def _serve(read_fd: int, write_fd: int) -> None:
                     _send(out, ("ok", encoder.encode(texts)))
             except Exception as exc:  # noqa: BLE001
                 _send(out, ("error", repr(exc)))
-
-
-if __name__ == "__main__":
-    _serve(int(sys.argv[1]), int(sys.argv[2]))
