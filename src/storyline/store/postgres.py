@@ -35,7 +35,7 @@ from ..errors import MissingExtra, StoreError
 from ..model import Assignment, Event, Processed
 from .codec import ARTICLE_COLUMNS, article_row, assignment_from_row, event_from_json, event_to_json
 from .postgres_schema import ensure_schema
-from .sqlbase import PAGE, SQLStore, chunks, now
+from .sqlbase import SQLStore, chunks, now
 
 __all__ = ["PostgresStore"]
 
@@ -210,22 +210,14 @@ class PostgresStore(SQLStore):
 
     def iter_assignments(self) -> Iterator[Assignment]:
         """Assignments of stored articles in insertion order, then any of unknown articles."""
-        last = 0
-        while rows := self._all(
+        yield from map(assignment_from_row, self._pages(
             "SELECT s.*, a.seq AS aseq FROM assignments s JOIN articles a ON a.id = s.article_id "
-            "WHERE a.seq > %s ORDER BY a.seq LIMIT %s",
-            (last, PAGE),
-        ):
-            yield from map(assignment_from_row, rows)
-            last = rows[-1]["aseq"]
-        last = 0
-        while rows := self._all(
+            "WHERE a.seq > %s ORDER BY a.seq LIMIT %s", "aseq",
+        ))
+        yield from map(assignment_from_row, self._pages(
             "SELECT s.* FROM assignments s WHERE s.seq > %s AND NOT EXISTS "
-            "(SELECT 1 FROM articles a WHERE a.id = s.article_id) ORDER BY s.seq LIMIT %s",
-            (last, PAGE),
-        ):
-            yield from map(assignment_from_row, rows)
-            last = rows[-1]["seq"]
+            "(SELECT 1 FROM articles a WHERE a.id = s.article_id) ORDER BY s.seq LIMIT %s", "seq",
+        ))
 
     # -- events and stories ------------------------------------------------------------------
     def _put(self, table: str, key: str, data: str, created: str, search: str = "") -> None:

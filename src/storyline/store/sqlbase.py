@@ -101,15 +101,20 @@ class SQLStore(Store):
         row = self._one(f"SELECT * FROM articles WHERE id = {self._P}", (self._key(article_id),))
         return None if row is None else processed_from_row(row)
 
+    def _pages(self, sql: str, key: str) -> Iterator[Any]:
+        """Rows of ``sql`` page by page (keyset pagination): ``sql`` takes the last ``key``
+        seen and the page size as its two parameters, and orders by ``key``."""
+        last = 0
+        while rows := self._all(sql, (last, PAGE)):
+            yield from rows
+            last = rows[-1][key]
+
     def iter_articles(self, ids: Iterable[str] | None = None) -> Iterator[Processed]:
         if ids is None:
-            last = 0
-            while rows := self._all(
-                f"SELECT * FROM articles WHERE seq > {self._P} ORDER BY seq LIMIT {self._P}",
-                (last, PAGE),
-            ):
-                yield from map(processed_from_row, rows)
-                last = rows[-1]["seq"]
+            P = self._P
+            yield from map(processed_from_row, self._pages(
+                f"SELECT * FROM articles WHERE seq > {P} ORDER BY seq LIMIT {P}", "seq"
+            ))
             return
         found = self._article_rows(list(dict.fromkeys(ids)))
         found.sort(key=lambda r: r["seq"])

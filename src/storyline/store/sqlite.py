@@ -33,7 +33,7 @@ from .codec import (
     event_to_json,
 )
 from .migrations import migrate
-from .sqlbase import PAGE, SQLStore, chunks, now
+from .sqlbase import SQLStore, chunks, now
 
 __all__ = ["SQLiteStore"]
 
@@ -225,22 +225,14 @@ class SQLiteStore(SQLStore):
 
     def iter_assignments(self) -> Iterator[Assignment]:
         """Assignments of stored articles in insertion order, then any of unknown articles."""
-        last = 0
-        while rows := self._all(
+        yield from map(assignment_from_row, self._pages(
             "SELECT s.*, a.seq AS seq FROM assignments s JOIN articles a ON a.id = s.article_id "
-            "WHERE a.seq > ? ORDER BY a.seq LIMIT ?",
-            (last, PAGE),
-        ):
-            yield from map(assignment_from_row, rows)
-            last = rows[-1]["seq"]
-        last = 0
-        while rows := self._all(
+            "WHERE a.seq > ? ORDER BY a.seq LIMIT ?", "seq",
+        ))
+        yield from map(assignment_from_row, self._pages(
             "SELECT s.*, s.rowid AS rid FROM assignments s WHERE s.rowid > ? AND NOT EXISTS "
-            "(SELECT 1 FROM articles a WHERE a.id = s.article_id) ORDER BY s.rowid LIMIT ?",
-            (last, PAGE),
-        ):
-            yield from map(assignment_from_row, rows)
-            last = rows[-1]["rid"]
+            "(SELECT 1 FROM articles a WHERE a.id = s.article_id) ORDER BY s.rowid LIMIT ?", "rid",
+        ))
 
     # -- events and stories ------------------------------------------------------------------
     def _put(self, table: str, key: str, data: str, created: str) -> None:
