@@ -14,8 +14,8 @@ import numpy as np
 
 from ..model import Event, Processed
 from ..represent.builder import sentence_kind
-from ..represent.features import fold
-from ..stories.linker import StoryEvent
+from ..stories.event import StoryEvent
+from ..text import fold
 from .families import FamilyDoc, FamilyFinder
 from .summarize import SummDoc, headline, keyphrases, summary
 
