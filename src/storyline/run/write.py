@@ -17,7 +17,7 @@ from ..describe import anatomy
 from ..model import Assignment, Event, Merge, Processed, Story, utc_now
 from ..store.base import Store
 from ..stories.base import Linker
-from ..stories.linker import story_headline
+from ..stories.event import story_headline
 
 
 class EventWriter:
