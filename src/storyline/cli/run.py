@@ -40,6 +40,13 @@ def _run(inputs: tuple[str, ...], db: str, quiet: bool, workers: int) -> tuple[P
     return pipe, report
 
 
+def _done(report: RunReport) -> None:
+    """The run's one-line summary on stderr; exit code 3 when inputs were skipped."""
+    click.echo(f"storyline: {report.summary()}", err=True)
+    if report.skipped:
+        sys.exit(EXIT_SKIPPED)
+
+
 @click.command()
 @click.argument("inputs", nargs=-1, required=True)
 @db_option
@@ -58,9 +65,7 @@ def cluster(inputs: tuple[str, ...], db: str, out: str | None, quiet: bool, work
     if not quiet:
         ids = {a.event for a in report.assignments}
         print_events_table([e for e in pipe.store.iter_events() if e.id in ids])
-    click.echo(f"storyline: {report.summary()}", err=True)
-    if report.skipped:
-        sys.exit(EXIT_SKIPPED)
+    _done(report)
 
 
 @click.command()
@@ -72,9 +77,7 @@ def cluster(inputs: tuple[str, ...], db: str, out: str | None, quiet: bool, work
 def ingest(inputs: tuple[str, ...], db: str, quiet: bool, workers: int) -> None:
     """Add INPUTS to the store (each article once) and assign them; prints a summary."""
     _, report = _run(inputs, db, quiet, workers)
-    click.echo(f"storyline: {report.summary()}", err=True)
-    if report.skipped:
-        sys.exit(EXIT_SKIPPED)
+    _done(report)
 
 
 @click.command()
