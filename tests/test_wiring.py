@@ -97,3 +97,14 @@ def test_clone_copies_every_parameter() -> None:
     assert twin.n_events_ == 0
     assert c.clone(k=3).k == 3
     assert np.isclose(twin.threshold, c.threshold)
+
+
+def test_rebuilding_stories_keeps_the_term_statistics(tmp_path: Path) -> None:
+    pipe = Pipeline(tmp_path / "s.db", encoder=HashingEncoder(64), second=False)
+    pipe.run(_articles("a"))
+    builder = pipe.builder
+    assert builder.counts.n_docs["en"] == len(TEXTS)
+    pipe.rebuild_stories()
+    assert pipe.builder is builder and builder.counts.n_docs["en"] == len(TEXTS)
+    assert pipe.clusterer.loader == builder.load
+    assert set(pipe.linker.story_of_) == {e.id for e in pipe.store.iter_events()}

@@ -132,7 +132,10 @@ class Pipeline:
             self.store, self.builder, second if isinstance(second, LazySecondVectors) else None,
             self.progress,
         )
-        self.writer = EventWriter(self.store, self.clusterer, self.linker, self.builder.kind("sents"), SHARE_MIN)
+        self.writer = self._writer()
+
+    def _writer(self) -> EventWriter:
+        return EventWriter(self.store, self.clusterer, self.linker, self.builder.kind("sents"), SHARE_MIN)
 
     def _restore(self) -> None:
         """Rebuild the in-memory state from the store (reopening an existing database)."""
@@ -216,7 +219,7 @@ class Pipeline:
     def rebuild_stories(self) -> None:
         """Link all events into stories again from scratch (batch)."""
         self.linker = self.linker.clone()
-        self._wire()
+        self.writer = self._writer()  # (features and their term statistics stay as they are)
         for ev in self.store.iter_events():
             self.writer.link_event(ev.id)
         with self.store.transaction():
