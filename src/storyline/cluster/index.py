@@ -6,6 +6,12 @@ an existing label costs ~10 insertions and, repeated over many events, wrecks th
 (recall@10 0.55 after 60k updates of a 100k index in ``bench/results/index_updates_clusterer.md``;
 nmslib/hnswlib#388, #303). Deleted points stay in memory and keep serving as graph
 waypoints; they are not returned.
+
+A search can find fewer live points than asked for when deleted ones crowd the graph (one
+event re-centred a hundred times leaves a hundred deleted points around one live one), and
+hnswlib then raises instead of returning fewer. :meth:`CentroidIndex.query` never asks for
+more than the live points, retries a short search with a wider beam, and falls back to an
+exact scan; the index is rebuilt from its live points when deleted ones outnumber them.
 """
 
 from __future__ import annotations
@@ -39,6 +45,10 @@ class CentroidIndex:
         self._key: dict[int, str] = {}
         self._next = 0
         self._live = 0
+        self.ef = ef
+        self.m = m
+        self.ef_construction = ef_construction
+        self.rebuilds = 0
 
     def __len__(self) -> int:
         return self._live
@@ -70,18 +80,56 @@ class CentroidIndex:
         self._key.pop(label, None)
         self._index.mark_deleted(label)
         self._live -= 1
+        if self.n_deleted > max(4 * self._live, 256):
+            self._rebuild()
+
+    def _rebuild(self) -> None:
+        """A fresh graph of the live points only (their labels renumbered from 0)."""
+        import hnswlib
+
+        keys, vecs = self.vectors()
+        index = hnswlib.Index(space="ip", dim=self.dim)
+        index.init_index(
+            max_elements=max(1024, 2 * len(keys)), ef_construction=self.ef_construction,
+            M=self.m, random_seed=7,
+        )
+        index.set_ef(self.ef)
+        index.set_num_threads(1)
+        if keys:
+            index.add_items(vecs, np.arange(len(keys)))
+        self._index = index
+        self._label = {k: i for i, k in enumerate(keys)}
+        self._key = dict(enumerate(keys))
+        self._next = self._live = len(keys)
+        self.rebuilds += 1
 
     def query(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
         """Up to ``k`` (key, cosine) pairs, most similar first."""
         k = min(k, self._live)
         if k <= 0:
             return []
-        labels, dists = self._index.knn_query(np.asarray(vector, np.float32)[None, :], k=k)
+        q = np.asarray(vector, np.float32)[None, :]
+        try:
+            labels, dists = self._index.knn_query(q, k=k)
+        except RuntimeError:  # deleted points crowded out live ones: a wider beam, then exact
+            try:
+                self._index.set_ef(max(self.ef, 4 * self._next))
+                labels, dists = self._index.knn_query(q, k=k)
+            except RuntimeError:
+                return self._exact(q[0], k)
+            finally:
+                self._index.set_ef(self.ef)
         return [
             (self._key[int(lab)], 1.0 - float(d))
             for lab, d in zip(labels[0], dists[0], strict=True)
             if int(lab) in self._key
         ]
+
+    def _exact(self, q: np.ndarray, k: int) -> list[tuple[str, float]]:
+        keys, vecs = self.vectors()
+        sims = vecs @ q
+        order = sorted(range(len(keys)), key=lambda i: (-float(sims[i]), keys[i]))[:k]
+        return [(keys[i], float(sims[i])) for i in order]
 
     def vectors(self) -> tuple[list[str], np.ndarray]:
         """The live keys and the vectors indexed for them (for checks of recall)."""

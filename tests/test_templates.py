@@ -1,0 +1,86 @@
+"""Same-template reports of different days: never a crash, and kept apart by their dates.
+
+Hundreds of match reports written from one template ("Fulham 2-0 Leicester"), one round a
+week, are the worst case for the centroid index: the few events that grow re-centre over and
+over, leaving deleted points that crowd the live ones out of a search.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from storyline.cluster.index import CentroidIndex
+from storyline.represent.encoder import HashingEncoder
+from storyline.run.pipeline import Pipeline
+
+TEAMS = ["Fulham", "Leicester", "Burnley", "Everton", "Wolves", "Brentford", "Bournemouth", "Watford"]
+
+
+def match_reports(n: int) -> list[dict[str, str]]:
+    """``n`` reports, four matches a round, one round a week, from one template."""
+    rng = np.random.default_rng(3)
+    start = dt.date(2023, 8, 5)
+    rows = []
+    for i in range(n):
+        week, slot = divmod(i, 4)
+        home, away = (TEAMS[(2 * slot + week) % 8], TEAMS[(2 * slot + 1 + 3 * week) % 8])
+        if home == away:
+            away = TEAMS[(TEAMS.index(away) + 1) % 8]
+        a, b = (int(x) for x in rng.integers(0, 4, 2))
+        day = start + dt.timedelta(weeks=week)
+        rows.append({
+            "id": f"match-{i:03d}",
+            "title": f"{home} {a}-{b} {away}",
+            "text": (
+                f"{home} and {away} met on Saturday in the league, and the match ended {a}-{b}.\n"
+                f"The home side {home} had more of the ball; {away} defended deep.\n"
+                "Both managers spoke to reporters after the final whistle."
+            ),
+            "lang": "en",
+            "published": day.isoformat(),
+        })
+    return rows
+
+
+def test_a_search_never_asks_for_more_than_the_index_can_return() -> None:
+    index = CentroidIndex(8)
+    rng = np.random.default_rng(0)
+    v = rng.normal(size=8)
+    for i in range(2000):  # one centroid re-centred 2,000 times beside a few others
+        w = v + 0.01 * rng.normal(size=8)
+        w /= np.linalg.norm(w)
+        index.upsert("grown" if i % 5 else f"other-{i % 40}", w)
+        hits = index.query(w, 10)
+        assert hits and len(hits) == min(10, len(index))
+    assert index.n_deleted <= max(4 * len(index), 256)  # rebuilt from the live points
+
+
+def test_hundreds_of_same_template_reports_cluster_without_a_crash(tmp_path: Path) -> None:
+    path = tmp_path / "matches.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in match_reports(300)))
+    db = tmp_path / "m.db"
+    first = Pipeline(str(db), encoder=HashingEncoder(), second=False).run([str(path)])
+    assert len(first.assignments) == 300
+    again = Pipeline(str(db), encoder=HashingEncoder(), second=False).run([str(path)])  # the rerun too
+    assert {a.article_id: a.event for a in again.assignments} == {
+        a.article_id: a.event for a in first.assignments
+    }
+
+
+@pytest.mark.slow
+def test_reports_of_different_weeks_stay_apart(tmp_path: Path) -> None:
+    rows = match_reports(200)
+    path = tmp_path / "matches.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    report = Pipeline(str(tmp_path / "m.db"), second=False).run([str(path)])
+    day = {r["id"]: r["published"] for r in rows}
+    days_of: dict[str, set[str]] = {}
+    for a in report.assignments:
+        days_of.setdefault(a.event, set()).add(day[a.article_id])
+    spanning = [e for e, days in days_of.items() if len(days) > 1]
+    assert not spanning, f"{len(spanning)} events join reports of different weeks"
