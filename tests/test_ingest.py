@@ -108,12 +108,14 @@ def test_jsonl_good_and_bad_lines(tmp_path: Path) -> None:
     p.write_text("\n".join(lines), "utf-8")
     items = list(read_inputs([str(p)]))
     skips = {s.origin: s.reason for s in items if isinstance(s, Skip)}
-    assert set(skips) == {f"{p}:{n}" for n in (2, 3, 4, 5, 6, 11)}
+    # every field is checked on its own: a title of the wrong type is dropped, the article kept
+    assert set(skips) == {f"{p}:{n}" for n in (2, 3, 4, 5, 11)}
     assert "malformed JSON" in skips[f"{p}:2"] and "malformed JSON" in skips[f"{p}:11"]
     arts = [a for a in items if isinstance(a, Article)]
-    assert [a.id for a in arts] == ["a", content_hash("No id here.", "T"), "e", "7"]
+    assert [a.id for a in arts] == ["a", "d", content_hash("No id here.", "T"), "e", "7"]
     assert arts[0].published == dt.date(2020, 6, 11) and arts[0].origin == f"{p}:1"
-    assert arts[2].published is None and arts[2].text == "Bad date kept."
+    assert arts[1].title is None and arts[1].text == "x"
+    assert arts[3].published is None and arts[3].text == "Bad date kept."
 
 
 def test_jsonl_huge_line_is_capped(tmp_path: Path) -> None:

@@ -50,13 +50,16 @@ def short_id(prefix: str, seed: str) -> str:
 class Article:
     """One news text as it came in.
 
-    ``id`` is the caller's id, the file stem, or (when neither is given) the content hash.
-    ``published`` is the publication date when known. ``origin`` says where it was read
-    (``path:line``) for error messages.
+    ``id`` is the caller's id, the file stem, or (when neither is given) the content hash:
+    ``Article(text="...")`` gets that hash as its id. ``published`` is the publication date
+    when known. ``origin`` says where it was read (``path:line``) for error messages.
+
+    >>> Article(text="Hello").id == content_hash("Hello")
+    True
     """
 
-    id: str
-    text: str
+    id: str = ""
+    text: str = ""
     title: str | None = None
     lang: str | None = None
     published: dt.date | None = None
@@ -64,6 +67,12 @@ class Article:
     url: str | None = None
     origin: str | None = None
     published_precision: str = "day"  # "day", "month", "year" (seed header " date 2024-01")
+
+    def __post_init__(self) -> None:
+        if self.id is None or self.id == "":
+            text = self.text if isinstance(self.text, str) else ""
+            title = self.title if isinstance(self.title, str) else None
+            object.__setattr__(self, "id", content_hash(text, title))
 
     @property
     def hash(self) -> str:

@@ -100,5 +100,5 @@ def read_inputs(
         else:
             try:
                 yield from read_path(str(path), readers, explicit=True)
-            except OSError as exc:
-                raise InputError(f"{p}: cannot read ({exc.strerror or exc})") from exc
+            except OSError as exc:  # the other inputs are still read
+                yield Skip(str(path), f"unreadable: {exc.strerror or exc}")

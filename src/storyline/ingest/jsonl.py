@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import datetime as dt
 import json
 import logging
 import re
@@ -11,6 +12,7 @@ from typing import Any, TextIO
 
 from ..model import Article, content_hash
 from ..prepare.dates import parse_date
+from ..prepare.guard import normalize_id
 from .base import Skip, SuffixReader, build_article
 from .decode import cap_text, looks_binary
 
@@ -24,8 +26,37 @@ _STR_KEYS = ("title", "lang", "source", "url")
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
+def _missing(value: Any) -> bool:
+    """None, or a table's empty cell (NaN, NaT)."""
+    return value is None or (isinstance(value, float) and value != value) or type(value).__name__ == "NaTType"
+
+
+def _published(raw: Any, origin: str) -> tuple[dt.date | None, str]:
+    """The publication date of a record's ``published`` value; an unusable one is dropped
+    with a warning (the article is kept)."""
+    if _missing(raw):
+        return None, "day"
+    if isinstance(raw, dt.datetime):
+        return raw.date(), "day"
+    if isinstance(raw, dt.date):
+        return raw, "day"
+    if isinstance(raw, int) and not isinstance(raw, bool) and 0 < raw < 10_000:
+        raw = str(raw)
+    if not isinstance(raw, str):
+        logger.warning("%s: published date of type %s dropped; the article is kept", origin, type(raw).__name__)
+        return None, "day"
+    published, precision = parse_date(raw[:100])
+    if raw.strip() and published is None:
+        logger.warning("%s: unparseable published date %r dropped; the article is kept", origin, raw[:100])
+    return published, precision
+
+
 def article_from_record(record: Any, origin: str) -> Article | Skip:
-    """Validate one decoded JSON value and turn it into an :class:`Article` (or a Skip)."""
+    """Validate one decoded JSON value and turn it into an :class:`Article` (or a Skip).
+
+    Only the text is required: any other field of the wrong type is dropped with a warning
+    and the article kept.
+    """
     if not isinstance(record, dict):
         return Skip(origin, f"expected a JSON object, got {type(record).__name__}")
     record = {
@@ -33,7 +64,7 @@ def article_from_record(record: Any, origin: str) -> Article | Skip:
     }
     text: Any = None
     for key in _TEXT_KEYS:
-        if record.get(key) is not None:
+        if not _missing(record.get(key)):
             text = record[key]
             if not isinstance(text, str):
                 return Skip(origin, f"field {key!r} must be a string, got {type(text).__name__}")
@@ -43,20 +74,20 @@ def article_from_record(record: Any, origin: str) -> Article | Skip:
     fields: dict[str, str | None] = {}
     for key in _STR_KEYS:
         value = record.get(key)
-        if value is not None and not isinstance(value, str):
-            return Skip(origin, f"field {key!r} must be a string, got {type(value).__name__}")
+        if not _missing(value) and not isinstance(value, str):
+            logger.warning("%s: field %r of type %s dropped", origin, key, type(value).__name__)
+            value = None
         fields[key] = value.strip() or None if isinstance(value, str) else None
     raw_id = record.get("id")
-    if isinstance(raw_id, bool) or not isinstance(raw_id, str | int | type(None)):
-        return Skip(origin, f"field 'id' must be a string, got {type(raw_id).__name__}")
-    raw_pub = record.get("published")
-    if raw_pub is not None and not isinstance(raw_pub, str):
-        return Skip(origin, f"field 'published' must be a string, got {type(raw_pub).__name__}")
-    published, precision = parse_date(raw_pub)
-    if raw_pub and published is None:
-        logger.warning("%s: unparseable published date %r; kept without a date", origin, raw_pub)
+    if isinstance(raw_id, float) and raw_id.is_integer():
+        raw_id = int(raw_id)
+    if _missing(raw_id) or isinstance(raw_id, bool) or not isinstance(raw_id, str | int):
+        if not _missing(raw_id):
+            logger.warning("%s: id of type %s dropped; the content hash is the id", origin, type(raw_id).__name__)
+        raw_id = None
+    published, precision = _published(record.get("published"), origin)
     text = cap_text(text.strip(), origin)
-    article_id = str(raw_id).strip() if raw_id is not None and str(raw_id).strip() else None
+    article_id = normalize_id(raw_id)
     # ``text`` is capped already (the id hashes it): build_article's cap is then a no-op
     return build_article(
         article_id or content_hash(text, fields["title"]),
@@ -71,16 +102,23 @@ def article_from_record(record: Any, origin: str) -> Article | Skip:
     )
 
 
+def _int(digits: str) -> int | str:
+    """A JSON integer; one too long for Python to convert stays a string (an id)."""
+    return int(digits) if len(digits) < 1000 else digits
+
+
 def _parse_line(line: str, origin: str) -> Article | Skip | None:
     line = line.strip()
     if not line:
         return None
     try:
-        record = json.loads(line)
+        record = json.loads(line, parse_int=_int)
     except json.JSONDecodeError as exc:
         return Skip(origin, f"malformed JSON: {exc.msg} (column {exc.colno})")
     except RecursionError:
         return Skip(origin, "malformed JSON: nested too deeply")
+    except ValueError as exc:
+        return Skip(origin, f"malformed JSON: {exc}")
     return article_from_record(record, origin)
 
 

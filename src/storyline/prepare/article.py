@@ -36,9 +36,13 @@ def prepare(article: Article, repeated: RepeatedLineFilter | None = None) -> Pro
         if rest.strip() and looks_like_title(first):
             title, text = first.strip(), rest.strip()
     sentences = split_sentences(text, lang)
-    event_date, why = estimate_event_date(
-        f"{title}\n{raw}", lang, article.published, article.published_precision
-    )
+    try:
+        event_date, why = estimate_event_date(
+            f"{title}\n{raw}", lang, article.published, article.published_precision
+        )
+    except (OverflowError, ValueError) as exc:  # a date near the calendar's limits
+        log.warning("event date of %s not estimated: %s", article.id, exc)
+        event_date, why = article.published, "published" if article.published else None
     try:
         entities = extract_entities(text, lang, title=title)
     except Exception as exc:  # noqa: BLE001 - one article's entities must never stop a run

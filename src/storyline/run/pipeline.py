@@ -23,7 +23,7 @@ from ..cluster.base import Scorer
 from ..cluster.batch import order_key
 from ..cluster.online import OnlineClusterer
 from ..cluster.scorer import PairScorer
-from ..ingest import Skip, read_inputs
+from ..ingest import Skip
 from ..ingest.base import Reader
 from ..model import Article, Assignment, Merge, Processed
 from ..prepare.article import prepare, prepare_many, use_filter
@@ -36,6 +36,7 @@ from ..store.base import Store
 from ..stories.base import Linker
 from ..stories.linker import StoryLinker
 from .encode import ENCODE_CHUNK, EncodeAhead
+from .inputs import collect
 from .restore import restore
 from .workers import ProcessEncoder
 from .write import EventWriter
@@ -155,15 +156,14 @@ class Pipeline:
         self._wire()
 
     # -- public -----------------------------------------------------------------------------
-    def run(self, inputs: Iterable[Article | Skip] | Sequence[str], stdin: TextIO | None = None) -> RunReport:
-        """Ingest and cluster. ``inputs`` are articles, or paths (files, dirs, ``-``).
+    def run(self, inputs: object, stdin: TextIO | None = None) -> RunReport:
+        """Ingest and cluster. ``inputs``: a path (file, folder, ``-`` for stdin), or a list
+        of paths, dicts (JSON-like records) and :class:`Article` objects, or a DataFrame.
 
         One writer at a time: runs on the same store (other processes included) wait for each
         other, and a run first catches up with what other writers stored since.
         """
-        items = list(inputs)
-        if items and all(isinstance(x, str | Path) for x in items):  # paths, not articles
-            items = list(read_inputs([str(x) for x in items], stdin=stdin, readers=self.readers))
+        items = collect(inputs, stdin=stdin, readers=self.readers)
         with self.store.writer_lock():
             if self.store.get_state("generation") != self._generation:
                 self._reset_memory()
