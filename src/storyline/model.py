@@ -15,6 +15,7 @@ __all__ = [
     "Event",
     "Merge",
     "Processed",
+    "Quarantined",
     "Story",
     "content_hash",
     "short_id",
@@ -165,3 +166,38 @@ class Merge:
     score: float
     at: str  # ISO timestamp
     reason: str = ""
+
+
+@dataclass(frozen=True)
+class Quarantined:
+    """An article that failed in a run: kept with its error, never retried automatically
+    (``storyline skipped --retry`` tries it again)."""
+
+    article: Article
+    error: str
+    at: str  # ISO timestamp
+    stored: bool = False  # the article is in the store (it failed after being stored)
+
+    def to_json(self) -> dict[str, object]:
+        a = self.article
+        return {
+            "id": a.id, "error": self.error, "at": self.at, "stored": self.stored,
+            "origin": a.origin, "title": a.title, "text": a.text, "lang": a.lang,
+            "published": a.published.isoformat() if a.published else None,
+            "published_precision": a.published_precision, "source": a.source, "url": a.url,
+        }  # fmt: skip
+
+    @classmethod
+    def from_json(cls, d: dict[str, object]) -> Quarantined:
+        pub = d.get("published")
+        article = Article(
+            id=str(d["id"]), text=str(d.get("text") or ""),
+            title=d.get("title") if isinstance(d.get("title"), str) else None,  # type: ignore[arg-type]
+            lang=d.get("lang") if isinstance(d.get("lang"), str) else None,  # type: ignore[arg-type]
+            published=dt.date.fromisoformat(pub) if isinstance(pub, str) else None,
+            source=d.get("source") if isinstance(d.get("source"), str) else None,  # type: ignore[arg-type]
+            url=d.get("url") if isinstance(d.get("url"), str) else None,  # type: ignore[arg-type]
+            origin=d.get("origin") if isinstance(d.get("origin"), str) else None,  # type: ignore[arg-type]
+            published_precision=str(d.get("published_precision") or "day"),
+        )  # fmt: skip
+        return cls(article, str(d.get("error", "")), str(d.get("at", "")), bool(d.get("stored")))

@@ -128,9 +128,17 @@ def open_existing_store(db: str) -> Store:
 
 
 def build_pipeline(db: str, progress: Progress | None = None, workers: int = 1) -> Pipeline:
-    """A :class:`Pipeline` over ``db``, encoding in ``workers`` processes when more than one."""
+    """A :class:`Pipeline` over ``db``, encoding in ``workers`` processes when more than one.
+
+    ``STORYLINE_ENCODER=hashing`` in the environment selects the model-free hashing encoder
+    (for tests and tiny installs; it does not cross languages).
+    """
     from ..run.pipeline import Pipeline
 
+    if os.environ.get("STORYLINE_ENCODER", "").strip().lower() == "hashing":
+        from ..represent.encoder import HashingEncoder
+
+        return Pipeline(db, progress=progress, encoder=HashingEncoder(), second=False)
     encoder = None
     if workers > 1:
         from ..run.workers import ParallelEncoder

@@ -14,8 +14,10 @@ from .common import (
     db_option,
     echo_skipped,
     handle_errors,
+    json_option,
     out_option,
     print_events_table,
+    print_table,
     progress_bar,
     quiet_option,
     workers_option,
@@ -120,4 +122,41 @@ def watch(feeds: tuple[str, ...], db: str, interval: int, once: bool) -> None:
         sys.exit(EXIT_SKIPPED)
 
 
-COMMANDS = (cluster, ingest, watch)
+@click.command()
+@db_option
+@click.option("--retry", is_flag=True, help="Run the quarantined articles again.")
+@click.option("--id", "ids", multiple=True, help="Only this article (repeatable).")
+@json_option("Print JSON lines instead of a table.")
+@handle_errors
+def skipped(db: str, retry: bool, ids: tuple[str, ...], as_json: bool) -> None:
+    """List the quarantined articles (those that failed in a run, with their error).
+
+    Runs never retry them by themselves; --retry runs them again (exit 3 when some fail
+    again: they go back to quarantine with their new error).
+    """
+    from .common import open_existing_store
+
+    if retry:
+        open_existing_store(db).close()
+        pipe = build_pipeline(db)
+        report = pipe.retry_quarantined(ids or None)
+        for s in report.skipped:
+            echo_skipped(s.origin, s.reason)
+        _done(report)
+        return
+    store = open_existing_store(db)
+    items = [q for q in store.quarantined() if not ids or q.article.id in ids]
+    if as_json:
+        for q in items:
+            out = q.to_json()
+            out.pop("text", None)
+            click.echo(json.dumps(out, ensure_ascii=False))
+        return
+    print_table(
+        ("article", "since", "error", "origin"),
+        ((q.article.id, q.at, q.error, q.article.origin or "") for q in items),
+    )
+    click.echo(f"storyline: {len(items)} quarantined article(s)", err=True)
+
+
+COMMANDS = (cluster, ingest, watch, skipped)

@@ -25,8 +25,8 @@ from ..cluster.online import OnlineClusterer
 from ..cluster.scorer import PairScorer
 from ..ingest import Skip
 from ..ingest.base import Reader
-from ..model import Article, Assignment, Merge, Processed
-from ..prepare.article import prepare, prepare_many, use_filter
+from ..model import Article, Assignment, Merge, Processed, Quarantined, utc_now
+from ..prepare.article import prepare_many, prepare_or_quarantine, use_filter
 from ..prepare.clean import RepeatedLineFilter
 from ..represent.base import Encoder, Portable
 from ..represent.builder import FeatureBuilder, second_text
@@ -49,6 +49,7 @@ Progress = Callable[[str, int, int], None]
 PREPARE_CHUNK = 2048  # articles prepared and stored per transaction (bounds memory)
 OFFLOAD_MIN = 4 * ENCODE_CHUNK  # runs this large encode in a child process (offload)
 SHARE_MIN = 64  # the child prepares / describes half of a batch at least this large
+MAX_ATTEMPTS = 6  # runs that stopped with an article pending before it is quarantined
 
 
 @dataclass
@@ -177,7 +178,11 @@ class Pipeline:
         report = RunReport()
         order: list[str] = []
         fresh: dict[str, Article] = {}
+        held = {q.article.id: q for q in self.store.quarantined()}
         for x in items:
+            if isinstance(x, Article) and x.id in held and not self.store.has_article(x.id):
+                why = held[x.id].error
+                x = Skip(x.origin or x.id, f"quarantined earlier ({why}); retry with `storyline skipped --retry`")
             if isinstance(x, Skip):
                 report.skipped.append(x)
                 skip_log.warning("skipped %s: %s", x.origin, x.reason)
@@ -200,14 +205,54 @@ class Pipeline:
                 continue
             fresh[x.id] = x
         report.new = len(fresh)
-        pending, self._orphans = self._orphans, []
+        pending, self._orphans = self._pending(held), []
+        self._failed: list[Quarantined] = []
         if fresh or pending:
             report.merges = self._process(list(fresh.values()), pending)
+            self.store.set_state("attempts", "{}")  # the run finished: nothing is suspect
+        report.new -= len(self._failed)
+        for q in self._failed:
+            report.skipped.append(Skip(q.article.origin or q.article.id, f"quarantined: {q.error}"))
+            skip_log.warning("quarantined %s: %s", q.article.origin or q.article.id, q.error)
         for aid in order:
             a = self.store.get_assignment(aid)
             if a is not None:
                 report.assignments.append(a)
         return report
+
+    def _pending(self, held: dict[str, Quarantined]) -> list[Processed]:
+        """The stored articles still without an event that this run assigns. One that was
+        pending in :data:`MAX_ATTEMPTS` runs that all stopped (killed, out of memory) is
+        quarantined instead: it may be what stops them."""
+        pending = [p for p in self._orphans if p.id not in held]
+        if not pending:
+            return []
+        attempts: dict[str, int] = json.loads(self.store.get_state("attempts") or "{}")
+        keep, suspects = [], []
+        for p in pending:
+            n = attempts.get(p.id, 0) + 1
+            attempts[p.id] = n
+            if n >= MAX_ATTEMPTS:
+                why = f"{n - 1} runs stopped while it waited for its event"
+                suspects.append(Quarantined(p.article, why, utc_now(), stored=True))
+            else:
+                keep.append(p)
+        with self.store.transaction():
+            self.store.quarantine(suspects)
+            self.store.set_state("attempts", json.dumps({p.id: attempts[p.id] for p in keep}))
+        return keep
+
+    def retry_quarantined(self, ids: Iterable[str] | None = None) -> RunReport:
+        """Take articles out of quarantine (all, or those of ``ids``) and run them again; one
+        that fails again goes back with its new error."""
+        with self.store.writer_lock():
+            released = self.store.release(ids)
+            self.store.set_state("attempts", "{}")
+        stored = {q.article.id for q in released if q.stored}
+        if stored:  # stored already: they are assigned as pending articles of the next run
+            self._orphans = [p for p in self._orphans if p.id not in stored]
+            self._orphans += list(self.store.iter_articles(stored))
+        return self.run([q.article for q in released if not q.stored])
 
     def learn_one(self, article: Article) -> Assignment:
         """Assign one article (the streaming entry point)."""
@@ -261,9 +306,12 @@ class Pipeline:
         for start in range(0, len(articles), PREPARE_CHUNK):
             chunk = self._prepare(articles[start : start + PREPARE_CHUNK], helper)
             self.progress("prepare", min(start + PREPARE_CHUNK, len(articles)), len(articles))
+            failed = [p for p in chunk if isinstance(p, Quarantined)]
             with self.store.transaction():
+                self.store.quarantine(failed)
+                self._failed.extend(failed)
                 # an id stored meanwhile by another writer stays theirs
-                chunk = [p for p in chunk if self.store.add_article(p)]
+                chunk = [p for p in chunk if isinstance(p, Processed) and self.store.add_article(p)]
                 self.store.set_state("repeated_lines", self.repeated.to_json())
                 self.store.set_state("encoder", self.encoder.name)  # whose vectors describe events
             self.builder.observe(chunk, keep=keep_terms)
@@ -285,15 +333,17 @@ class Pipeline:
         self.writer.write(set(ids), scores, merges, helper)
         return merges
 
-    def _prepare(self, articles: list[Article], helper: Callable[..., object] | None) -> list[Processed]:
+    def _prepare(
+        self, articles: list[Article], helper: Callable[..., object] | None
+    ) -> list[Processed | Quarantined]:
         """Prepare articles, the second half in the encoder process when there is one (it
         has nothing to encode yet); the same results as preparing all here."""
         half = len(articles) // 2 if helper is not None and len(articles) >= SHARE_MIN else 0
         if not half:
-            return [prepare(a, self.repeated) for a in articles]
+            return [prepare_or_quarantine(a, self.repeated) for a in articles]
         with ThreadPoolExecutor(1, thread_name_prefix="storyline-prepare") as pool:
             theirs = pool.submit(helper, prepare_many, articles[half:])  # type: ignore[arg-type]
-            mine = [prepare(a, self.repeated) for a in articles[:half]]
+            mine = [prepare_or_quarantine(a, self.repeated) for a in articles[:half]]
             return mine + theirs.result()  # type: ignore[operator]
 
     def _chunk_encoder(self, n: int) -> Encoder:
