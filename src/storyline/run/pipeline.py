@@ -12,6 +12,7 @@ import datetime as dt
 import json
 import logging
 import os
+import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -49,6 +50,8 @@ Progress = Callable[[str, int, int], None]
 PREPARE_CHUNK = 2048  # articles prepared and stored per transaction (bounds memory)
 OFFLOAD_MIN = 4 * ENCODE_CHUNK  # runs this large encode in a child process (offload)
 SHARE_MIN = 64  # the child prepares / describes half of a batch at least this large
+COMMIT_EVERY = 1000  # decisions committed every this many articles ...
+COMMIT_SECONDS = 30.0  # ... or this many seconds, whichever comes first
 MAX_ATTEMPTS = 6  # runs that stopped with an article pending before it is quarantined
 
 
@@ -99,6 +102,8 @@ class Pipeline:
         progress: Progress | None = None,
         offload: bool | None = None,
         readers: Sequence[Reader] | None = None,
+        commit_every: int = COMMIT_EVERY,
+        commit_seconds: float = COMMIT_SECONDS,
     ) -> None:
         self.store = store if isinstance(store, Store) else open_store(store)
         self.encoder = encoder if encoder is not None else USEEncoder()
@@ -117,6 +122,9 @@ class Pipeline:
         self._own_loader = self.clusterer.loader is None
         self.progress = progress or (lambda stage, done, total: None)
         self.readers = readers  # how paths given to run() are read (default: every format)
+        # decisions are committed every ``commit_every`` articles or ``commit_seconds``
+        self.commit_every = max(1, int(commit_every))
+        self.commit_seconds = float(commit_seconds)
         # large runs encode in a child process while this one clusters (default: ≥ 2 cores)
         self.offload = (os.cpu_count() or 1) >= 2 if offload is None else offload
         self.repeated = RepeatedLineFilter()
@@ -323,15 +331,35 @@ class Pipeline:
         ids = [aid for _, aid in sorted(order)]
         n_merges = len(self.clusterer.merges_)
         scores: dict[str, float] = {}
+        done = n_merges  # merges written so far
+        batch: list[str] = []  # assigned in memory, not yet committed
+        since = time.monotonic()
         for i, f in enumerate(self.encoding.features(ids, encoder, leads)):
             _, scores[f.id] = self.clusterer.learn_one(f)
+            batch.append(f.id)
             if i % 50 == 0:
                 self.progress("cluster", i + 1, len(ids))
+            if len(batch) >= self.commit_every or time.monotonic() - since >= self.commit_seconds:
+                # progress that survives a kill: these decisions are committed now (the
+                # encoder process keeps encoding ahead meanwhile; it describes nothing here)
+                done = self._commit(batch, scores, done, None)
+                batch, since = [], time.monotonic()
         self.clusterer.repair({self.clusterer.event_of_[aid] for aid in ids})
         self.progress("cluster", len(ids), len(ids))
-        merges = self.clusterer.merges_[n_merges:]
-        self.writer.write(set(ids), scores, merges, helper)
-        return merges
+        self._commit(batch, scores, done, helper)
+        return self.clusterer.merges_[n_merges:]
+
+    def _commit(
+        self, batch: list[str], scores: dict[str, float], done: int,
+        helper: Callable[..., object] | None,
+    ) -> int:
+        """Write the decisions on ``batch`` and the merges after the first ``done`` (one
+        transaction); returns how many merges are written now."""
+        merges = self.clusterer.merges_[done:]
+        if batch or merges:
+            self.writer.write(set(batch), scores, merges, helper)
+            log.info("committed the events of %d articles (%d merges)", len(batch), len(merges))
+        return len(self.clusterer.merges_)
 
     def _prepare(
         self, articles: list[Article], helper: Callable[..., object] | None
