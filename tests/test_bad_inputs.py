@@ -92,7 +92,8 @@ CASES: list[Case] = [
     Case("empty", "headers-only.txt", b"title: A title\ndate: 2024-01-02\n\n", {"": "empty"}),
     # -- binary files -----------------------------------------------------------------------
     Case("binary", "image.txt", PNG, {"": "binary file"}),
-    Case("binary", "archive.jsonl", gzip.compress(lines(*GOOD)) * 3, {"": "binary file"}),
+    # (gzip named .jsonl is read: compressed inputs are recognised by their magic bytes)
+    Case("binary", "archive.jsonl", b"PK\x03\x04" + bytes(range(256)) * 4, {"": "binary file"}),
     Case("binary", "page.html", PNG, {"": "binary file"}),
     Case("binary", "feed.rss", PNG, {"": "binary file"}),
     # -- wrong encodings --------------------------------------------------------------------

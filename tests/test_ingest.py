@@ -154,8 +154,12 @@ def test_directory_order_and_unknown(tmp_path: Path) -> None:
     (tmp_path / "notes.weird").write_text("Explicit unknown is text.")
     (tmp_path / "feeds.opml").write_text("<opml/>")
     items = list(read_inputs([str(tmp_path)]))
-    assert [getattr(a, "id", None) for a in items] == ["a", "2", None]
-    assert isinstance(items[2], Skip) and "storyline watch" in items[2].reason
+    assert [getattr(a, "id", None) for a in items] == ["a", "2", None, None, None]
+    # files of other types in a folder are skips with their reason, never silently ignored
+    reasons = {Path(s.origin).name: s.reason for s in items if isinstance(s, Skip)}
+    assert "storyline watch" in reasons["feeds.opml"]
+    assert reasons["c.bin"] == "unsupported file type (.bin)"
+    assert reasons["notes.weird"] == "unsupported file type (.weird)"
     explicit = _one(list(read_inputs([str(tmp_path / "notes.weird")])))
     assert isinstance(explicit, Article) and explicit.text == "Explicit unknown is text."
 

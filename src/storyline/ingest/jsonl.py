@@ -8,17 +8,24 @@ import json
 import logging
 import re
 from collections.abc import Iterable, Iterator
-from typing import Any, TextIO
+from typing import IO, Any, TextIO
 
 from ..model import Article, content_hash
 from ..prepare.dates import parse_date
 from ..prepare.guard import normalize_id
 from .base import Skip, SuffixReader, build_article
-from .decode import cap_text, looks_binary
+from .compress import open_input
+from .decode import cap_text, decode_line, looks_binary, sniff_utf16
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["JsonlReader", "article_from_record", "read_jsonl_lines", "read_jsonl_stream"]
+__all__ = [
+    "JsonlReader",
+    "article_from_record",
+    "read_jsonl_binary",
+    "read_jsonl_lines",
+    "read_jsonl_stream",
+]
 
 _TEXT_KEYS = ("text", "body", "content")
 _STR_KEYS = ("title", "lang", "source", "url")
@@ -123,17 +130,16 @@ def _parse_line(line: str, origin: str) -> Article | Skip | None:
 
 
 def read_jsonl_lines(lines: Iterable[str], name: str) -> Iterator[Article | Skip]:
-    """Parse already-decoded lines; blank lines are ignored; origins are ``name:LINE``."""
+    """Parse already-decoded lines; blank lines are ignored; origins are ``name:LINE``. A
+    byte order mark at the start of any line (files concatenated) is dropped."""
     for lineno, line in enumerate(lines, 1):
-        if lineno == 1:
-            line = line.lstrip("\ufeff")
-        item = _parse_line(line, f"{name}:{lineno}")
+        item = _parse_line(line.lstrip("\ufeff"), f"{name}:{lineno}")
         if item is not None:
             yield item
 
 
 def read_jsonl_stream(stream: TextIO, name: str = "<stdin>") -> Iterator[Article | Skip]:
-    """Read JSON Lines from a text stream such as ``sys.stdin``."""
+    """Read JSON Lines from a text stream."""
     yield from read_jsonl_lines(stream, name)
 
 
@@ -148,34 +154,47 @@ def _looks_binary_jsonl(head: bytes) -> bool:
     return ctrl / len(head) > 0.1
 
 
-def _decode_line(raw: bytes) -> str:
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return raw.decode("cp1252", errors="replace")
+# JSON Lines end lines with LF, CRLF or CR only; never split at U+2028, U+0085 and other
+# characters that str.splitlines() takes for line ends (they may stand inside a JSON string)
+_LINE_END = re.compile("\r\n|\r|\n")
+
+
+def _decoded_lines(fh: IO[bytes], name: str) -> Iterator[str]:
+    """The lines of a byte stream, each decoded on its own (UTF-8, else the most plausible
+    legacy encoding, reported); CR-only line ends are line ends too."""
+    lineno = 0
+    for raw in fh:
+        for part in raw.rstrip(b"\r\n").split(b"\r") if raw.rstrip(b"\n").count(b"\r") else (raw,):
+            lineno += 1
+            text, enc = decode_line(part)
+            if enc != "utf-8":
+                logger.warning("%s:%d: not UTF-8; decoded as %s", name, lineno, enc)
+            yield text
+
+
+def read_jsonl_binary(fh: IO[bytes], name: str) -> Iterator[Article | Skip]:
+    """Read JSON Lines from a buffered byte stream (a file, a pipe, stdin), line by line."""
+    head = fh.peek(8192)[:8192] if hasattr(fh, "peek") else b""
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or sniff_utf16(head):
+        enc = "utf-16" if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) else sniff_utf16(head)
+        text = fh.read().decode(enc or "utf-16", errors="replace")
+        yield from read_jsonl_lines(_LINE_END.split(text), name)
+        return
+    if head and _looks_binary_jsonl(head):
+        yield Skip(name, "binary file")
+        return
+    yield from read_jsonl_lines(_decoded_lines(fh, name), name)
 
 
 class JsonlReader(SuffixReader):
-    """Reads ``.jsonl`` / ``.ndjson`` files line by line (never the whole file at once)."""
+    """Reads ``.jsonl`` / ``.ndjson`` files (also ``.gz``, ``.bz2``, ``.xz``) line by line
+    (never the whole file at once)."""
 
     suffixes = (".jsonl", ".ndjson", ".jsonlines")
 
     def read(self, path: str) -> Iterator[Article | Skip]:
-        with open(path, "rb") as fh:
-            head = fh.read(8192)
-            if not head.strip():
+        with open_input(path) as fh:
+            if not fh.peek(8192)[:8192].strip():
                 yield Skip(path, "empty")
                 return
-            if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-                fh.seek(0)
-                text = fh.read().decode("utf-16", errors="replace")
-                yield from read_jsonl_lines(text.splitlines(), path)
-                return
-            if _looks_binary_jsonl(head):
-                yield Skip(path, "binary file")
-                return
-            fh.seek(0)
-            if head.startswith(codecs.BOM_UTF8):
-                fh.read(len(codecs.BOM_UTF8))
-            lines = (_decode_line(raw) for raw in fh)
-            yield from read_jsonl_lines(lines, path)
+            yield from read_jsonl_binary(fh, path)
