@@ -20,6 +20,7 @@ from .common import (
     print_table,
     progress_bar,
     quiet_option,
+    safe,
     workers_option,
 )
 
@@ -44,7 +45,7 @@ def _run(inputs: tuple[str, ...], db: str, quiet: bool, workers: int) -> tuple[P
 
 def _done(report: RunReport) -> None:
     """The run's one-line summary on stderr; exit code 3 when inputs were skipped."""
-    click.echo(f"storyline: {report.summary()}", err=True)
+    click.echo(f"storyline: {safe(report.summary())}", err=True)
     if report.skipped:
         sys.exit(EXIT_SKIPPED)
 
@@ -109,7 +110,7 @@ def watch(feeds: tuple[str, ...], db: str, interval: int, once: bool) -> None:
     def report(results: list[FeedResult]) -> None:
         nonlocal failed
         for r in results:
-            click.echo(f"storyline: {r.line()}", err=True)
+            click.echo(f"storyline: {safe(r.line())}", err=True)
         failed = any(r.status == "error" for r in results)
 
     try:
