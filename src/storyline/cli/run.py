@@ -94,17 +94,22 @@ def ingest(inputs: tuple[str, ...], db: str, quiet: bool, workers: int) -> None:
     help="Seconds between rounds.",
 )
 @click.option("--once", is_flag=True, help="Poll every feed once, print a summary and exit.")
+@click.option(
+    "--no-fetch", is_flag=True,
+    help="Never fetch an entry's page: ingest the text the feed carries.",
+)
 @handle_errors
-def watch(feeds: tuple[str, ...], db: str, interval: int, once: bool) -> None:
+def watch(feeds: tuple[str, ...], db: str, interval: int, once: bool, no_fetch: bool) -> None:
     """Poll FEEDS (RSS/Atom URLs or OPML files) and ingest new entries.
 
     Conditional requests (ETag / Last-Modified) make unchanged feeds cheap; entries already
-    stored are skipped; short entries are completed from their page. Ctrl-C stops.
+    stored are skipped; short entries are completed from their page (not with --no-fetch).
+    An http(s) URL of an OPML list polls each feed it lists. Ctrl-C stops.
     """
     from ..ingest.watch import FeedResult, FeedWatcher, expand_feeds, summarize
 
     urls = expand_feeds(feeds)
-    watcher = FeedWatcher(build_pipeline(db))
+    watcher = FeedWatcher(build_pipeline(db), fetch_pages=not no_fetch)
     failed = False
 
     def report(results: list[FeedResult]) -> None:

@@ -13,7 +13,7 @@ from ..model import Article, Processed, Quarantined, utc_now
 from .clean import RepeatedLineFilter, clean_text, looks_like_title, split_sentences
 from .dates import estimate_event_date
 from .entities import extract_entities
-from .lang import detect_language
+from .lang import detect_language, normalize_lang
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ def bound_sentences(sentences: list[str], limit: int = MAX_SENTENCE_CHARS) -> li
 def prepare(article: Article, repeated: RepeatedLineFilter | None = None) -> Processed:
     """Clean, detect the language, find a title, split sentences, estimate the event date."""
     raw = article.text
-    given = (article.lang or "").strip().lower()
+    given = normalize_lang(article.lang) or ""
     if given:
         lang, conf = given, 1.0
     else:
