@@ -11,9 +11,11 @@
 from __future__ import annotations
 
 import logging
+import lzma
 import os
 import stat
 import sys
+import zlib
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TextIO
@@ -70,6 +72,14 @@ def _walk(root: Path) -> tuple[list[Path], list[Skip]]:
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         files.extend(Path(dirpath) / f for f in filenames if not f.startswith("."))
     return sorted(files, key=lambda p: p.relative_to(root).as_posix()), skips
+
+
+# a file that cannot be read to its end: I/O errors, truncated or corrupt compressed data
+READ_ERRORS = (OSError, EOFError, lzma.LZMAError, zlib.error, UnicodeError)
+
+
+def _why(exc: BaseException) -> str:
+    return str(getattr(exc, "strerror", None) or exc or type(exc).__name__)
 
 
 def _kind(path: Path) -> str | None:
@@ -129,6 +139,8 @@ def read_inputs(
         if path.is_dir():
             files, unreadable = _walk(path)
             yield from unreadable
+            if not files and not unreadable:
+                yield Skip(str(path), "empty folder (no files to read)")
             for f in files:
                 kind = _kind(f)
                 if kind is not None:  # never opened: a FIFO would block, a device never end
@@ -136,16 +148,16 @@ def read_inputs(
                     continue
                 try:
                     yield from read_path(str(f), readers, explicit=False)
-                except OSError as exc:
-                    yield Skip(str(f), f"unreadable: {exc.strerror or exc}")
+                except READ_ERRORS as exc:  # what was read before the error is kept
+                    yield Skip(str(f), f"unreadable: {_why(exc)}")
         elif _kind(path) is not None:  # named on the command line: a pipe, <(...), a device
             try:
                 with open(path, "rb") as fh:
                     yield from read_stream(fh, str(path))
-            except OSError as exc:
-                yield Skip(str(path), f"unreadable: {exc.strerror or exc}")
+            except READ_ERRORS as exc:
+                yield Skip(str(path), f"unreadable: {_why(exc)}")
         else:
             try:
                 yield from read_path(str(path), readers, explicit=True)
-            except OSError as exc:  # the other inputs are still read
-                yield Skip(str(path), f"unreadable: {exc.strerror or exc}")
+            except READ_ERRORS as exc:  # the other inputs are still read
+                yield Skip(str(path), f"unreadable: {_why(exc)}")
