@@ -12,7 +12,6 @@ line, and one more checks duplicates across runs. ``docs/reliability.md`` prints
 from __future__ import annotations
 
 import codecs
-import gzip
 import json
 import logging
 import os

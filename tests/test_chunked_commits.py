@@ -35,7 +35,7 @@ COMMITTED = re.compile(r"committed the events of (\d+) articles")
 def write_articles(path: Path, n: int) -> list[str]:
     """``n`` articles in events of three (each group has words of its own)."""
     rng = random.Random(SEED)
-    syll = "ka lo mi ne ru sa te vo zi pa go de bu ri no".split()
+    syll = ["ka", "lo", "mi", "ne", "ru", "sa", "te", "vo", "zi", "pa", "go", "de", "bu", "ri", "no"]
     ids = []
     with open(path, "w", encoding="utf-8") as fh:
         for i in range(n):

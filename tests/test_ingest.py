@@ -6,7 +6,6 @@ import codecs
 import datetime as dt
 import io
 import json
-import os
 from pathlib import Path
 
 import pytest

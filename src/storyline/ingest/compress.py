@@ -12,13 +12,13 @@ import io
 import lzma
 from typing import IO
 
-__all__ = ["COMPRESSED", "inner_name", "open_input", "decompressing"]
+__all__ = ["COMPRESSED", "decompressing", "inner_name", "open_input"]
 
 COMPRESSED = (".gz", ".bz2", ".xz")
 _MAGIC = (
     (b"\x1f\x8b", lambda f: gzip.GzipFile(fileobj=f, mode="rb")),
     (b"BZh", lambda f: bz2.BZ2File(f, "rb")),
-    (b"\xfd7zXZ\x00", lambda f: lzma.LZMAFile(f, "rb")),
+    (b"\xfd7zXZ\x00", lambda f: lzma.LZMAFile(f, "rb")),  # noqa: SIM115 - the caller closes it
 )
 
 
@@ -44,4 +44,4 @@ def decompressing(raw: IO[bytes]) -> IO[bytes]:
 
 def open_input(path: str) -> IO[bytes]:
     """A file opened for reading bytes, decompressed on the fly when it is compressed."""
-    return decompressing(open(path, "rb"))  # noqa: SIM115 - the caller closes it
+    return decompressing(open(path, "rb"))

@@ -6,13 +6,14 @@ import codecs
 import datetime as dt
 import json
 import logging
+import math
 import re
 from collections.abc import Iterable, Iterator
 from typing import IO, Any, TextIO
 
 from ..model import Article, content_hash
 from ..prepare.dates import parse_date
-from ..prepare.guard import normalize_id
+from ..prepare.guard import normalize_id, strip_controls, tame_text
 from .base import Skip, SuffixReader, build_article
 from .compress import open_input
 from .decode import cap_text, decode_line, looks_binary, sniff_utf16
@@ -35,7 +36,7 @@ _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 def _missing(value: Any) -> bool:
     """None, or a table's empty cell (NaN, NaT)."""
-    return value is None or (isinstance(value, float) and value != value) or type(value).__name__ == "NaTType"
+    return value is None or (isinstance(value, float) and math.isnan(value)) or type(value).__name__ == "NaTType"
 
 
 def _published(raw: Any, origin: str) -> tuple[dt.date | None, str]:
@@ -78,6 +79,9 @@ def article_from_record(record: Any, origin: str) -> Article | Skip:
             break
     if text is None or not text.strip():
         return Skip(origin, "missing or empty text")
+    text = cap_text(text.strip(), origin)
+    if not tame_text(strip_controls(text)).strip():  # control characters or a blob only
+        return Skip(origin, "missing or empty text")
     fields: dict[str, str | None] = {}
     for key in _STR_KEYS:
         value = record.get(key)
@@ -93,7 +97,6 @@ def article_from_record(record: Any, origin: str) -> Article | Skip:
             logger.warning("%s: id of type %s dropped; the content hash is the id", origin, type(raw_id).__name__)
         raw_id = None
     published, precision = _published(record.get("published"), origin)
-    text = cap_text(text.strip(), origin)
     article_id = normalize_id(raw_id)
     # ``text`` is capped already (the id hashes it): build_article's cap is then a no-op
     return build_article(

@@ -212,7 +212,7 @@ class ParquetReader(SuffixReader):
             yield from pq.ParquetFile(path).iter_batches(batch_size=self.batch)
             return
         import pyarrow as pa
-        import pyarrow.ipc as ipc
+        from pyarrow import ipc
 
         with pa.memory_map(path) as source:
             try:

@@ -62,7 +62,7 @@ _LINE_SEPS = re.compile("\r\n?|[\u2028\u2029\x0b\x0c\x85]")
 _SURROGATES = re.compile("[\ud800-\udfff]")
 _MARKS = "\u0300-\u036f\u0483-\u0489\u0591-\u05bd\u0610-\u061a\u064b-\u065f\u0e31-\u0e3a\u0e47-\u0e4e\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
 _MARK_RUN = re.compile(f"([{_MARKS}]{{{MAX_MARKS}}})[{_MARKS}]+")
-_LONG_RUN = re.compile(r"\S{%d,}" % MIN_BLOB_CHARS)
+_LONG_RUN = re.compile(rf"\S{{{MIN_BLOB_CHARS},}}")
 _BLOB = re.compile(r"[A-Za-z0-9+/=_-]+")
 _DIGIT = re.compile(r"\d")
 
