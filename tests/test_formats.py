@@ -118,3 +118,21 @@ def test_pipe_and_stdin_are_read_by_content(tmp_path: Path) -> None:
     r = subprocess.run(["bash", "-c", cmd], capture_output=True, text=True, env=env, timeout=120, check=False)
     assert r.returncode == 0, r.stderr
     assert f"1 new, {len(records())} already stored" in r.stderr
+
+
+def test_cli_column_mapping(tmp_path: Path) -> None:
+    """``--columns FIELD=COLUMN,...`` names the columns of a table with other headers."""
+    src = tmp_path / "wire.tsv"
+    src.write_text("ref\tstory\thead\nk1\tFloods hit Cologne on Monday after heavy rain.\tCologne floods\n")
+    env = {"PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src"), "STORYLINE_ENCODER": "hashing"}
+    cmd = [sys.executable, "-m", "storyline", "ingest", str(src), "--db", str(tmp_path / "s.db"), "-q"]
+    r = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120, check=False)
+    assert r.returncode == 3 and "no text column" in r.stderr
+    r = subprocess.run([*cmd, "--columns", "id=ref,text=story,title=head"],
+                       capture_output=True, text=True, env=env, timeout=120, check=False)  # fmt: skip
+    assert r.returncode == 0 and "1 new" in r.stderr, r.stderr
+    from storyline.store.sqlite import SQLiteStore
+
+    with SQLiteStore(tmp_path / "s.db") as store:
+        p = store.get_article("k1")
+        assert p is not None and p.article.title == "Cologne floods"

@@ -28,15 +28,36 @@ if TYPE_CHECKING:
     from ..run.pipeline import Pipeline, RunReport
 
 
-def _run(inputs: tuple[str, ...], db: str, quiet: bool, workers: int) -> tuple[Pipeline, RunReport]:
+def _readers(columns: str | None) -> list[object] | None:
+    """The default readers, the table readers with ``--columns field=column,...``."""
+    if not columns:
+        return None
+    from ..ingest import CsvReader, JsonReader, ParquetReader, default_readers
+
+    mapping: dict[str, str] = {}
+    for part in columns.split(","):
+        field, sep, col = part.partition("=")
+        if not sep or not field.strip() or not col.strip():
+            raise click.BadParameter(f"{part!r}: expected FIELD=COLUMN", param_hint="--columns")
+        mapping[field.strip()] = col.strip()
+    tables = (CsvReader, JsonReader, ParquetReader)
+    return [r for r in default_readers() if not isinstance(r, tables)] + [t(mapping) for t in tables]
+
+
+def _run(
+    inputs: tuple[str, ...], db: str, quiet: bool, workers: int, columns: str | None = None
+) -> tuple[Pipeline, RunReport]:
     """Run the pipeline over ``inputs`` (with a progress bar on a terminal); name the skips."""
+    readers = _readers(columns)
     bar, update = progress_bar(quiet)
     if bar is not None:
         with bar:
             pipe = build_pipeline(db, update, workers)
+            pipe.readers = readers  # type: ignore[assignment]
             report = pipe.run(list(inputs), stdin=sys.stdin)
     else:
         pipe = build_pipeline(db, workers=workers)
+        pipe.readers = readers  # type: ignore[assignment]
         report = pipe.run(list(inputs), stdin=sys.stdin)
     for s in report.skipped:
         echo_skipped(s.origin, s.reason)
@@ -56,10 +77,17 @@ def _done(report: RunReport) -> None:
 @out_option("Write assignments (JSONL).")
 @quiet_option("No progress bar, no event table.")
 @workers_option
+@click.option(
+    "--columns",
+    help="Column names of CSV/TSV/JSON/Parquet inputs: FIELD=COLUMN,... (fields: id, text, "
+    "title, published, lang, source, url), e.g. text=story,title=headline.",
+)
 @handle_errors
-def cluster(inputs: tuple[str, ...], db: str, out: str | None, quiet: bool, workers: int) -> None:
+def cluster(
+    inputs: tuple[str, ...], db: str, out: str | None, quiet: bool, workers: int, columns: str | None
+) -> None:
     """Ingest INPUTS (files, folders, - for stdin) and assign every article to an event."""
-    pipe, report = _run(inputs, db, quiet, workers)
+    pipe, report = _run(inputs, db, quiet, workers, columns)
     if out:
         with open(out, "w", encoding="utf-8") as fh:
             fh.writelines(
@@ -76,10 +104,15 @@ def cluster(inputs: tuple[str, ...], db: str, out: str | None, quiet: bool, work
 @db_option
 @quiet_option("No progress bar.")
 @workers_option
+@click.option(
+    "--columns",
+    help="Column names of CSV/TSV/JSON/Parquet inputs: FIELD=COLUMN,... (fields: id, text, "
+    "title, published, lang, source, url), e.g. text=story,title=headline.",
+)
 @handle_errors
-def ingest(inputs: tuple[str, ...], db: str, quiet: bool, workers: int) -> None:
+def ingest(inputs: tuple[str, ...], db: str, quiet: bool, workers: int, columns: str | None) -> None:
     """Add INPUTS to the store (each article once) and assign them; prints a summary."""
-    _, report = _run(inputs, db, quiet, workers)
+    _, report = _run(inputs, db, quiet, workers, columns)
     _done(report)
 
 
