@@ -41,12 +41,13 @@ def shared_dir() -> Path:
     return found
 
 
+SEEDS = REPO / "tests" / "data" / "seeds"  # the five seed files, bundled with the tests
+
+
 @pytest.fixture(scope="session")
-def seeds_dir(shared_dir: Path) -> Path:
-    seeds = shared_dir / "seeds"
-    if not seeds.is_dir():
-        pytest.skip(f"no seeds folder in {shared_dir}")
-    return seeds
+def seeds_dir() -> Path:
+    """The five seed articles (bundled: no ../shared needed)."""
+    return SEEDS
 
 
 @pytest.fixture(scope="session")

@@ -44,7 +44,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, shared_dir: Path) -> Iterat
         pytest.skip(f"chromium not found at {CHROMIUM} (apt-get install -y chromium)")
     pytest.importorskip("playwright", reason="playwright is not installed (pip install playwright)")
     uvicorn = pytest.importorskip("uvicorn", reason="uvicorn is not installed (storyline[web])")
-    seeds, ecb = shared_dir / "seeds", shared_dir / "data" / "ecbplus_dev.jsonl"
+    seeds, ecb = Path(__file__).resolve().parent / "data" / "seeds", shared_dir / "data" / "ecbplus_dev.jsonl"
     if not seeds.is_dir() or not ecb.is_file():
         pytest.skip(f"needs {seeds} and {ecb}")
     from storyline.http.app import create_app

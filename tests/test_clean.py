@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -15,14 +14,9 @@ from storyline.prepare.clean import (
 )
 
 
-def _shared() -> Path | None:
-    for cand in (
-        Path(__file__).resolve().parents[2] / "shared",
-        os.environ.get("STORYLINE_SHARED"),
-    ):
-        if cand and (Path(cand) / "seeds").is_dir():
-            return Path(cand)
-    return None
+def _shared() -> Path:
+    """The bundled seeds (``tests/data/seeds``): seed tests run on any clone."""
+    return Path(__file__).resolve().parent / "data"
 
 
 BOILER = [

@@ -15,14 +15,17 @@ D = dt.date
 TODAY = D(2026, 11, 26)
 
 
-def _shared() -> Path | None:
-    for cand in (
-        Path(__file__).resolve().parents[2] / "shared",
-        os.environ.get("STORYLINE_SHARED"),
-    ):
-        if cand and (Path(cand) / "seeds").is_dir():
+def _shared_data() -> Path | None:
+    """The shared folder with the dev sets (``../shared`` or ``$STORYLINE_SHARED``)."""
+    for cand in (Path(__file__).resolve().parents[2] / "shared", os.environ.get("STORYLINE_SHARED")):
+        if cand and (Path(cand) / "data" / "ecbplus_dev.jsonl").is_file():
             return Path(cand)
     return None
+
+
+def _shared() -> Path:
+    """The bundled seeds (``tests/data/seeds``): seed tests run on any clone."""
+    return Path(__file__).resolve().parent / "data"
 
 
 @pytest.mark.parametrize(
@@ -127,7 +130,7 @@ def test_seeds() -> None:
 
 
 def test_speed() -> None:
-    shared = _shared()
+    shared = _shared_data()
     if shared is None:
         pytest.skip("shared data not found")
     import json

@@ -13,7 +13,7 @@ from storyline.describe.families import FamilyDoc, FamilyFinder, family_similari
 from storyline.represent.encoder import HashingEncoder
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
-SEEDS = SHARED / "seeds"
+SEEDS = Path(__file__).resolve().parent / "data" / "seeds"  # bundled
 DATA = SHARED / "data"
 
 

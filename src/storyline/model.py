@@ -15,6 +15,7 @@ __all__ = [
     "Event",
     "Merge",
     "Processed",
+    "Quarantined",
     "Story",
     "content_hash",
     "short_id",
@@ -50,13 +51,16 @@ def short_id(prefix: str, seed: str) -> str:
 class Article:
     """One news text as it came in.
 
-    ``id`` is the caller's id, the file stem, or (when neither is given) the content hash.
-    ``published`` is the publication date when known. ``origin`` says where it was read
-    (``path:line``) for error messages.
+    ``id`` is the caller's id, the file stem, or (when neither is given) the content hash:
+    ``Article(text="...")`` gets that hash as its id. ``published`` is the publication date
+    when known. ``origin`` says where it was read (``path:line``) for error messages.
+
+    >>> Article(text="Hello").id == content_hash("Hello")
+    True
     """
 
-    id: str
-    text: str
+    id: str = ""
+    text: str = ""
     title: str | None = None
     lang: str | None = None
     published: dt.date | None = None
@@ -64,6 +68,12 @@ class Article:
     url: str | None = None
     origin: str | None = None
     published_precision: str = "day"  # "day", "month", "year" (seed header " date 2024-01")
+
+    def __post_init__(self) -> None:
+        if self.id is None or self.id == "":
+            text = self.text if isinstance(self.text, str) else ""
+            title = self.title if isinstance(self.title, str) else None
+            object.__setattr__(self, "id", content_hash(text, title))
 
     @property
     def hash(self) -> str:
@@ -156,3 +166,38 @@ class Merge:
     score: float
     at: str  # ISO timestamp
     reason: str = ""
+
+
+@dataclass(frozen=True)
+class Quarantined:
+    """An article that failed in a run: kept with its error, never retried automatically
+    (``storyline skipped --retry`` tries it again)."""
+
+    article: Article
+    error: str
+    at: str  # ISO timestamp
+    stored: bool = False  # the article is in the store (it failed after being stored)
+
+    def to_json(self) -> dict[str, object]:
+        a = self.article
+        return {
+            "id": a.id, "error": self.error, "at": self.at, "stored": self.stored,
+            "origin": a.origin, "title": a.title, "text": a.text, "lang": a.lang,
+            "published": a.published.isoformat() if a.published else None,
+            "published_precision": a.published_precision, "source": a.source, "url": a.url,
+        }  # fmt: skip
+
+    @classmethod
+    def from_json(cls, d: dict[str, object]) -> Quarantined:
+        pub = d.get("published")
+        article = Article(
+            id=str(d["id"]), text=str(d.get("text") or ""),
+            title=d.get("title") if isinstance(d.get("title"), str) else None,  # type: ignore[arg-type]
+            lang=d.get("lang") if isinstance(d.get("lang"), str) else None,  # type: ignore[arg-type]
+            published=dt.date.fromisoformat(pub) if isinstance(pub, str) else None,
+            source=d.get("source") if isinstance(d.get("source"), str) else None,  # type: ignore[arg-type]
+            url=d.get("url") if isinstance(d.get("url"), str) else None,  # type: ignore[arg-type]
+            origin=d.get("origin") if isinstance(d.get("origin"), str) else None,  # type: ignore[arg-type]
+            published_precision=str(d.get("published_precision") or "day"),
+        )  # fmt: skip
+        return cls(article, str(d.get("error", "")), str(d.get("at", "")), bool(d.get("stored")))

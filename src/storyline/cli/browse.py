@@ -12,6 +12,7 @@ import click
 
 from .common import (
     db_option,
+    echo,
     handle_errors,
     json_option,
     open_existing_store,
@@ -59,20 +60,20 @@ def show(event_id: str, db: str, as_json: bool, lang: str | None) -> None:
         click.echo(json.dumps(rec, ensure_ascii=False, indent=2, default=str))
         return
     if ev.id != event_id:
-        click.echo(f"({event_id} was merged into {ev.id})")
-    click.echo(f"{ev.id}  {ev.headline or ev.title}")
-    click.echo(f"date: {ev.date or '?'}  articles: {ev.size}  languages: {rec['languages']}")
-    click.echo(f"story: {ev.story}")
+        echo(f"({event_id} was merged into {ev.id})")
+    echo(f"{ev.id}  {ev.headline or ev.title}")
+    echo(f"date: {ev.date or '?'}  articles: {ev.size}  languages: {rec['languages']}")
+    echo(f"story: {ev.story}")
     if ev.summary:
-        click.echo(f"summary: {ev.summary}")
+        echo(f"summary: {ev.summary}")
     if ev.keyphrases:
-        click.echo("keyphrases: " + ", ".join(ev.keyphrases))
+        echo("keyphrases: " + ", ".join(ev.keyphrases))
     if ev.entities:
-        click.echo("entities: " + ", ".join(f"{name} ({n})" for _, name, n in ev.entities[:12]))
+        echo("entities: " + ", ".join(f"{name} ({n})" for _, name, n in ev.entities[:12]))
     for fam in rec["families"]:
-        click.echo(f"family {fam['id']} ({len(fam['articles'])}):")
+        echo(f"family {fam['id']} ({len(fam['articles'])}):")
         for a in fam["articles"]:
-            click.echo(f"  {a['id']}  [{a['lang']}] {a['published'] or '-'}  {a['title'][:90]}")
+            echo(f"  {a['id']}  [{a['lang']}] {a['published'] or '-'}  {a['title'][:90]}")
 
 
 @click.command()
@@ -107,8 +108,13 @@ def export(db: str, fmt: str, what: str, out: str | None) -> None:
 
 
 def _csv_cell(value: object) -> object:
-    """Lists and dicts go into one CSV cell as JSON; everything else as is."""
-    return json.dumps(value, ensure_ascii=False) if isinstance(value, list | dict) else value
+    """Lists and dicts go into one CSV cell as JSON; text that a spreadsheet would run as a
+    formula (``=``, ``+``, ``-``, ``@``, tab, CR first) gets a leading ``'``; else as is."""
+    if isinstance(value, list | dict):
+        value = json.dumps(value, ensure_ascii=False)
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
 
 
 @click.command()
@@ -146,10 +152,10 @@ def story(story_id: str, db: str, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(rec, ensure_ascii=False, indent=2))
         return
-    click.echo(f"{st.id}  {st.headline}")
+    echo(f"{st.id}  {st.headline}")
     for e in rec["events"]:
         langs = " ".join(f"{k}:{v}" for k, v in e["languages"].items())
-        click.echo(
+        echo(
             f"  {e['date'] or '?':10}  {e['id']}  {e['size']:>3} articles  "
             f"{langs:12}  {e['headline'][:80]}"
         )

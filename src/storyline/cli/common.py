@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -40,7 +41,7 @@ EXIT_INTERRUPTED = 130  # Ctrl-C
 
 def fail(message: str, code: int = EXIT_ERROR) -> NoReturn:
     """Print ``storyline: error: MESSAGE`` on stderr and exit with ``code``."""
-    click.echo(f"storyline: error: {message}", err=True)
+    click.echo(f"storyline: error: {safe(message)}", err=True)
     sys.exit(code)
 
 
@@ -57,17 +58,65 @@ def handle_errors(fn: F) -> F:
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())
             sys.exit(0)
-        except (OSError, ValueError) as exc:
-            fail(str(exc), EXIT_BAD_INPUT)
         except KeyboardInterrupt:
             fail("interrupted", EXIT_INTERRUPTED)
+        except Exception as exc:
+            why = store_failure(exc)
+            if why is not None:  # disk full, read-only, locked: one line, exit 5
+                fail(why, StoreError.exit_code)
+            if isinstance(exc, OSError | ValueError):
+                fail(str(exc), EXIT_BAD_INPUT)
+            raise
 
     return wrapper  # type: ignore[return-value]
 
 
+_UNPRINTABLE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def safe(text: object, newlines: bool = False) -> str:
+    r"""Text from the store or the input as it may reach a terminal: control characters
+    (ESC, BEL, OSC, bidi overrides, …) shown escaped (``\x1b``), never sent raw; newlines
+    escaped too unless ``newlines``.
+
+    >>> print(safe("a\x1b]0;pwned\x07b\nc"))
+    a\x1b]0;pwned\x07b\nc
+    """
+    value = str(text)
+    if not newlines:
+        value = value.replace("\n", "\\n")
+    return _UNPRINTABLE.sub(lambda m: repr(m.group(0))[1:-1], value)
+
+
+def echo(line: object, err: bool = False) -> None:
+    """``click.echo`` of a line with :func:`safe` applied (user text is printed as text)."""
+    click.echo(safe(line), err=err)
+
+
+def store_failure(exc: BaseException) -> str | None:
+    """A one-line message when ``exc`` comes from the store's database driver (sqlite3,
+    psycopg): the disk is full, the file read-only, the database locked or corrupt."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        module = type(exc).__module__ or ""
+        if module.startswith(("sqlite3", "psycopg")):
+            text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            hint = ""
+            if "full" in text:
+                hint = " (free some space; what was committed before is kept)"
+            elif "readonly" in text or "read-only" in text:
+                hint = " (the store's file or folder is not writable)"
+            elif "locked" in text or "busy" in text:
+                hint = " (another process is writing; try again)"
+            return f"store error: {text}{hint}"
+        exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
+    return None
+
+
 def echo_skipped(origin: str, reason: str) -> None:
     """Name one skipped input on stderr."""
-    click.echo(f"storyline: skipped {origin}: {reason}", err=True)
+    click.echo(f"storyline: skipped {safe(origin)}: {safe(reason)}", err=True)
 
 
 # -- options shared by several commands -------------------------------------------------------
@@ -128,9 +177,17 @@ def open_existing_store(db: str) -> Store:
 
 
 def build_pipeline(db: str, progress: Progress | None = None, workers: int = 1) -> Pipeline:
-    """A :class:`Pipeline` over ``db``, encoding in ``workers`` processes when more than one."""
+    """A :class:`Pipeline` over ``db``, encoding in ``workers`` processes when more than one.
+
+    ``STORYLINE_ENCODER=hashing`` in the environment selects the model-free hashing encoder
+    (for tests and tiny installs; it does not cross languages).
+    """
     from ..run.pipeline import Pipeline
 
+    if os.environ.get("STORYLINE_ENCODER", "").strip().lower() == "hashing":
+        from ..represent.encoder import HashingEncoder
+
+        return Pipeline(db, progress=progress, encoder=HashingEncoder(), second=False)
     encoder = None
     if workers > 1:
         from ..run.workers import ParallelEncoder
@@ -178,12 +235,13 @@ def print_table(columns: Iterable[str], rows: Iterable[Iterable[str]]) -> None:
     """A rich table on stdout: terminal width on a terminal, 160 columns when piped."""
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     table = Table()
     for col in columns:
         table.add_column(col, overflow="fold")
-    for row in rows:
-        table.add_row(*row)
+    for row in rows:  # Text cells: "[/bold]" or "[in Geneva]" in a title is text, not markup
+        table.add_row(*(Text(safe(cell)) for cell in row))
     Console(width=None if sys.stdout.isatty() else 160).print(table)
 
 

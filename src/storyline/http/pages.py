@@ -29,7 +29,8 @@ router = APIRouter(include_in_schema=False)
 def _merged(request: Request, kind: str, asked: str, found: str) -> RedirectResponse | None:
     if asked == found:
         return None
-    return RedirectResponse(str(request.url_for(kind, **{f"{kind}_id": found})), status_code=308)
+    # a relative location (the path only): the Host header is never reflected into it
+    return RedirectResponse(request.url_for(kind, **{f"{kind}_id": found}).path, status_code=308)
 
 
 @router.get("/", response_class=HTMLResponse)

@@ -75,8 +75,13 @@ router = APIRouter(prefix="/api", responses=ERRORS)
 def _redirect_if_merged(request: Request, asked: str, found: str) -> RedirectResponse | None:
     if asked == found:
         return None
-    url = request.url.replace(path=request.url.path.rsplit("/", 1)[0] + "/" + found)
-    return RedirectResponse(str(url), status_code=308)
+    # a relative location: the Host header is never reflected into it
+    from urllib.parse import quote
+
+    url = request.url.path.rsplit("/", 1)[0] + "/" + quote(found, safe="")
+    if request.url.query:
+        url += "?" + request.url.query
+    return RedirectResponse(url, status_code=308)
 
 
 @router.get("/health", tags=["meta"])
@@ -123,6 +128,30 @@ def post_articles(payload: ArticleIn | list[ArticleIn], state: Writer) -> dict[s
         "new": report.new,
         "known": report.known,
         "merges": [{"loser": m.loser, "winner": m.winner} for m in report.merges],
+        "summary": report.summary(),
+    }
+
+
+@router.get("/skipped", tags=["articles"])
+def get_skipped(state: State) -> dict[str, Any]:
+    """The quarantined articles: they failed in a run and are kept with their error; no run
+    retries them by itself (``POST /api/skipped/retry`` does)."""
+    items = []
+    for q in state.store.quarantined():
+        d = q.to_json()
+        d.pop("text", None)
+        items.append(d)
+    return {"skipped": items, "total": len(items)}
+
+
+@router.post("/skipped/retry", tags=["articles"])
+def retry_skipped(state: Writer) -> dict[str, Any]:
+    """Run every quarantined article again; one that fails again goes back to quarantine."""
+    with state.lock:
+        report = state.pipeline.retry_quarantined()
+    return {
+        "assignments": [a.to_json() for a in report.assignments],
+        "skipped": [{"origin": s.origin, "reason": s.reason} for s in report.skipped],
         "summary": report.summary(),
     }
 

@@ -9,7 +9,10 @@ from pathlib import Path
 from typing import Protocol
 
 from ..model import Article
+from .compress import inner_name, open_input
 from .decode import BinaryContent, cap_text, decode_bytes
+
+MAX_FILE_BYTES = 64_000_000  # a file read as one article (text, HTML) is at most this large
 
 
 @dataclass(frozen=True)
@@ -61,7 +64,7 @@ class SuffixReader:
     suffixes: tuple[str, ...] = ()
 
     def accepts(self, path: str) -> bool:
-        return path.lower().endswith(self.suffixes)
+        return inner_name(path).lower().endswith(self.suffixes)
 
 
 class DecodedFileReader(SuffixReader):
@@ -72,7 +75,11 @@ class DecodedFileReader(SuffixReader):
         raise NotImplementedError
 
     def read(self, path: str) -> Iterator[Article | Skip]:
-        data = Path(path).read_bytes()
+        with open_input(path) as fh:
+            data = fh.read(MAX_FILE_BYTES + 1)
+        if len(data) > MAX_FILE_BYTES:
+            yield Skip(path, f"file over {MAX_FILE_BYTES // 1_000_000} MB (one article)")
+            return
         if not data.strip():
             yield Skip(path, "empty")
             return
@@ -81,4 +88,4 @@ class DecodedFileReader(SuffixReader):
         except BinaryContent:
             yield Skip(path, "binary file")
             return
-        yield self.parse(text, Path(path).stem, path)
+        yield self.parse(text, Path(inner_name(path)).stem, path)

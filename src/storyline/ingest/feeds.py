@@ -93,6 +93,42 @@ def entry_date(entry: Any) -> tuple[dt.date | None, str]:
     return None, "none"
 
 
+def entry_language(entry: Any, feed: Any, text: str) -> str | None:
+    """The language of one entry: its own tag (``dc:language``, ``xml:lang`` differing from
+    the channel's) wins; else the language detected from its text when the detection is
+    sure (None: the pipeline detects it the same way); the channel's ``<language>`` only
+    when the text says too little. Tags are normalised (``en-GB`` → ``en``)."""
+    from ..prepare.lang import detect_language, normalize_lang
+
+    channel = normalize_lang(feed.get("language"))
+    own = normalize_lang(entry.get("language"))
+    if own:
+        return own
+    for detail in [*(entry.get("content") or []), entry.get("summary_detail"), entry.get("title_detail")]:
+        tag = normalize_lang((detail or {}).get("language"))
+        if tag and tag != channel:
+            return tag
+    if not channel:
+        return None
+    lang, conf = detect_language(f"{entry.get('title') or ''}\n{text}")
+    return None if lang != "und" and conf >= 0.5 else channel
+
+
+def opml_urls_from_bytes(data: bytes) -> list[str] | None:
+    """The feed URLs of an OPML document; None when ``data`` is not OPML."""
+    import xml.etree.ElementTree as ET
+
+    if b"<opml" not in data[:4096].lower():
+        return None
+    try:
+        root = ET.fromstring(data)
+    except ET.ParseError:
+        return None
+    if root.tag.lower() != "opml":
+        return None
+    return [el.attrib["xmlUrl"] for el in root.iter("outline") if el.attrib.get("xmlUrl")]
+
+
 def read_feed_bytes(data: bytes, name: str) -> Iterator[Article | Skip]:
     """Parse a feed document; one article per entry, origins ``name:ENTRY``."""
     feedparser = load_feedparser()
@@ -122,7 +158,7 @@ def read_feed_bytes(data: bytes, name: str) -> Iterator[Article | Skip]:
             text,
             origin,
             title=title,
-            lang=(entry.get("language") or parsed.feed.get("language") or None),
+            lang=entry_language(entry, parsed.feed, text),
             published=published,
             precision=precision,
             source=feed_title,

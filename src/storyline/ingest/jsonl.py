@@ -3,20 +3,30 @@
 from __future__ import annotations
 
 import codecs
+import datetime as dt
 import json
 import logging
+import math
 import re
 from collections.abc import Iterable, Iterator
-from typing import Any, TextIO
+from typing import IO, Any, TextIO
 
 from ..model import Article, content_hash
 from ..prepare.dates import parse_date
+from ..prepare.guard import normalize_id, strip_controls, tame_text
 from .base import Skip, SuffixReader, build_article
-from .decode import cap_text, looks_binary
+from .compress import open_input
+from .decode import cap_text, decode_line, looks_binary, sniff_utf16
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["JsonlReader", "article_from_record", "read_jsonl_lines", "read_jsonl_stream"]
+__all__ = [
+    "JsonlReader",
+    "article_from_record",
+    "read_jsonl_binary",
+    "read_jsonl_lines",
+    "read_jsonl_stream",
+]
 
 _TEXT_KEYS = ("text", "body", "content")
 _STR_KEYS = ("title", "lang", "source", "url")
@@ -24,8 +34,37 @@ _STR_KEYS = ("title", "lang", "source", "url")
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
+def _missing(value: Any) -> bool:
+    """None, or a table's empty cell (NaN, NaT)."""
+    return value is None or (isinstance(value, float) and math.isnan(value)) or type(value).__name__ == "NaTType"
+
+
+def _published(raw: Any, origin: str) -> tuple[dt.date | None, str]:
+    """The publication date of a record's ``published`` value; an unusable one is dropped
+    with a warning (the article is kept)."""
+    if _missing(raw):
+        return None, "day"
+    if isinstance(raw, dt.datetime):
+        return raw.date(), "day"
+    if isinstance(raw, dt.date):
+        return raw, "day"
+    if isinstance(raw, int) and not isinstance(raw, bool) and 0 < raw < 10_000:
+        raw = str(raw)
+    if not isinstance(raw, str):
+        logger.warning("%s: published date of type %s dropped; the article is kept", origin, type(raw).__name__)
+        return None, "day"
+    published, precision = parse_date(raw[:100])
+    if raw.strip() and published is None:
+        logger.warning("%s: unparseable published date %r dropped; the article is kept", origin, raw[:100])
+    return published, precision
+
+
 def article_from_record(record: Any, origin: str) -> Article | Skip:
-    """Validate one decoded JSON value and turn it into an :class:`Article` (or a Skip)."""
+    """Validate one decoded JSON value and turn it into an :class:`Article` (or a Skip).
+
+    Only the text is required: any other field of the wrong type is dropped with a warning
+    and the article kept.
+    """
     if not isinstance(record, dict):
         return Skip(origin, f"expected a JSON object, got {type(record).__name__}")
     record = {
@@ -33,30 +72,32 @@ def article_from_record(record: Any, origin: str) -> Article | Skip:
     }
     text: Any = None
     for key in _TEXT_KEYS:
-        if record.get(key) is not None:
+        if not _missing(record.get(key)):
             text = record[key]
             if not isinstance(text, str):
                 return Skip(origin, f"field {key!r} must be a string, got {type(text).__name__}")
             break
     if text is None or not text.strip():
         return Skip(origin, "missing or empty text")
+    text = cap_text(text.strip(), origin)
+    if not tame_text(strip_controls(text)).strip():  # control characters or a blob only
+        return Skip(origin, "missing or empty text")
     fields: dict[str, str | None] = {}
     for key in _STR_KEYS:
         value = record.get(key)
-        if value is not None and not isinstance(value, str):
-            return Skip(origin, f"field {key!r} must be a string, got {type(value).__name__}")
+        if not _missing(value) and not isinstance(value, str):
+            logger.warning("%s: field %r of type %s dropped", origin, key, type(value).__name__)
+            value = None
         fields[key] = value.strip() or None if isinstance(value, str) else None
     raw_id = record.get("id")
-    if isinstance(raw_id, bool) or not isinstance(raw_id, str | int | type(None)):
-        return Skip(origin, f"field 'id' must be a string, got {type(raw_id).__name__}")
-    raw_pub = record.get("published")
-    if raw_pub is not None and not isinstance(raw_pub, str):
-        return Skip(origin, f"field 'published' must be a string, got {type(raw_pub).__name__}")
-    published, precision = parse_date(raw_pub)
-    if raw_pub and published is None:
-        logger.warning("%s: unparseable published date %r; kept without a date", origin, raw_pub)
-    text = cap_text(text.strip(), origin)
-    article_id = str(raw_id).strip() if raw_id is not None and str(raw_id).strip() else None
+    if isinstance(raw_id, float) and raw_id.is_integer():
+        raw_id = int(raw_id)
+    if _missing(raw_id) or isinstance(raw_id, bool) or not isinstance(raw_id, str | int):
+        if not _missing(raw_id):
+            logger.warning("%s: id of type %s dropped; the content hash is the id", origin, type(raw_id).__name__)
+        raw_id = None
+    published, precision = _published(record.get("published"), origin)
+    article_id = normalize_id(raw_id)
     # ``text`` is capped already (the id hashes it): build_article's cap is then a no-op
     return build_article(
         article_id or content_hash(text, fields["title"]),
@@ -71,31 +112,37 @@ def article_from_record(record: Any, origin: str) -> Article | Skip:
     )
 
 
+def _int(digits: str) -> int | str:
+    """A JSON integer; one too long for Python to convert stays a string (an id)."""
+    return int(digits) if len(digits) < 1000 else digits
+
+
 def _parse_line(line: str, origin: str) -> Article | Skip | None:
     line = line.strip()
     if not line:
         return None
     try:
-        record = json.loads(line)
+        record = json.loads(line, parse_int=_int)
     except json.JSONDecodeError as exc:
         return Skip(origin, f"malformed JSON: {exc.msg} (column {exc.colno})")
     except RecursionError:
         return Skip(origin, "malformed JSON: nested too deeply")
+    except ValueError as exc:
+        return Skip(origin, f"malformed JSON: {exc}")
     return article_from_record(record, origin)
 
 
 def read_jsonl_lines(lines: Iterable[str], name: str) -> Iterator[Article | Skip]:
-    """Parse already-decoded lines; blank lines are ignored; origins are ``name:LINE``."""
+    """Parse already-decoded lines; blank lines are ignored; origins are ``name:LINE``. A
+    byte order mark at the start of any line (files concatenated) is dropped."""
     for lineno, line in enumerate(lines, 1):
-        if lineno == 1:
-            line = line.lstrip("\ufeff")
-        item = _parse_line(line, f"{name}:{lineno}")
+        item = _parse_line(line.lstrip("\ufeff"), f"{name}:{lineno}")
         if item is not None:
             yield item
 
 
 def read_jsonl_stream(stream: TextIO, name: str = "<stdin>") -> Iterator[Article | Skip]:
-    """Read JSON Lines from a text stream such as ``sys.stdin``."""
+    """Read JSON Lines from a text stream."""
     yield from read_jsonl_lines(stream, name)
 
 
@@ -110,34 +157,47 @@ def _looks_binary_jsonl(head: bytes) -> bool:
     return ctrl / len(head) > 0.1
 
 
-def _decode_line(raw: bytes) -> str:
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return raw.decode("cp1252", errors="replace")
+# JSON Lines end lines with LF, CRLF or CR only; never split at U+2028, U+0085 and other
+# characters that str.splitlines() takes for line ends (they may stand inside a JSON string)
+_LINE_END = re.compile("\r\n|\r|\n")
+
+
+def _decoded_lines(fh: IO[bytes], name: str) -> Iterator[str]:
+    """The lines of a byte stream, each decoded on its own (UTF-8, else the most plausible
+    legacy encoding, reported); CR-only line ends are line ends too."""
+    lineno = 0
+    for raw in fh:
+        for part in raw.rstrip(b"\r\n").split(b"\r") if raw.rstrip(b"\n").count(b"\r") else (raw,):
+            lineno += 1
+            text, enc = decode_line(part)
+            if enc != "utf-8":
+                logger.warning("%s:%d: not UTF-8; decoded as %s", name, lineno, enc)
+            yield text
+
+
+def read_jsonl_binary(fh: IO[bytes], name: str) -> Iterator[Article | Skip]:
+    """Read JSON Lines from a buffered byte stream (a file, a pipe, stdin), line by line."""
+    head = fh.peek(8192)[:8192] if hasattr(fh, "peek") else b""
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or sniff_utf16(head):
+        enc = "utf-16" if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) else sniff_utf16(head)
+        text = fh.read().decode(enc or "utf-16", errors="replace")
+        yield from read_jsonl_lines(_LINE_END.split(text), name)
+        return
+    if head and _looks_binary_jsonl(head):
+        yield Skip(name, "binary file")
+        return
+    yield from read_jsonl_lines(_decoded_lines(fh, name), name)
 
 
 class JsonlReader(SuffixReader):
-    """Reads ``.jsonl`` / ``.ndjson`` files line by line (never the whole file at once)."""
+    """Reads ``.jsonl`` / ``.ndjson`` files (also ``.gz``, ``.bz2``, ``.xz``) line by line
+    (never the whole file at once)."""
 
     suffixes = (".jsonl", ".ndjson", ".jsonlines")
 
     def read(self, path: str) -> Iterator[Article | Skip]:
-        with open(path, "rb") as fh:
-            head = fh.read(8192)
-            if not head.strip():
+        with open_input(path) as fh:
+            if not fh.peek(8192)[:8192].strip():
                 yield Skip(path, "empty")
                 return
-            if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-                fh.seek(0)
-                text = fh.read().decode("utf-16", errors="replace")
-                yield from read_jsonl_lines(text.splitlines(), path)
-                return
-            if _looks_binary_jsonl(head):
-                yield Skip(path, "binary file")
-                return
-            fh.seek(0)
-            if head.startswith(codecs.BOM_UTF8):
-                fh.read(len(codecs.BOM_UTF8))
-            lines = (_decode_line(raw) for raw in fh)
-            yield from read_jsonl_lines(lines, path)
+            yield from read_jsonl_binary(fh, path)

@@ -28,7 +28,15 @@ from ..model import Article
 from ..run.pipeline import Pipeline
 from ..version import __version__
 from .decode import cap_text
-from .feeds import entry_date, entry_id, html_to_text, load_feedparser, opml_feed_urls
+from .feeds import (
+    entry_date,
+    entry_id,
+    entry_language,
+    html_to_text,
+    load_feedparser,
+    opml_feed_urls,
+    opml_urls_from_bytes,
+)
 
 log = logging.getLogger(__name__)
 
@@ -143,8 +151,9 @@ class FeedWatcher:
         return self.pipeline.store
 
     # -- one feed ------------------------------------------------------------------------------
-    def poll(self, url: str) -> FeedResult:
-        """Poll one feed and ingest its new entries."""
+    def poll(self, url: str, nested: bool = False) -> FeedResult:
+        """Poll one feed and ingest its new entries. An OPML document at ``url`` is a list of
+        feeds: each is polled (the result adds them up)."""
         key = f"watch:{url}"
         saved = json.loads(self.store.get_state(key) or "{}")
         headers: dict[str, str] = {}
@@ -157,6 +166,11 @@ class FeedWatcher:
         if resp.status == 304:
             result.status = "not modified"
             return result
+        feeds = opml_urls_from_bytes(resp.body)
+        if feeds is not None:
+            if nested:
+                raise InputError(f"{url}: an OPML list inside an OPML list is not followed")
+            return self._poll_opml(url, feeds)
         articles = self._articles(resp.body, url, result)
         if articles:
             report = self.pipeline.run(articles)
@@ -169,6 +183,22 @@ class FeedWatcher:
             "modified": lower.get("last-modified"),
             "checked": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         }))  # fmt: skip
+        return result
+
+    def _poll_opml(self, url: str, feeds: list[str]) -> FeedResult:
+        result = FeedResult(url, status=f"opml ({len(feeds)} feeds)")
+        for feed in feeds:
+            try:
+                sub = self.poll(feed, nested=True)
+            except Exception as exc:  # noqa: BLE001 - one feed must not stop the others
+                log.error("%s: %s", feed, exc)
+                result.skipped += 1
+                continue
+            result.entries += sub.entries
+            result.new += sub.new
+            result.known += sub.known
+            result.skipped += sub.skipped
+            result.pages += sub.pages
         return result
 
     def _articles(self, data: bytes, url: str, result: FeedResult) -> list[Article]:
@@ -201,7 +231,7 @@ class FeedWatcher:
                 id=article_id,
                 text=cap_text(text, origin),
                 title=html_to_text(entry.get("title") or "") or None,
-                lang=entry.get("language") or parsed.feed.get("language") or None,
+                lang=entry_language(entry, parsed.feed, text),
                 published=published,
                 source=source,
                 url=link,

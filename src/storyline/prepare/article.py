@@ -9,20 +9,41 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from ..model import Article, Processed
+from ..model import Article, Processed, Quarantined, utc_now
 from .clean import RepeatedLineFilter, clean_text, looks_like_title, split_sentences
 from .dates import estimate_event_date
 from .entities import extract_entities
-from .lang import detect_language
+from .lang import detect_language, normalize_lang
 
 log = logging.getLogger(__name__)
 
 
 
+MAX_SENTENCE_CHARS = 1000  # a longer "sentence" is cut in pieces: encoders pay by length
+
+
+def bound_sentences(sentences: list[str], limit: int = MAX_SENTENCE_CHARS) -> list[str]:
+    """Sentences of at most ``limit`` characters: longer ones cut at spaces (or anywhere).
+
+    >>> [len(s) for s in bound_sentences(["a " * 1500], 1000)]
+    [999, 999, 999]
+    """
+    out: list[str] = []
+    for s in sentences:
+        while len(s) > limit:
+            cut = s.rfind(" ", limit // 2, limit)
+            cut = cut if cut > 0 else limit
+            out.append(s[:cut].strip())
+            s = s[cut:].strip()
+        if s:
+            out.append(s)
+    return out
+
+
 def prepare(article: Article, repeated: RepeatedLineFilter | None = None) -> Processed:
     """Clean, detect the language, find a title, split sentences, estimate the event date."""
     raw = article.text
-    given = (article.lang or "").strip().lower()
+    given = normalize_lang(article.lang) or ""
     if given:
         lang, conf = given, 1.0
     else:
@@ -35,10 +56,14 @@ def prepare(article: Article, repeated: RepeatedLineFilter | None = None) -> Pro
         first, _, rest = text.partition("\n")
         if rest.strip() and looks_like_title(first):
             title, text = first.strip(), rest.strip()
-    sentences = split_sentences(text, lang)
-    event_date, why = estimate_event_date(
-        f"{title}\n{raw}", lang, article.published, article.published_precision
-    )
+    sentences = bound_sentences(split_sentences(text, lang))
+    try:
+        event_date, why = estimate_event_date(
+            f"{title}\n{raw}", lang, article.published, article.published_precision
+        )
+    except (OverflowError, ValueError) as exc:  # a date near the calendar's limits
+        log.warning("event date of %s not estimated: %s", article.id, exc)
+        event_date, why = article.published, "published" if article.published else None
     try:
         entities = extract_entities(text, lang, title=title)
     except Exception as exc:  # noqa: BLE001 - one article's entities must never stop a run
@@ -67,6 +92,18 @@ def use_filter(repeated: RepeatedLineFilter | None) -> None:
     _worker_filter = repeated
 
 
-def prepare_many(articles: Sequence[Article]) -> list[Processed]:
-    """:func:`prepare` of several articles with the filter given to :func:`use_filter`."""
-    return [prepare(a, _worker_filter) for a in articles]
+def prepare_or_quarantine(
+    article: Article, repeated: RepeatedLineFilter | None = None
+) -> Processed | Quarantined:
+    """:func:`prepare`, or the article in quarantine with its error when that fails."""
+    try:
+        return prepare(article, repeated)
+    except (Exception, RecursionError) as exc:  # noqa: BLE001 - one article never stops a run
+        log.warning("%s failed to prepare (quarantined): %s: %s", article.id, type(exc).__name__, exc)
+        return Quarantined(article, f"prepare: {type(exc).__name__}: {exc}"[:500], utc_now())
+
+
+def prepare_many(articles: Sequence[Article]) -> list[Processed | Quarantined]:
+    """:func:`prepare_or_quarantine` of several articles with the filter given to
+    :func:`use_filter`."""
+    return [prepare_or_quarantine(a, _worker_filter) for a in articles]

@@ -135,11 +135,11 @@ def parse_date(value: str | None) -> tuple[dt.date | None, str]:
             if mo:
                 return dt.date(y, int(mo), 1), "month"
             return dt.date(y, 1, 1), "year"
-        except ValueError:
+        except (ValueError, OverflowError):
             return None, "none"
     try:
         return parsedate_to_datetime(s).date(), "day"
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         pass
     for mention in _mentions(s[:200]):
         if mention.y:
@@ -163,9 +163,11 @@ class _Mention:
 
 
 def _safe_date(y: int, m: int, d: int) -> dt.date | None:
+    if not 1000 <= y <= 3000:  # far from any news date: arithmetic near the limits overflows
+        return None
     try:
         return dt.date(y, m, d)
-    except ValueError:
+    except (ValueError, OverflowError):
         return None
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["detect_language"]
+__all__ = ["detect_language", "normalize_lang"]
 
 _MAX_CHARS = 1000  # characters of text given to the model (plenty for a reliable guess)
 _MIN_LETTERS = 3
@@ -50,3 +50,35 @@ def detect_language(text: str) -> tuple[str, float]:
         return "und", 0.0
     code = str(results[0]["lang"]).split("-")[0].lower()
     return code, round(float(results[0]["score"]), 4)
+
+
+_TAG = re.compile(r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*$")
+
+
+@lru_cache(maxsize=512)
+def normalize_lang(tag: str | None) -> str | None:
+    """A language tag as the pipeline uses it: the BCP-47 primary subtag, lower case, two
+    letters when ISO 639-1 has it; None for an empty, undetermined or malformed tag (the
+    language is then detected).
+
+    >>> [normalize_lang(t) for t in ("en-GB", "pt_BR", "zh-Hant", "FR", "deu", "und", "x!")]
+    ['en', 'pt', 'zh', 'fr', 'de', None, None]
+    """
+    if not tag or not isinstance(tag, str):
+        return None
+    tag = tag.strip()
+    if not _TAG.match(tag):
+        return None
+    primary = tag.replace("_", "-").split("-")[0].lower()
+    if primary in ("und", "mul", "zxx", "mis"):
+        return None
+    if len(primary) == 3:
+        try:
+            import pycountry
+
+            found = pycountry.languages.get(alpha_3=primary)
+        except (ImportError, KeyError, LookupError):  # pragma: no cover - optional data
+            found = None
+        two = getattr(found, "alpha_2", None)
+        return str(two) if two else primary
+    return primary

@@ -12,6 +12,7 @@ import datetime as dt
 import json
 import logging
 import os
+import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -23,10 +24,10 @@ from ..cluster.base import Scorer
 from ..cluster.batch import order_key
 from ..cluster.online import OnlineClusterer
 from ..cluster.scorer import PairScorer
-from ..ingest import Skip, read_inputs
+from ..ingest import Skip
 from ..ingest.base import Reader
-from ..model import Article, Assignment, Merge, Processed
-from ..prepare.article import prepare, prepare_many, use_filter
+from ..model import Article, Assignment, Merge, Processed, Quarantined, utc_now
+from ..prepare.article import prepare_many, prepare_or_quarantine, use_filter
 from ..prepare.clean import RepeatedLineFilter
 from ..represent.base import Encoder, Portable
 from ..represent.builder import FeatureBuilder, second_text
@@ -36,6 +37,7 @@ from ..store.base import Store
 from ..stories.base import Linker
 from ..stories.linker import StoryLinker
 from .encode import ENCODE_CHUNK, EncodeAhead
+from .inputs import collect
 from .restore import restore
 from .workers import ProcessEncoder
 from .write import EventWriter
@@ -48,6 +50,9 @@ Progress = Callable[[str, int, int], None]
 PREPARE_CHUNK = 2048  # articles prepared and stored per transaction (bounds memory)
 OFFLOAD_MIN = 4 * ENCODE_CHUNK  # runs this large encode in a child process (offload)
 SHARE_MIN = 64  # the child prepares / describes half of a batch at least this large
+COMMIT_EVERY = 1000  # decisions committed every this many articles ...
+COMMIT_SECONDS = 30.0  # ... or this many seconds, whichever comes first
+MAX_ATTEMPTS = 6  # runs that stopped with an article pending before it is quarantined
 
 
 @dataclass
@@ -97,6 +102,8 @@ class Pipeline:
         progress: Progress | None = None,
         offload: bool | None = None,
         readers: Sequence[Reader] | None = None,
+        commit_every: int = COMMIT_EVERY,
+        commit_seconds: float = COMMIT_SECONDS,
     ) -> None:
         self.store = store if isinstance(store, Store) else open_store(store)
         self.encoder = encoder if encoder is not None else USEEncoder()
@@ -115,6 +122,9 @@ class Pipeline:
         self._own_loader = self.clusterer.loader is None
         self.progress = progress or (lambda stage, done, total: None)
         self.readers = readers  # how paths given to run() are read (default: every format)
+        # decisions are committed every ``commit_every`` articles or ``commit_seconds``
+        self.commit_every = max(1, int(commit_every))
+        self.commit_seconds = float(commit_seconds)
         # large runs encode in a child process while this one clusters (default: ≥ 2 cores)
         self.offload = (os.cpu_count() or 1) >= 2 if offload is None else offload
         self.repeated = RepeatedLineFilter()
@@ -155,15 +165,14 @@ class Pipeline:
         self._wire()
 
     # -- public -----------------------------------------------------------------------------
-    def run(self, inputs: Iterable[Article | Skip] | Sequence[str], stdin: TextIO | None = None) -> RunReport:
-        """Ingest and cluster. ``inputs`` are articles, or paths (files, dirs, ``-``).
+    def run(self, inputs: object, stdin: TextIO | None = None) -> RunReport:
+        """Ingest and cluster. ``inputs``: a path (file, folder, ``-`` for stdin), or a list
+        of paths, dicts (JSON-like records) and :class:`Article` objects, or a DataFrame.
 
         One writer at a time: runs on the same store (other processes included) wait for each
         other, and a run first catches up with what other writers stored since.
         """
-        items = list(inputs)
-        if items and all(isinstance(x, str | Path) for x in items):  # paths, not articles
-            items = list(read_inputs([str(x) for x in items], stdin=stdin, readers=self.readers))
+        items = collect(inputs, stdin=stdin, readers=self.readers)
         with self.store.writer_lock():
             if self.store.get_state("generation") != self._generation:
                 self._reset_memory()
@@ -177,7 +186,11 @@ class Pipeline:
         report = RunReport()
         order: list[str] = []
         fresh: dict[str, Article] = {}
+        held = {q.article.id: q for q in self.store.quarantined()}
         for x in items:
+            if isinstance(x, Article) and x.id in held and not self.store.has_article(x.id):
+                why = held[x.id].error
+                x = Skip(x.origin or x.id, f"quarantined earlier ({why}); retry with `storyline skipped --retry`")
             if isinstance(x, Skip):
                 report.skipped.append(x)
                 skip_log.warning("skipped %s: %s", x.origin, x.reason)
@@ -200,14 +213,54 @@ class Pipeline:
                 continue
             fresh[x.id] = x
         report.new = len(fresh)
-        pending, self._orphans = self._orphans, []
+        pending, self._orphans = self._pending(held), []
+        self._failed: list[Quarantined] = []
         if fresh or pending:
             report.merges = self._process(list(fresh.values()), pending)
+            self.store.set_state("attempts", "{}")  # the run finished: nothing is suspect
+        report.new -= len(self._failed)
+        for q in self._failed:
+            report.skipped.append(Skip(q.article.origin or q.article.id, f"quarantined: {q.error}"))
+            skip_log.warning("quarantined %s: %s", q.article.origin or q.article.id, q.error)
         for aid in order:
             a = self.store.get_assignment(aid)
             if a is not None:
                 report.assignments.append(a)
         return report
+
+    def _pending(self, held: dict[str, Quarantined]) -> list[Processed]:
+        """The stored articles still without an event that this run assigns. One that was
+        pending in :data:`MAX_ATTEMPTS` runs that all stopped (killed, out of memory) is
+        quarantined instead: it may be what stops them."""
+        pending = [p for p in self._orphans if p.id not in held]
+        if not pending:
+            return []
+        attempts: dict[str, int] = json.loads(self.store.get_state("attempts") or "{}")
+        keep, suspects = [], []
+        for p in pending:
+            n = attempts.get(p.id, 0) + 1
+            attempts[p.id] = n
+            if n >= MAX_ATTEMPTS:
+                why = f"{n - 1} runs stopped while it waited for its event"
+                suspects.append(Quarantined(p.article, why, utc_now(), stored=True))
+            else:
+                keep.append(p)
+        with self.store.transaction():
+            self.store.quarantine(suspects)
+            self.store.set_state("attempts", json.dumps({p.id: attempts[p.id] for p in keep}))
+        return keep
+
+    def retry_quarantined(self, ids: Iterable[str] | None = None) -> RunReport:
+        """Take articles out of quarantine (all, or those of ``ids``) and run them again; one
+        that fails again goes back with its new error."""
+        with self.store.writer_lock():
+            released = self.store.release(ids)
+            self.store.set_state("attempts", "{}")
+        stored = {q.article.id for q in released if q.stored}
+        if stored:  # stored already: they are assigned as pending articles of the next run
+            self._orphans = [p for p in self._orphans if p.id not in stored]
+            self._orphans += list(self.store.iter_articles(stored))
+        return self.run([q.article for q in released if not q.stored])
 
     def learn_one(self, article: Article) -> Assignment:
         """Assign one article (the streaming entry point)."""
@@ -261,9 +314,12 @@ class Pipeline:
         for start in range(0, len(articles), PREPARE_CHUNK):
             chunk = self._prepare(articles[start : start + PREPARE_CHUNK], helper)
             self.progress("prepare", min(start + PREPARE_CHUNK, len(articles)), len(articles))
+            failed = [p for p in chunk if isinstance(p, Quarantined)]
             with self.store.transaction():
+                self.store.quarantine(failed)
+                self._failed.extend(failed)
                 # an id stored meanwhile by another writer stays theirs
-                chunk = [p for p in chunk if self.store.add_article(p)]
+                chunk = [p for p in chunk if isinstance(p, Processed) and self.store.add_article(p)]
                 self.store.set_state("repeated_lines", self.repeated.to_json())
                 self.store.set_state("encoder", self.encoder.name)  # whose vectors describe events
             self.builder.observe(chunk, keep=keep_terms)
@@ -275,25 +331,47 @@ class Pipeline:
         ids = [aid for _, aid in sorted(order)]
         n_merges = len(self.clusterer.merges_)
         scores: dict[str, float] = {}
+        done = n_merges  # merges written so far
+        batch: list[str] = []  # assigned in memory, not yet committed
+        since = time.monotonic()
         for i, f in enumerate(self.encoding.features(ids, encoder, leads)):
             _, scores[f.id] = self.clusterer.learn_one(f)
+            batch.append(f.id)
             if i % 50 == 0:
                 self.progress("cluster", i + 1, len(ids))
+            if len(batch) >= self.commit_every or time.monotonic() - since >= self.commit_seconds:
+                # progress that survives a kill: these decisions are committed now (the
+                # encoder process keeps encoding ahead meanwhile; it describes nothing here)
+                done = self._commit(batch, scores, done, None)
+                batch, since = [], time.monotonic()
         self.clusterer.repair({self.clusterer.event_of_[aid] for aid in ids})
         self.progress("cluster", len(ids), len(ids))
-        merges = self.clusterer.merges_[n_merges:]
-        self.writer.write(set(ids), scores, merges, helper)
-        return merges
+        self._commit(batch, scores, done, helper)
+        return self.clusterer.merges_[n_merges:]
 
-    def _prepare(self, articles: list[Article], helper: Callable[..., object] | None) -> list[Processed]:
+    def _commit(
+        self, batch: list[str], scores: dict[str, float], done: int,
+        helper: Callable[..., object] | None,
+    ) -> int:
+        """Write the decisions on ``batch`` and the merges after the first ``done`` (one
+        transaction); returns how many merges are written now."""
+        merges = self.clusterer.merges_[done:]
+        if batch or merges:
+            self.writer.write(set(batch), scores, merges, helper)
+            log.info("committed the events of %d articles (%d merges)", len(batch), len(merges))
+        return len(self.clusterer.merges_)
+
+    def _prepare(
+        self, articles: list[Article], helper: Callable[..., object] | None
+    ) -> list[Processed | Quarantined]:
         """Prepare articles, the second half in the encoder process when there is one (it
         has nothing to encode yet); the same results as preparing all here."""
         half = len(articles) // 2 if helper is not None and len(articles) >= SHARE_MIN else 0
         if not half:
-            return [prepare(a, self.repeated) for a in articles]
+            return [prepare_or_quarantine(a, self.repeated) for a in articles]
         with ThreadPoolExecutor(1, thread_name_prefix="storyline-prepare") as pool:
             theirs = pool.submit(helper, prepare_many, articles[half:])  # type: ignore[arg-type]
-            mine = [prepare(a, self.repeated) for a in articles[:half]]
+            mine = [prepare_or_quarantine(a, self.repeated) for a in articles[:half]]
             return mine + theirs.result()  # type: ignore[operator]
 
     def _chunk_encoder(self, n: int) -> Encoder:

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import abc
 import contextlib
+import json
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager
 from typing import Self
 
 import numpy as np
 
-from ..model import Assignment, Event, Merge, Processed, Story
+from ..model import Assignment, Event, Merge, Processed, Quarantined, Story
 
 
 class Store(abc.ABC):
@@ -137,6 +138,33 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def set_state(self, key: str, value: str) -> None: ...
+
+    # -- quarantine: articles that failed, kept with their error (in the state table) --------
+    def quarantined(self) -> list[Quarantined]:
+        """Articles that failed in a run, oldest first; no run retries them by itself."""
+        raw = self.get_state("quarantine")
+        return [Quarantined.from_json(d) for d in json.loads(raw)] if raw else []
+
+    def quarantine(self, items: Iterable[Quarantined]) -> None:
+        """Add (or replace, by article id) quarantined articles."""
+        new = {q.article.id: q for q in items}
+        if new:
+            with self.transaction():
+                kept = [q for q in self.quarantined() if q.article.id not in new]
+                self._put_quarantine([*kept, *new.values()])
+
+    def release(self, ids: Iterable[str] | None = None) -> list[Quarantined]:
+        """Take articles out of quarantine (all of them, or those of ``ids``) and return them."""
+        with self.transaction():
+            items = self.quarantined()
+            wanted = None if ids is None else set(ids)
+            out = [q for q in items if wanted is None or q.article.id in wanted]
+            if out:
+                self._put_quarantine([q for q in items if q not in out])
+        return out
+
+    def _put_quarantine(self, items: list[Quarantined]) -> None:
+        self.set_state("quarantine", json.dumps([q.to_json() for q in items], ensure_ascii=False))
 
     # -- search --------------------------------------------------------------------------------
     def search_events(self, query: str, limit: int = 20) -> list[Event]:

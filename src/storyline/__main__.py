@@ -1,0 +1,5 @@
+"""``python -m storyline``: the command line."""
+
+from storyline.cli import main
+
+main()
