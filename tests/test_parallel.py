@@ -8,6 +8,9 @@ import importlib.util
 import numpy as np
 import pytest
 
+from storyline.cluster.online import OnlineClusterer
+from storyline.cluster.scorer import PairScorer
+
 from storyline.model import Article
 from storyline.represent.encoder import HashingEncoder
 from storyline.run.pipeline import Pipeline
@@ -242,7 +245,10 @@ def test_encoder_process_shares_describing_with_the_same_events(
         arts.append(Article(f"a{i:03d}", text + ".", lang="en"))
 
     def run(db, offload):  # type: ignore[no-untyped-def]
-        pipe = Pipeline(str(db), encoder=HashingEncoder(), second=False, offload=offload)
+        # a strict clusterer: synthetic texts of one template, and about 20 events wanted
+        enc = HashingEncoder()
+        strict = OnlineClusterer(PairScorer(), threshold=0.95, merge_threshold=0.95, dim=enc.dim)
+        pipe = Pipeline(str(db), encoder=enc, clusterer=strict, second=False, offload=offload)
         pipe.run(arts)
         events = sorted(pipe.store.iter_events(), key=lambda e: e.id)
         assigned = sorted((a.article_id, a.event, a.family) for a in pipe.store.iter_assignments())

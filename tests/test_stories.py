@@ -21,6 +21,10 @@ from storyline.represent.features import terms_of
 from storyline.stories.event import LinkWeights, StoryEvent, story_headline, timeline
 from storyline.stories.linker import StoryLinker
 
+# The hand-set rule (docs/stories.md); the shipped linker's fitted weights are tested on
+# the seeds (test_pipeline) and measured by scripts/train_linker.py.
+HAND = LinkWeights()
+
 D = dt.date
 
 
@@ -90,7 +94,7 @@ def test_country_alone_never_links() -> None:
     v = _vec(1, 1, 0)
     a = StoryEvent("ev-1", D(2020, 1, 1), v, frozenset({"country:TR", "country:SY"}), ["seisme"])
     b = StoryEvent("ev-2", D(2021, 1, 1), v, frozenset({"country:TR", "country:SY"}), ["seisme"])
-    linker = StoryLinker()
+    linker = StoryLinker(weights=HAND)
     assert linker.learn_one(a) == ("st-1", 0.0)
     assert linker.learn_one(b) == ("st-2", 0.0)
     assert linker.link(a, b).score == 0.0
@@ -99,7 +103,7 @@ def test_country_alone_never_links() -> None:
 def test_shared_actor_links_and_ids_are_stable() -> None:
     v = _vec(1, 1, 0)
     keys = frozenset({"country:IQ", "per:kazimi", "org:islamic-state"})
-    linker = StoryLinker()
+    linker = StoryLinker(weights=HAND)
     sid, _ = linker.learn_one(StoryEvent("ev-a", D(2020, 6, 11), v, keys, ["dialogue"]))
     sid2, score = linker.learn_one(StoryEvent("ev-b", D(2024, 1, 27), v, keys, ["dialogue"]))
     assert sid == sid2 == "st-a" and score >= linker.threshold
@@ -111,7 +115,7 @@ def test_shared_actor_links_and_ids_are_stable() -> None:
 def test_gap_limit_and_gentle_decay() -> None:
     v = _vec(1, 0, 0)
     keys = frozenset({"per:someone", "org:somebody"})
-    linker = StoryLinker(max_gap_days=365)
+    linker = StoryLinker(max_gap_days=365, weights=HAND)
     a = StoryEvent("ev-a", D(2020, 1, 1), v, keys)
     near = linker.link(a, StoryEvent("ev-b", D(2020, 2, 1), v, keys))
     far = linker.link(a, StoryEvent("ev-c", D(2020, 12, 1), v, keys))
@@ -121,7 +125,7 @@ def test_gap_limit_and_gentle_decay() -> None:
 
 def test_update_merges_stories_older_id_survives_and_remove() -> None:
     v = _vec(1, 0, 0)
-    linker = StoryLinker()
+    linker = StoryLinker(weights=HAND)
     alpha = frozenset({"per:alpha", "org:alphacorp"})
     linker.learn_one(StoryEvent("ev-a", D(2020, 1, 1), v, alpha))
     linker.learn_one(StoryEvent("ev-b", D(2020, 3, 1), v, frozenset({"per:beta"})))
@@ -140,7 +144,7 @@ def test_update_merges_stories_older_id_survives_and_remove() -> None:
 
 def test_state_round_trip() -> None:
     v = _vec(1, 2, 3)
-    linker = StoryLinker(threshold=0.6)
+    linker = StoryLinker(threshold=0.6, weights=HAND)
     keys = frozenset({"per:x", "org:y", "country:FR"})
     linker.learn_one(StoryEvent("ev-a", D(2020, 1, 1), v, keys, ["proces"], 2, frozenset({"fr"})))
     linker.learn_one(StoryEvent("ev-b", None, v, keys, ["proces"]))
@@ -161,8 +165,8 @@ def _learned(linker: StoryLinker) -> dict:  # type: ignore[type-arg]
 
 
 def test_load_state_keeps_the_constructor_parameters(caplog: pytest.LogCaptureFixture) -> None:
-    state = _learned(StoryLinker(threshold=0.6))
-    strict = StoryLinker(threshold=1.5, max_candidates=50)
+    state = _learned(StoryLinker(threshold=0.6, weights=HAND))
+    strict = StoryLinker(threshold=1.5, max_candidates=50, weights=HAND)
     strict.learn_one(StoryEvent("ev-old", D(2019, 1, 1), _vec(0, 1), frozenset({"per:z"})))
     with caplog.at_level(logging.INFO, logger="storyline.stories.linker"):
         back = strict.load_state(state)
@@ -182,12 +186,12 @@ def test_load_state_keeps_the_constructor_parameters(caplog: pytest.LogCaptureFi
 def test_load_state_with_the_same_parameters_logs_nothing(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    state = _learned(StoryLinker(threshold=0.6))
+    state = _learned(StoryLinker(threshold=0.6, weights=HAND))
     with caplog.at_level(logging.INFO, logger="storyline.stories.linker"):
-        back = StoryLinker(threshold=0.6).load_state(state)
+        back = StoryLinker(threshold=0.6, weights=HAND).load_state(state)
     assert not caplog.records and json.loads(json.dumps(back.to_state())) == state
     with pytest.raises(ValueError, match="version"):
-        StoryLinker().load_state({**state, "version": 99})
+        StoryLinker(weights=HAND).load_state({**state, "version": 99})
 
 
 def test_clone_is_a_fresh_linker_with_the_same_parameters() -> None:
@@ -298,7 +302,7 @@ def test_lookalike_trials_stay_apart_and_continuation_joins() -> None:
     events = _trial_events(USEEncoder(threads=1))
     for ev in events:
         assert "country:FR" in ev.entities or "city:2988507" in ev.entities
-    linker = StoryLinker().fit(events)
+    linker = StoryLinker(weights=HAND).fit(events)
     story = linker.story_of_
     assert story["ev-dupont1"] == story["ev-dupont2"] == "st-dupont1"
     assert story["ev-martin"] == "st-martin"
@@ -356,11 +360,11 @@ def test_seeds_two_events_one_story() -> None:
     assert (first.date, second.date) == (D(2020, 6, 11), D(2024, 1, 27))
     # French 003 and the English/French others meet on cross-lingual keys.
     assert {"country:IQ", "country:US", "org:islamic-state"} <= first.entities & second.entities
-    linker = StoryLinker()
+    linker = StoryLinker(weights=HAND)
     sid, _ = linker.learn_one(second)  # arrival order does not matter: the timeline does
     assert linker.learn_one(first) == (sid, pytest.approx(linker.link(first, second).score))
     assert linker.stories_ == {sid: ["ev-dialogue2020", "ev-talks2024"]}
-    assert StoryLinker().fit([first, second]).stories_ == {"st-dialogue2020": [first.id, second.id]}
+    assert StoryLinker(weights=HAND).fit([first, second]).stories_ == {"st-dialogue2020": [first.id, second.id]}
 
 
 def ecbplus_gold_events(shared: Path, encoder: object) -> list[StoryEvent]:
@@ -389,7 +393,7 @@ def test_ecbplus_lookalike_events_stay_apart() -> None:
 
     events = ecbplus_gold_events(shared, USEEncoder(threads=1))
     assert len(events) == 58
-    linker = StoryLinker().fit(events)  # date order, None last, stable by id; then repair
+    linker = StoryLinker(weights=HAND).fit(events)  # date order, None last, stable by id; then repair
     m = story_metrics(linker.stories_, {e.id: e.id[3:] for e in events})
     # Measured: purity 1.0, 0 stories spanning topics, 11 of 29 topic pairs joined.
     assert m["purity"] >= 0.98
@@ -401,7 +405,7 @@ def test_ecbplus_lookalike_events_stay_apart() -> None:
 def test_time_costs_at_most_one_year() -> None:
     v = _vec(1, 0, 0)
     keys = frozenset({"per:someone", "org:somebody"})
-    linker = StoryLinker()
+    linker = StoryLinker(weights=HAND)
     a = StoryEvent("ev-a", D(2020, 1, 1), v, keys)
     same = linker.link(a, StoryEvent("ev-b", D(2020, 1, 1), v, keys)).score
     one = linker.link(a, StoryEvent("ev-c", D(2021, 1, 1), v, keys)).score
@@ -431,7 +435,7 @@ def test_keyphrases_compare_across_languages_through_entity_keys() -> None:
     v = _vec(1, 0)
     a = StoryEvent("ev-a", None, v, keyphrases=fr)
     b = StoryEvent("ev-b", None, v, keyphrases=en)
-    assert StoryLinker()._keyphrase_overlap(a.keyphrases, b.keyphrases) > 0
+    assert StoryLinker(weights=HAND)._keyphrase_overlap(a.keyphrases, b.keyphrases) > 0
 
 
 # --------------------------------------------------------------------------- real pipeline

@@ -40,6 +40,7 @@ def eval_cmd(
 ) -> None:
     """Cluster ARTICLES (JSONL) in a fresh store and score against GOLD (B³, pairwise, ARI, AMI)."""
     from ..errors import InputError
+    from ..evaluate.shipped import out_of_sample, set_name
     from ..evaluate import (
         error_analysis,
         evaluate,
@@ -64,10 +65,22 @@ def eval_cmd(
             pipe.store.close()
     langs = {r["id"]: r.get("lang") or "und" for r in rows}
     result = evaluate(pred_map, gold_map, langs)
+    held_out = None if pred else out_of_sample(set_name(gold))
+    if held_out is not None:
+        result["out_of_sample"] = held_out
     if as_json:
         click.echo(json.dumps(result, indent=2))
     else:
         click.echo(format_table(result))
+        if held_out is not None:
+            cv, loco = held_out["grouped_cv"], held_out["leave_one_corpus_out"]
+            best = held_out["best_baseline"]
+            click.echo(
+                f"note: the shipped scorer was fitted on {set_name(gold)}, so the figures above are "
+                f"in-sample. Out-of-sample B³ F1: grouped CV {cv['f1']:.3f}, leave-one-corpus-out "
+                f"{loco['f1']:.3f}; best simple baseline {best.get('grouped_cv')} / "
+                f"{best.get('leave_one_corpus_out')} (see docs/scorer.md)."
+            )
     if report:
         Path(report).write_text(
             error_analysis(pred_map, gold_map, {r["id"]: r for r in rows}), encoding="utf-8"

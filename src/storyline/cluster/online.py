@@ -23,15 +23,16 @@ import inspect
 import logging
 import math
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from ..model import Merge, short_id, utc_now
+from ..model import Merge, short_id
 from ..represent.features import ArticleFeatures
 from .base import Scorer
 from .index import CentroidIndex
 from .paircache import PairCache
+from .repair import Repair
 from .scorer import PairScorer
 from .window import WindowMemory
 
@@ -39,7 +40,7 @@ log = logging.getLogger(__name__)
 
 
 
-class OnlineClusterer(WindowMemory):
+class OnlineClusterer(Repair, WindowMemory):
     """Streaming event clusterer (``learn_one``) with stable ids and a merge log."""
 
     def __init__(
@@ -53,6 +54,8 @@ class OnlineClusterer(WindowMemory):
         link_members: int = 10,
         link_min_cos: float = 0.4,
         uncovered_members: int = 3,
+        second_k: int = 10,
+        second_events: int = 3000,
         dim: int = 512,
         pair_cache_size: int = 300_000,
         retire_days: int | None = None,
@@ -71,6 +74,8 @@ class OnlineClusterer(WindowMemory):
         self.link_members = link_members
         self.link_min_cos = link_min_cos
         self.uncovered_members = uncovered_members
+        self.second_k = second_k
+        self.second_events = second_events
         self.dim = dim
         # events this far behind the newest article are retired (needs a loader); default:
         # twice the window, beyond which neither a new article nor a repair can reach them
@@ -102,6 +107,9 @@ class OnlineClusterer(WindowMemory):
         self._settled: set[str] = set()  # retired once (final repair done), unchanged since
         self.revivals_ = 0
         self._newest: dt.date | None = None  # the latest article date seen
+        # second-encoder vector of each event's first member, computed only when an article
+        # outside the sentence encoder's languages looks for candidates
+        self._second_rep: dict[str, np.ndarray] = {}
         self._since_retire = 0
 
     # -- public -----------------------------------------------------------------------------
@@ -173,35 +181,46 @@ class OnlineClusterer(WindowMemory):
             seen[ev] = None
         for ev in self._key_candidates(f):
             seen.setdefault(ev, None)
+        if not f.covered:
+            for ev in self._second_candidates(f):
+                seen.setdefault(ev, None)
         return [ev for ev in seen if self._in_window(f, ev)]
 
-    def repair(self, events: Iterable[str] | None = None) -> list[Merge]:
-        """Merge events that converged, until nothing changes. Returns the new merges.
+    def _second_candidates(self, f: ArticleFeatures, exclude: str | None = None) -> list[str]:
+        """Events closest to ``f`` in the second encoder's space (by their first member).
 
-        ``events``: the events to start from (those a run touched; their neighbours are
-        looked at too). Default: every event. The cost follows the touched events, not the
-        size of the store.
+        For a language the sentence encoder lacks, its vector neighbours are noise (Icelandic
+        reports never have their English original among the nearest 30); the second encoder
+        knows the language. Each event's representative vector is computed once, when such an
+        article first needs it, and only for events in its time window (the most recent
+        ``second_events``), so streams in covered languages never pay for it.
         """
-        before = len(self.merges_)
-        start = self.members_ if events is None else events
-        # a retired event had its last repair when it was retired
-        queue = sorted(
-            {e for e in start if e in self.members_ and e not in self.retired_},
-            key=lambda e: self.created_[e],
-        )
-        queued = set(queue)
-        while queue:
-            ev = queue.pop(0)
-            queued.discard(ev)
-            if ev not in self.members_:
-                continue
-            n = len(self.merges_)
-            if self._repair_around(ev):
-                winner = self.merges_[n].winner
-                if winner not in queued:  # the grown event may now meet another one
-                    queue.append(winner)
-                    queued.add(winner)
-        return self.merges_[before:]
+        second = self.scorer.second
+        if second is None or not self.members_:
+            return []
+        evs = [
+            ev for ev in self.members_
+            if ev != exclude and ev not in self.retired_ and self._in_window(f, ev)
+        ]
+        evs = sorted(evs, key=lambda e: -self.created_[e])[: self.second_events]
+        todo = [ev for ev in evs if ev not in self._second_rep]
+        reps = [self.feats_[self.members_[ev][0]] for ev in todo]
+        fill = getattr(second, "fill", None)
+        if fill is not None and reps:
+            fill([f, *reps])
+        mine = second(f)
+        if mine is None:
+            return []
+        for ev, rep in zip(todo, reps, strict=True):
+            v = second(rep)
+            if v is not None:
+                self._second_rep[ev] = np.asarray(v, np.float32)
+        have = [ev for ev in evs if ev in self._second_rep]
+        if not have:
+            return []
+        sims = np.stack([self._second_rep[ev] for ev in have]) @ np.asarray(mine, np.float32)
+        top = np.argsort(-sims, kind="stable")[: self.second_k]
+        return [have[i] for i in top]
 
     def events(self) -> dict[str, list[str]]:
         return {ev: list(m) for ev, m in self.members_.items()}
@@ -311,79 +330,3 @@ class OnlineClusterer(WindowMemory):
             for x in a:
                 self.scorer.fill_second(x, b)
         return self.pairs_.probs(self.scorer, a, b)
-
-    def _links(self, e1: str, others: Sequence[str]) -> list[float]:
-        """Mean pair probability between the members of ``e1`` and of each of ``others``
-        (sampled), scored in one batch."""
-        a = self._sample(e1, self.link_members)
-        samples = [self._sample(e2, self.link_members) for e2 in others]
-        if not a:
-            return [0.0] * len(others)
-        for s in samples:  # second-encoder batches as when each link was scored on its own
-            for x in a:
-                self.scorer.fill_second(x, s)
-        b = [y for s in samples for y in s]
-        probs = self._pair_probs(a, b, fill=False) if b else np.zeros((len(a), 0))
-        out, start = [], 0
-        for s in samples:
-            if not s:
-                out.append(0.0)
-                continue
-            # a-major order, contiguous: the same mean as over the pairs scored one by one
-            out.append(float(np.ascontiguousarray(probs[:, start : start + len(s)]).ravel().mean()))
-            start += len(s)
-        return out
-
-    def _repair_around(self, ev: str) -> bool:
-        """Merge ``ev`` with its best neighbour when they now look like one event."""
-        if ev not in self.members_:
-            return False
-        best, best_score = None, 0.0
-        near = []
-        for other, cos in self.index_.query(self.centroid(ev), min(self.k, 5) + 1):
-            if other == ev or other not in self.members_ or cos < self.link_min_cos:
-                continue
-            d1, d2 = self.event_date(ev), self.event_date(other)
-            if d1 and d2 and abs((d1 - d2).days) > self.window_days:
-                continue
-            near.append(other)
-        for other, s in zip(near, self._links(ev, near) if near else [], strict=True):
-            if s > best_score:
-                best, best_score = other, s
-        if best is None or best_score < self.merge_threshold:
-            return False
-        self._merge(ev, best, best_score)
-        return True
-
-    def _merge(self, e1: str, e2: str, score: float) -> str:
-        for ev in (e1, e2):
-            if ev in self.retired_:
-                self._revive(ev)
-        winner, loser = (e1, e2) if self.created_[e1] <= self.created_[e2] else (e2, e1)
-        keys: set[str] = self._thin_keys.pop(loser, set())
-        if keys:
-            self._thin_keys.setdefault(winner, set()).update(keys)
-        for a in self.members_[loser]:
-            self.event_of_[a] = winner
-            f = self.feats_.get(a)
-            if f is not None:  # else its keys are in the loser's _thin_keys
-                keys.update(f.names)
-                keys.update(f.numbers)
-        for key in keys:
-            evs = self.key_events_[key]
-            evs.discard(loser)
-            evs.add(winner)
-        self._settled.discard(winner)
-        self._settled.discard(loser)
-        self.members_[winner].extend(self.members_.pop(loser))
-        self._dates.pop(winner, None)
-        self._dates.pop(loser, None)
-        self.vsum_[winner] = self.vsum_[winner] + self.vsum_.pop(loser)
-        self.created_.pop(loser)
-        self.index_.remove(loser)
-        self.index_.upsert(winner, self.centroid(winner))
-        self._trim(winner)
-        merge = Merge("event", loser, winner, round(score, 4), utc_now(), "mean pair probability")
-        self.merges_.append(merge)
-        log.info("merged event %s into %s (%.3f)", loser, winner, score)
-        return winner

@@ -7,6 +7,7 @@ features pair by pair), which is what the clusterer calls.
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import math
 from collections.abc import Sequence
@@ -33,11 +34,12 @@ FEATURES = [
     "date_gap",  # log1p(|days|) between event dates, -1 when unknown
     "date_known",
     "year_match",  # years in the leads: 1 shared, 0 disjoint, -1 unknown
+    "pub_gap",  # log1p(|days|) between publication dates, -1 when unknown
 ]
 
 
 # columns computed pair by pair in PairScorer.features_grid (the others are matrix products)
-_SET_COLUMNS = np.array([2, 3, 4, 5, 6, 7, 8, 9, 12, 13, 14, 15])
+_SET_COLUMNS = np.array([2, 3, 4, 5, 6, 7, 8, 9, 12, 13, 14, 15, 16])
 
 
 def _f64(v: np.ndarray) -> np.ndarray:
@@ -140,7 +142,13 @@ def pair_features(
         gap,
         known,
         (float(bool(a.years & b.years)) if a.years and b.years else -1.0),
+        _gap(a.published, b.published),
     ]
+
+
+def _gap(a: dt.date | None, b: dt.date | None) -> float:
+    """log1p of the days between two dates, -1 when one is unknown."""
+    return math.log1p(abs((a - b).days)) if a is not None and b is not None else -1.0
 
 
 def _segments(mats: Sequence[np.ndarray | None]) -> tuple[np.ndarray, np.ndarray]:
@@ -223,6 +231,7 @@ def features_grid(
         if not js:
             continue
         xn, xm, xy, xd, xl, xlang, xcov = x.names, x.numbers, x.years, x.date, x.length, x.lang, x.covered
+        xp = x.published
         same = [j for j in js if b[j].lang == xlang]
         tfidf = dict(zip(same, _sparse_dots(x.terms, [b[j].terms for j in same]), strict=True))
         vals = []
@@ -259,6 +268,7 @@ def features_grid(
                 min(xl, yl) / max(xl, yl, 1),
                 sec, gap, known,
                 (float(not xy.isdisjoint(yy)) if xy and yy else -1.0),
+                _gap(xp, y.published),
             ))
         out[i, np.asarray(js)[:, None], _SET_COLUMNS] = vals
     return out

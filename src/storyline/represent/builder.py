@@ -172,4 +172,5 @@ class FeatureBuilder:
             second_text=second_text(p, covered),
             key=p.article.hash,
             years=lead_years(p.title, p.article.text),
+            published=p.article.published if p.article.published_precision == "day" else None,
         )

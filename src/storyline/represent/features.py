@@ -118,6 +118,7 @@ class ArticleFeatures:
     second: np.ndarray | None = None  # that second vector, computed lazily
     key: str = ""  # content hash: the cache key of the vectors
     years: frozenset[str] = frozenset()  # years written in the lead and dateline
+    published: dt.date | None = None  # publication date (``date`` is the estimated event date)
 
 
 SparseVec = tuple[np.ndarray, np.ndarray]  # sorted uint32 term hashes, float32 weights

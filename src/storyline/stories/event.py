@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-__all__ = ["LinkScore", "LinkWeights", "StoryEvent", "story_headline", "timeline"]
+__all__ = ["LinkScore", "LinkWeights", "StoryEvent", "shipped_link_params", "story_headline", "timeline"]
 
 
 @dataclass
@@ -74,10 +74,39 @@ class LinkWeights:
         ("other", 0.6),
     )
 
+    # When set, the score is a fitted logistic model: sigmoid(intercept + centroid × cosine +
+    # Σ kind weight × rarity of each shared key + keyphrases × overlap − per_year × years),
+    # with the kinds' weights as coefficients and no saturation (``scripts/train_linker.py``).
+    intercept: float | None = None
+    # ... plus these terms, by name: "shared" log(1 + specific keys shared), "rarest" the
+    # rarity of the rarest one, "gap" log(1 + days apart)
+    terms: tuple[tuple[str, float], ...] = ()
+    gap_cap_days: float = 36525.0  # "gap" counts days up to this many
+    fitted_days: float = 36525.0  # fitted score up to this many days apart; hand rule beyond
+    hand_floor: float = 1.0  # a fitted score this high links when the hand rule also links
+
     def kind_weight(self, key: str) -> float:
         kind = key.split(":", 1)[0] if ":" in key else "other"
         table = dict(self.kinds)
         return table.get(kind, table.get("other", 0.6))
+
+
+def shipped_link_params() -> dict[str, Any]:
+    """The linker parameters fitted on the dated dev data (``data/linker.json``, written by
+    ``scripts/train_linker.py``): ``weights``, ``threshold``, ``actor_min``, ``min_cosine``;
+    empty when the package has no such file."""
+    import json
+    from importlib import resources
+
+    ref = resources.files("storyline") / "data" / "linker.json"
+    if not ref.is_file():
+        return {}
+    d = json.loads(ref.read_text())
+    w = dict(d["weights"])
+    w["kinds"] = tuple((str(k), float(v)) for k, v in w["kinds"])
+    w["terms"] = tuple((str(k), float(v)) for k, v in w.get("terms", ()))
+    return {"weights": LinkWeights(**w), "threshold": float(d["threshold"]),
+            "actor_min": float(d.get("actor_min", 0.0)), "min_cosine": float(d.get("min_cosine", 0.0))}
 
 
 class LinkScore(NamedTuple):

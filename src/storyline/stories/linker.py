@@ -36,7 +36,7 @@ import numpy as np
 
 from ..model import Merge, utc_now
 from ..text import fold
-from .event import LinkScore, LinkWeights, StoryEvent, story_headline, timeline
+from .event import LinkScore, LinkWeights, StoryEvent, shipped_link_params, story_headline, timeline
 
 __all__ = [
     "LinkScore",
@@ -53,6 +53,7 @@ log.addHandler(logging.NullHandler())
 _STATE_VERSION = 1
 _PARAMS = ("threshold", "max_gap_days", "actor_min", "min_cosine", "idf_prior", "max_candidates")
 _NO_LINK = LinkScore(0.0, 0.0, 0.0, 0.0, 0, ())
+HAND_THRESHOLD, HAND_ACTOR_MIN, HAND_MIN_COSINE = 0.65, 1.2, 0.35  # the hand-set rule's
 
 
 def _is_weak(key: str) -> bool:
@@ -72,19 +73,22 @@ class StoryLinker:
 
     def __init__(
         self,
-        threshold: float = 0.65,
+        threshold: float | None = None,
         max_gap_days: int = 3650,
         weights: LinkWeights | None = None,
-        actor_min: float = 1.2,
-        min_cosine: float = 0.35,
+        actor_min: float | None = None,
+        min_cosine: float | None = None,
         idf_prior: int = 20,
         max_candidates: int = 400,
     ) -> None:
-        self.threshold = threshold
+        # defaults: the weights fitted by scripts/train_linker.py and shipped in the package
+        # (data/linker.json); a linker given its own weights keeps the hand-set gates
+        shipped = shipped_link_params() if weights is None else {}
+        self.weights = weights or shipped.get("weights") or LinkWeights()
+        self.threshold = float(threshold if threshold is not None else shipped.get("threshold", HAND_THRESHOLD))
         self.max_gap_days = max_gap_days
-        self.weights = weights or LinkWeights()
-        self.actor_min = actor_min
-        self.min_cosine = min_cosine
+        self.actor_min = float(actor_min if actor_min is not None else shipped.get("actor_min", HAND_ACTOR_MIN))
+        self.min_cosine = float(min_cosine if min_cosine is not None else shipped.get("min_cosine", HAND_MIN_COSINE))
         self.idf_prior = idf_prior
         self.max_candidates = max_candidates
         self._forget()
@@ -110,7 +114,15 @@ class StoryLinker:
         return (math.log((n + 1) / (df + 1)) + 1.0) / (math.log(n + 1) + 1.0)
 
     def link(self, a: StoryEvent, b: StoryEvent) -> LinkScore:
-        """The link score between two events; 0 unless both gates (actors, cosine) pass."""
+        """The link score between two events; 0 unless both gates (actors, cosine) pass.
+
+        With fitted weights (``weights.intercept`` set), pairs at most ``weights.fitted_days``
+        apart — the span the dated training data covers — get the fitted logistic score;
+        pairs further apart, where that data has no example, the hand-set rule, shifted so
+        that its threshold falls on this linker's. A fitted score of at least
+        ``weights.hand_floor`` also links when the hand-set rule links (many shared actors over
+        years: the dated training data has few such stories).
+        """
         w = self.weights
         gap = abs((a.date - b.date).days) if a.date and b.date else 0
         if gap > self.max_gap_days:
@@ -118,9 +130,40 @@ class StoryLinker:
         shared = a.entities & b.entities
         if not any(not _is_weak(k) for k in shared):
             return _NO_LINK
+        if w.intercept is not None and gap > w.fitted_days:
+            hand = self._hand_link(a, b, gap, shared)
+            return hand._replace(score=hand.score - (HAND_THRESHOLD - self.threshold)) if hand.score else hand
+        if w.intercept is None:
+            return self._hand_link(a, b, gap, shared, w, self.actor_min, self.min_cosine)
         actors = sum(w.kind_weight(k) * self._rarity(self._df[k]) for k in shared)
         cos = float(np.dot(a.centroid, b.centroid))
         if actors < self.actor_min or cos < self.min_cosine:
+            return LinkScore(0.0, cos, actors, 0.0, gap, tuple(sorted(shared)))
+        kp = self._keyphrase_overlap(a.keyphrases, b.keyphrases)
+        specific = [self._rarity(self._df[k]) for k in shared if not _is_weak(k)]
+        extra = {"shared": math.log1p(len(specific)), "rarest": max(specific, default=0.0),
+                 "gap": math.log1p(min(gap, w.gap_cap_days))}
+        z = (
+            w.intercept + w.centroid * cos + w.actors * actors + w.keyphrases * kp
+            - w.per_year * min(gap / 365.25, w.max_years)
+            + sum(c * extra[name] for name, c in w.terms)
+        )
+        score = 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
+        if w.hand_floor <= score < self.threshold:  # the hand rule may still vouch for it
+            if self._hand_link(a, b, gap, shared).score >= HAND_THRESHOLD:
+                score = self.threshold
+        return LinkScore(score, cos, actors, kp, gap, tuple(sorted(shared)))
+
+    def _hand_link(
+        self, a: StoryEvent, b: StoryEvent, gap: int, shared: frozenset[str],
+        w: LinkWeights | None = None, actor_min: float = HAND_ACTOR_MIN,
+        min_cosine: float = HAND_MIN_COSINE,
+    ) -> LinkScore:
+        """The hand-set rule (docs/stories.md): gates, then a weighted sum."""
+        w = w or LinkWeights()
+        actors = sum(w.kind_weight(k) * self._rarity(self._df[k]) for k in shared)
+        cos = float(np.dot(a.centroid, b.centroid))
+        if actors < actor_min or cos < min_cosine:
             return LinkScore(0.0, cos, actors, 0.0, gap, tuple(sorted(shared)))
         kp = self._keyphrase_overlap(a.keyphrases, b.keyphrases)
         score = (
@@ -374,4 +417,5 @@ def _kwargs_of(params: Mapping[str, Any]) -> dict[str, Any]:
     kwargs = dict(params)
     w = dict(kwargs.pop("weights"))
     w["kinds"] = tuple((str(k), float(v)) for k, v in w["kinds"])
+    w["terms"] = tuple((str(k), float(v)) for k, v in w.get("terms", ()))
     return kwargs | {"weights": LinkWeights(**w)}
