@@ -1,7 +1,7 @@
 """Fit the graded similarity model (``src/storyline/data/similarity.npz``) and report it.
 
     PYTHONPATH=src python scripts/train_similarity.py [--data ../shared/data] [--cache DIR]
-        [--no-save] [--dev-order]
+        [--no-save] [--dev-order] [--no-translations]
 
 1. SemEval-2022 Task 8 training pairs (``semeval_train.jsonl``): the product's own graded
    features (:meth:`storyline.cluster.similarity.Similarity.features`), target 5 - overall.
@@ -119,6 +119,28 @@ def components(rows: list[dict]) -> np.ndarray:
     return np.array([index[r] for r in roots])
 
 
+def translation_pairs(rows: list[dict], groups: np.ndarray) -> tuple[list[dict], np.ndarray]:
+    """Extra training pairs: two versions of one article (the original and its machine
+    translations, or two translations), target 4 = very similar on every dimension. SemEval
+    pairs hold no such pair, so without them the model has never seen a translation. Each is
+    in the group of its article, so it stays on that article's side of every fold."""
+    versions: dict[str, dict[str, dict]] = defaultdict(dict)
+    group_of: dict[str, int] = {}
+    for r, g in zip(rows, groups, strict=True):
+        for s in "12":
+            b = base_id(r[f"id{s}"])
+            versions[b][r[f"id{s}"]] = {"text": r[f"text{s}"], "title": r[f"title{s}"], "lang": r[f"lang{s}"]}
+            group_of[b] = int(g)
+    out, out_groups = [], []
+    for b, vs in versions.items():
+        for (ia, va), (ib, vb) in itertools.combinations(sorted(vs.items()), 2):
+            rec = {"pair_id": f"{ia}|{ib}"}
+            rec |= {f"{k}1": v for k, v in va.items()} | {f"{k}2": v for k, v in vb.items()}
+            out.append(rec)
+            out_groups.append(group_of[b])
+    return out, np.array(out_groups, dtype=np.int64)
+
+
 def pearson(x: np.ndarray, y: np.ndarray) -> float:
     if len(x) < 3 or np.std(x) == 0 or np.std(y) == 0:
         return float("nan")
@@ -145,19 +167,45 @@ def fit_regressor(x: np.ndarray, y: np.ndarray) -> Regressor:
     return Regressor(trees, Linear(mean, scale, ridge.coef_, float(ridge.intercept_)), BLEND)
 
 
-def fit(x: np.ndarray, y: np.ndarray, curve: tuple[list[float], list[float]] = ([0.0], [1.0])) -> GradedModel:
-    """The covered-language regressor, the one without USE columns, the date curve."""
-    return GradedModel(fit_regressor(x, y), fit_regressor(without_use(x), y), *curve, topic_level=TOPIC_LEVEL)
+def fit(
+    x: np.ndarray, x_unc: np.ndarray, y: np.ndarray, curve: tuple[list[float], list[float]] = ([0.0], [1.0])
+) -> GradedModel:
+    """The covered-language regressor (on ``x``), the one for other languages (on ``x_unc``:
+    e5 sentence alignment, USE cosines removed), the date curve."""
+    return GradedModel(fit_regressor(x, y), fit_regressor(without_use(x_unc), y), *curve, topic_level=TOPIC_LEVEL)
 
 
-def cross_validate(x: np.ndarray, y: np.ndarray, groups: np.ndarray, folds: int = 5) -> np.ndarray:
+def as_uncovered(x_unc: np.ndarray) -> np.ndarray:
+    """Rows marked as having a language outside USE (so the model routes them there)."""
+    out = x_unc.copy()
+    out[:, GRADED_FEATURES.index("covered")] = 0.0
+    return out
+
+
+def cross_validate(
+    x: np.ndarray,
+    x_unc: np.ndarray,
+    y: np.ndarray,
+    groups: np.ndarray,
+    extra: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None,
+    folds: int = 5,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Out-of-fold predictions of both regressors (the second as if no language were in USE).
+    ``extra`` (x, x_unc, y, groups of the translation pairs) join the training side of the
+    folds their groups are in; only the SemEval pairs are predicted."""
     from sklearn.model_selection import GroupKFold
 
-    pred = np.zeros(len(y))
+    pred, pred_unc = np.zeros(len(y)), np.zeros(len(y))
     for tr, te in GroupKFold(n_splits=folds).split(x, y, groups):
         assert not set(groups[tr]) & set(groups[te])
-        pred[te] = fit(x[tr], y[tr]).predict(x[te])
-    return pred
+        xt, xut, yt = x[tr], x_unc[tr], y[tr]
+        if extra is not None:
+            keep = np.isin(extra[3], groups[tr])
+            xt, xut, yt = (np.concatenate([a, b[keep]]) for a, b in ((xt, extra[0]), (xut, extra[1]), (yt, extra[2])))
+        model = fit(xt, xut, yt)
+        pred[te] = model.predict(x[te])
+        pred_unc[te] = model.predict(as_uncovered(x_unc[te]))
+    return pred, pred_unc
 
 
 def report(rows: list[dict], y: np.ndarray, columns: dict[str, np.ndarray]) -> str:
@@ -246,6 +294,7 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=REPO / "src" / "storyline" / "data" / "similarity.npz")
     ap.add_argument("--no-save", action="store_true")
     ap.add_argument("--dev-order", action="store_true")
+    ap.add_argument("--no-translations", action="store_true", help="fit without the translation pairs")
     args = ap.parse_args()
     args.cache.mkdir(parents=True, exist_ok=True)
     use = DiskCache(USEEncoder(threads=1), args.cache)
@@ -262,23 +311,29 @@ def main() -> None:
     x = sim.features(pairs)
     use_cos = plain_cosines(rows, use)
     e5_cos = plain_cosines(rows, e5)
-    pred = cross_validate(x, y, groups)
-    x_alt = x.copy()
-    x_alt[:, GRADED_FEATURES.index("covered")] = 0.0  # as if a language were outside USE
-    pred_alt = cross_validate(x_alt, y, groups)
+    x_unc = sim.features(pairs, e5_align=True)
+    extra = None
+    if not args.no_translations:
+        recs, t_groups = translation_pairs(rows, groups)
+        t_pairs = [pair_from_record(r, r["pair_id"]) for r in recs]
+        extra = (sim.features(t_pairs), sim.features(t_pairs, e5_align=True), np.full(len(recs), 4.0), t_groups)
+        print(f"{len(recs)} translation pairs (two versions of one article) added to the training side")
+    pred, pred_alt = cross_validate(x, x_unc, y, groups, extra)
     print("\nGrouped 5-fold CV, Pearson r with 5 - overall (no-USE model: the one used when a")
-    print("language is outside USE, here on the same pairs):\n")
+    print("language is outside USE, e5 sentence alignment instead of USE, here on the same pairs):\n")
     columns = {"model": pred, "no-USE model": pred_alt, "USE cosine": use_cos, "e5 cosine": e5_cos}
     print(report(rows, y, columns))
 
-    graded = fit(x, y, date_curve(args.data))
+    if extra is not None:
+        x, x_unc, y = (np.concatenate([a, b]) for a, b in ((x, extra[0]), (x_unc, extra[1]), (y, extra[2])))
+    graded = fit(x, x_unc, y, date_curve(args.data))
     trees = graded.covered.trees
     used = Counter(GRADED_FEATURES[f] for f, leaf in zip(trees.feature, trees.is_leaf, strict=True)
                    if not leaf)  # fmt: skip
     print(f"\ncovered-language model: {len(trees.tree_starts)} trees, {len(trees.feature)} nodes; "
           "splits per feature: " + ", ".join(f"{k} {v}" for k, v in used.most_common()))  # fmt: skip
     if not args.no_save:
-        graded.save(args.out, cv_pearson=float(pearson(pred, y)))
+        graded.save(args.out, cv_pearson=float(pearson(pred, y[: len(pred)])))
         print(f"saved {args.out}")
     if args.dev_order:
         sim.model = graded

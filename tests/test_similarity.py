@@ -56,6 +56,23 @@ def test_model_round_trip(tmp_path: Path) -> None:
     assert np.array_equal(model.scores(rows), again.scores(rows))
 
 
+def test_pairs_outside_the_sentence_encoder_go_to_the_model_without_its_columns() -> None:
+    from storyline.cluster.graded import USE_COLUMNS, e5_alignment, without_use
+
+    model = GradedModel.load()
+    rows = np.random.default_rng(3).uniform(0, 1, size=(10, len(GRADED_FEATURES)))
+    rows[:, GRADED_FEATURES.index("covered")] = [1, 0] * 5
+    pred = model.predict(rows)
+    assert np.allclose(pred[0::2], model.covered.predict(rows[0::2]))
+    assert np.allclose(pred[1::2], model.uncovered.predict(without_use(rows[1::2])))
+    changed = rows[1::2].copy()
+    changed[:, [GRADED_FEATURES.index(c) for c in USE_COLUMNS]] = 0.3
+    assert np.allclose(model.predict(changed), pred[1::2])  # the USE cosines are not read
+    eye = np.eye(3)
+    assert e5_alignment(eye, eye) == (1.0, 1.0, 1.0)
+    assert e5_alignment(eye, np.zeros((0, 3))) == (0.0, 0.0, 0.0)
+
+
 def test_a_date_gap_pulls_the_score_down_to_the_topic_level_not_below() -> None:
     model = GradedModel.load()
     rows = np.random.default_rng(2).uniform(0, 1, size=(30, len(GRADED_FEATURES)))

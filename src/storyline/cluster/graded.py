@@ -46,9 +46,14 @@ GRADED_FEATURES = [
     "cjk",  # a side in Chinese, Japanese or Korean (name keys work less well there)
 ]
 
-# USE-based columns: 0 for pairs with a language outside USE, scored by the model without them
-USE_COLUMNS = ["doc_cos", "lead_cos", "aligned_share", "aligned_soft", "use_cos", "title_cos", "sent_max"]
+# For a pair with a language outside USE these USE cosines are 0 (the model for such pairs is
+# fitted without them) and the sentence alignment columns come from e5 sentence vectors.
+USE_COLUMNS = ["doc_cos", "lead_cos", "use_cos", "title_cos"]
+ALIGN_COLUMNS = ["aligned_share", "aligned_soft", "sent_max"]
 _USE_INDEX = [GRADED_FEATURES.index(f) for f in USE_COLUMNS]
+_ALIGN_INDEX = [GRADED_FEATURES.index(f) for f in ALIGN_COLUMNS]
+E5_ALIGN_CUT = 0.9  # e5 cosines run higher than USE ones: a sentence "has a counterpart" above this
+E5_SENTENCES = 8
 _COVERED = GRADED_FEATURES.index("covered")
 _LENGTH = GRADED_FEATURES.index("length_ratio")
 LENGTH_CAP = 1100  # length_ratio compares lengths up to this (the SemEval texts are cut near 1,000)
@@ -78,8 +83,13 @@ def graded_row(
     use_cos: float,
     title_cos: float,
     e5_cos: float,
+    e5_sents: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> list[float]:
-    """The feature vector of one pair, in the order of :data:`GRADED_FEATURES`."""
+    """The feature vector of one pair, in the order of :data:`GRADED_FEATURES`.
+
+    ``e5_sents``: e5 vectors of the first sentences of each side; when given, the sentence
+    alignment columns are computed from them (pairs with a language outside USE).
+    """
     base = pair_features(fa, fb)
     row = [base[i] for i in _BASE_INDEX]
     la, lb = min(fa.length, LENGTH_CAP), min(fb.length, LENGTH_CAP)
@@ -103,7 +113,20 @@ def graded_row(
         len(ea & eb) / union if union else 0.0,
         float(bool({pa.lang, pb.lang} & {"zh", "ja", "ko", "zh-tw"})),
     ]
+    if e5_sents is not None:
+        for i, v in zip(_ALIGN_INDEX, e5_alignment(*e5_sents), strict=True):
+            row[i] = v
     return row
+
+
+def e5_alignment(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float]:
+    """Share of the shorter side's sentences with an e5 counterpart ≥ :data:`E5_ALIGN_CUT`, their
+    mean best cosine, and the best cosine of all (0s when a side has no sentence)."""
+    if not len(a) or not len(b):
+        return 0.0, 0.0, 0.0
+    m = np.asarray(a, np.float64) @ np.asarray(b, np.float64).T
+    best = m.max(axis=0) if len(a) > len(b) else m.max(axis=1)
+    return float((best >= E5_ALIGN_CUT).mean()), float(best.mean()), float(m.max())
 
 
 class Linear:

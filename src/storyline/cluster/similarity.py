@@ -25,7 +25,7 @@ from ..prepare.dates import parse_date
 from ..represent.base import Encoder
 from ..represent.builder import MAX_ENCODED, FeatureBuilder
 from ..represent.encoder import E5Encoder, USEEncoder
-from .graded import GradedModel, e5_text, graded_row
+from .graded import E5_SENTENCES, GradedModel, e5_text, graded_row
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +85,9 @@ class _Memo:
         self.vec = dict(zip(uniq, np.asarray(vecs, np.float32), strict=True))
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
+        return self.stack(texts)
+
+    def stack(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), np.float32)
         return np.stack([self.vec[t] for t in texts])
@@ -97,6 +100,15 @@ def _use_texts(p: Processed) -> tuple[list[str], str]:
     """The texts :class:`FeatureBuilder` encodes for an article, and its title text."""
     sents = p.sentences[:MAX_ENCODED] or [p.title or p.clean_text[:500] or " "]
     return sents, p.title or sents[0]
+
+
+def _cos(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.dot(np.asarray(a, np.float64), np.asarray(b, np.float64)))
+
+
+def _sents(p: Processed) -> list[str]:
+    """The sentences whose e5 vectors are aligned (pairs with a language outside USE)."""
+    return p.sentences[:E5_SENTENCES]
 
 
 def whole_text(a: Article) -> str:
@@ -153,8 +165,12 @@ class Similarity:
             self.e5 = None
             return None
 
-    def features(self, pairs: Sequence[Pair]) -> np.ndarray:
-        """The graded feature rows of ``pairs`` (one encoder batch for all of them)."""
+    def features(self, pairs: Sequence[Pair], e5_align: bool | None = None) -> np.ndarray:
+        """The graded feature rows of ``pairs`` (one encoder batch for all of them).
+
+        ``e5_align``: sentence alignment from e5 vectors for every pair (True), for none
+        (False), or for the pairs with a language outside the sentence encoder (None).
+        """
         prepared = [(prepare(p.a), prepare(p.b)) for p in pairs]
         use_texts: list[str] = []
         for pa, pb in prepared:
@@ -162,22 +178,30 @@ class Similarity:
                 sents, title = _use_texts(x)
                 use_texts += [*sents, title, whole_text(x.article)]
         memo = _Memo(self.encoder, use_texts)
-        e5 = self._e5_vectors([e5_text(x) for pair in prepared for x in pair])
-        rows = []
+        built = []
         for pa, pb in prepared:
             builder = FeatureBuilder(memo)  # term weights counted over this pair only
             builder.observe([pa, pb])
-            fa, fb = builder.build([pa, pb])
-            ta, tb = (memo.vec[_use_texts(x)[1]] for x in (pa, pb))
-            title_cos = float(np.dot(ta.astype(np.float64), tb.astype(np.float64)))
-            wa, wb = (memo.vec[whole_text(x.article)] for x in (pa, pb))
-            use_cos = float(np.dot(wa.astype(np.float64), wb.astype(np.float64)))
+            built.append(builder.build([pa, pb]))
+        align = [
+            bool(e5_align) if e5_align is not None else not (fa.covered and fb.covered)
+            for fa, fb in built
+        ]
+        e5_texts = [e5_text(x) for pair in prepared for x in pair]
+        e5_texts += [t for pair, al in zip(prepared, align, strict=True) if al for x in pair for t in _sents(x)]
+        e5 = self._e5_vectors(e5_texts)
+        rows = []
+        for (pa, pb), (fa, fb), al in zip(prepared, built, align, strict=True):
+            title_cos = _cos(*(memo.vec[_use_texts(x)[1]] for x in (pa, pb)))
+            use_cos = _cos(*(memo.vec[whole_text(x.article)] for x in (pa, pb)))
+            sents = None
             if e5 is not None:
-                va, vb = e5.vec[e5_text(pa)], e5.vec[e5_text(pb)]
-                e5_cos = float(np.dot(va.astype(np.float64), vb.astype(np.float64)))
+                e5_cos = _cos(e5.vec[e5_text(pa)], e5.vec[e5_text(pb)])
+                if al:
+                    sents = (e5.stack(_sents(pa)), e5.stack(_sents(pb)))
             else:
-                e5_cos = float(np.dot(fa.lead.astype(np.float64), fb.lead.astype(np.float64)))
-            rows.append(graded_row(pa, pb, fa, fb, use_cos, title_cos, e5_cos))
+                e5_cos = _cos(fa.lead, fb.lead)
+            rows.append(graded_row(pa, pb, fa, fb, use_cos, title_cos, e5_cos, sents))
         return np.asarray(rows, dtype=np.float64).reshape(len(rows), -1)
 
     def _score_chunk(self, pairs: Sequence[Pair]) -> list[float]:
