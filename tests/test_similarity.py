@@ -227,3 +227,49 @@ def test_graded_dev_pairs_keep_their_order(shared_dir: Path, encoder) -> None:  
     means = {k: float(np.mean(sim.score_pairs(v))) for k, v in _graded_dev_pairs(data, 40).items()}
     order = ["translation", "same event", "same topic", "unrelated"]
     assert [means[k] for k in order] == sorted(means.values(), reverse=True), means
+
+
+def _cli(args: list[str]):  # type: ignore[no-untyped-def]
+    import inspect
+
+    from click.testing import CliRunner
+
+    from storyline.cli import main
+
+    kw = {"mix_stderr": False} if "mix_stderr" in inspect.signature(CliRunner).parameters else {}
+    return CliRunner(**kw).invoke(main, args, catch_exceptions=False)
+
+
+def test_cli_streams_chunks_in_order_and_reports_bad_lines(tmp_path: Path) -> None:
+    """The real encoders, one pair per chunk: the output is in input order, bad lines are
+    named on stderr (exit code 3), the scores are those of the Python API."""
+    good = example_lines()
+    path = tmp_path / "pairs.jsonl"
+    path.write_text("\n".join([good[0], "not json", good[1], "", '{"pair_id": "x"}', good[2]]) + "\n", "utf-8")
+    out = tmp_path / "scores.jsonl"
+    result = _cli(["similarity", "--pairs", str(path), "--chunk-size", "1", "--out", str(out)])
+    assert result.exit_code == 3, result.stderr
+    assert f"storyline: skipped {path}:2" in result.stderr
+    assert f"storyline: skipped {path}:5: pair x: text1 is missing or empty" in result.stderr
+    scores = [json.loads(x) for x in out.read_text("utf-8").splitlines()]
+    assert [s["pair_id"] for s in scores] == ["morocco-en-fr", "turkey-vs-morocco", "quake-vs-moon"]
+    by_id = {s["pair_id"]: s["score"] for s in scores}
+    # the same event in two languages > two earthquakes months apart (dated) > unrelated
+    assert by_id["morocco-en-fr"] > 0.85 and by_id["quake-vs-moon"] < 0.1
+    assert by_id["turkey-vs-morocco"] <= 0.34
+    whole = _cli(["similarity", "--pairs", str(EXAMPLE_PAIRS)])
+    assert [json.loads(x) for x in whole.stdout.splitlines()] == scores
+
+
+def test_two_earthquakes_without_dates_score_below_one_event_in_two_languages() -> None:
+    pairs = [p for p in read_pairs(example_lines()) if isinstance(p, Pair)]
+    undated = [dataclasses.replace(p, a=dataclasses.replace(p.a, published=None)) for p in pairs]
+    same, quakes, moon = Similarity().score_pairs(undated)
+    assert same > 0.85 and moon < 0.1
+    assert quakes < 0.8  # not "the same event"; same kind, same narrative: "mostly similar"
+
+
+def test_similarity_help_explains_the_scale() -> None:
+    text = _cli(["similarity", "--help"]).output
+    for phrase in ("same event", "unrelated", "SemEval-2022", "published1", "--chunk-size"):
+        assert phrase in text
