@@ -38,21 +38,21 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
-from storyline.cluster.graded import (  # noqa: E402
+from storyline.cluster.graded import (
     GRADED_FEATURES,
     GradedModel,
     Linear,
     Regressor,
     without_use,
 )
-from storyline.cluster.similarity import Pair, Similarity, pair_from_record  # noqa: E402
-from storyline.cluster.tree import TreeModel  # noqa: E402
-from storyline.represent.encoder import E5Encoder, USEEncoder  # noqa: E402
+from storyline.cluster.similarity import Pair, Similarity, pair_from_record
+from storyline.cluster.tree import TreeModel
+from storyline.represent.encoder import E5Encoder, USEEncoder
 
-PARAMS = dict(
-    max_iter=250, learning_rate=0.04, max_leaf_nodes=8, min_samples_leaf=25,
-    l2_regularization=1.0, random_state=0,
-)  # fmt: skip
+PARAMS = {
+    "max_iter": 250, "learning_rate": 0.04, "max_leaf_nodes": 8, "min_samples_leaf": 25,
+    "l2_regularization": 1.0, "random_state": 0,
+}  # fmt: skip
 RIDGE_ALPHA = 10.0
 BLEND = 0.3  # share of the ridge regression in the prediction
 TOPIC_LEVEL = 1 / 3  # score of "somewhat similar" (overall 3): where a date gap pulls a score
@@ -129,7 +129,11 @@ def translation_pairs(rows: list[dict], groups: np.ndarray) -> tuple[list[dict],
     for r, g in zip(rows, groups, strict=True):
         for s in "12":
             b = base_id(r[f"id{s}"])
-            versions[b][r[f"id{s}"]] = {"text": r[f"text{s}"], "title": r[f"title{s}"], "lang": r[f"lang{s}"]}
+            versions[b][r[f"id{s}"]] = {
+                "text": r[f"text{s}"],
+                "title": r[f"title{s}"],
+                "lang": r[f"lang{s}"],
+            }
             group_of[b] = int(g)
     out, out_groups = [], []
     for b, vs in versions.items():
@@ -168,11 +172,16 @@ def fit_regressor(x: np.ndarray, y: np.ndarray) -> Regressor:
 
 
 def fit(
-    x: np.ndarray, x_unc: np.ndarray, y: np.ndarray, curve: tuple[list[float], list[float]] = ([0.0], [1.0])
+    x: np.ndarray,
+    x_unc: np.ndarray,
+    y: np.ndarray,
+    curve: tuple[list[float], list[float]] = ([0.0], [1.0]),
 ) -> GradedModel:
     """The covered-language regressor (on ``x``), the one for other languages (on ``x_unc``:
     e5 sentence alignment, USE cosines removed), the date curve."""
-    return GradedModel(fit_regressor(x, y), fit_regressor(without_use(x_unc), y), *curve, topic_level=TOPIC_LEVEL)
+    return GradedModel(
+        fit_regressor(x, y), fit_regressor(without_use(x_unc), y), *curve, topic_level=TOPIC_LEVEL
+    )
 
 
 def as_uncovered(x_unc: np.ndarray) -> np.ndarray:
@@ -201,7 +210,10 @@ def cross_validate(
         xt, xut, yt = x[tr], x_unc[tr], y[tr]
         if extra is not None:
             keep = np.isin(extra[3], groups[tr])
-            xt, xut, yt = (np.concatenate([a, b[keep]]) for a, b in ((xt, extra[0]), (xut, extra[1]), (yt, extra[2])))
+            xt, xut, yt = (
+                np.concatenate([a, b[keep]])
+                for a, b in ((xt, extra[0]), (xut, extra[1]), (yt, extra[2]))
+            )
         model = fit(xt, xut, yt)
         pred[te] = model.predict(x[te])
         pred_unc[te] = model.predict(as_uncovered(x_unc[te]))
@@ -240,7 +252,8 @@ def date_curve(data: Path) -> tuple[list[float], list[float]]:
         if d is not None and r["id"] in gold:
             dates[gold[r["id"]]].append(d)
     gaps = np.array(
-        [abs((a - b).days) for ds in dates.values() for a, b in itertools.combinations(ds, 2)], float
+        [abs((a - b).days) for ds in dates.values() for a, b in itertools.combinations(ds, 2)],
+        float,
     )
     days = [0.0, GRACE_DAYS, 4, 7, 10, 14, 21, 30, 60, 120]
     base = float((gaps >= GRACE_DAYS).mean())
@@ -256,8 +269,14 @@ def dev_order(data: Path, sim: Similarity, per_grade: int = 150, seed: int = 0) 
     rng = random.Random(seed)
 
     def load(name: str) -> tuple[dict, dict]:
-        arts = {json.loads(x)["id"]: json.loads(x) for x in (data / f"{name}.jsonl").open(encoding="utf-8")}
-        gold = {json.loads(x)["id"]: json.loads(x)["event"] for x in (data / f"{name}.gold.jsonl").open()}
+        arts = {
+            json.loads(x)["id"]: json.loads(x)
+            for x in (data / f"{name}.jsonl").open(encoding="utf-8")
+        }
+        gold = {
+            json.loads(x)["id"]: json.loads(x)["event"]
+            for x in (data / f"{name}.gold.jsonl").open()
+        }
         return arts, gold
 
     wa, wg = load("wmt21_dev")
@@ -281,7 +300,11 @@ def dev_order(data: Path, sim: Similarity, per_grade: int = 150, seed: int = 0) 
         for a, b in chosen:
             rec = {"pair_id": f"{a}|{b}"}
             for s, x in (("1", arts[a]), ("2", arts[b])):
-                rec |= {f"text{s}": x["text"], f"title{s}": x.get("title"), f"lang{s}": x.get("lang")}
+                rec |= {
+                    f"text{s}": x["text"],
+                    f"title{s}": x.get("title"),
+                    f"lang{s}": x.get("lang"),
+                }
             pairs.append(pair_from_record(rec, rec["pair_id"]))
         means[name] = float(np.mean(sim.score_pairs(pairs)))
     return means
@@ -290,11 +313,17 @@ def dev_order(data: Path, sim: Similarity, per_grade: int = 150, seed: int = 0) 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
-    ap.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "storyline-similarity")
-    ap.add_argument("--out", type=Path, default=REPO / "src" / "storyline" / "data" / "similarity.npz")
+    ap.add_argument(
+        "--cache", type=Path, default=Path(tempfile.gettempdir()) / "storyline-similarity"
+    )
+    ap.add_argument(
+        "--out", type=Path, default=REPO / "src" / "storyline" / "data" / "similarity.npz"
+    )
     ap.add_argument("--no-save", action="store_true")
     ap.add_argument("--dev-order", action="store_true")
-    ap.add_argument("--no-translations", action="store_true", help="fit without the translation pairs")
+    ap.add_argument(
+        "--no-translations", action="store_true", help="fit without the translation pairs"
+    )
     args = ap.parse_args()
     args.cache.mkdir(parents=True, exist_ok=True)
     use = DiskCache(USEEncoder(threads=1), args.cache)
@@ -305,7 +334,9 @@ def main() -> None:
     assert all(isinstance(p, Pair) for p in pairs)
     y = 5.0 - np.array([float(r["overall"]) for r in rows])
     groups = components(rows)
-    print(f"{len(rows)} pairs, {len(set(groups))} groups (connected components of base article ids)")
+    print(
+        f"{len(rows)} pairs, {len(set(groups))} groups (connected components of base article ids)"
+    )
 
     sim = Similarity(encoder=use, e5=e5)
     x = sim.features(pairs)
@@ -316,16 +347,27 @@ def main() -> None:
     if not args.no_translations:
         recs, t_groups = translation_pairs(rows, groups)
         t_pairs = [pair_from_record(r, r["pair_id"]) for r in recs]
-        extra = (sim.features(t_pairs), sim.features(t_pairs, e5_align=True), np.full(len(recs), 4.0), t_groups)
-        print(f"{len(recs)} translation pairs (two versions of one article) added to the training side")
+        extra = (
+            sim.features(t_pairs),
+            sim.features(t_pairs, e5_align=True),
+            np.full(len(recs), 4.0),
+            t_groups,
+        )
+        print(
+            f"{len(recs)} translation pairs (two versions of one article) added to the training side"
+        )
     pred, pred_alt = cross_validate(x, x_unc, y, groups, extra)
     print("\nGrouped 5-fold CV, Pearson r with 5 - overall (no-USE model: the one used when a")
-    print("language is outside USE, e5 sentence alignment instead of USE, here on the same pairs):\n")
+    print(
+        "language is outside USE, e5 sentence alignment instead of USE, here on the same pairs):\n"
+    )
     columns = {"model": pred, "no-USE model": pred_alt, "USE cosine": use_cos, "e5 cosine": e5_cos}
     print(report(rows, y, columns))
 
     if extra is not None:
-        x, x_unc, y = (np.concatenate([a, b]) for a, b in ((x, extra[0]), (x_unc, extra[1]), (y, extra[2])))
+        x, x_unc, y = (
+            np.concatenate([a, b]) for a, b in ((x, extra[0]), (x_unc, extra[1]), (y, extra[2]))
+        )
     graded = fit(x, x_unc, y, date_curve(args.data))
     trees = graded.covered.trees
     used = Counter(GRADED_FEATURES[f] for f, leaf in zip(trees.feature, trees.is_leaf, strict=True)

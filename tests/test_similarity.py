@@ -86,8 +86,14 @@ def test_a_date_gap_pulls_the_score_down_to_the_topic_level_not_below() -> None:
 
 def test_two_dated_reports_months_apart_score_lower_than_the_same_pair_undated() -> None:
     sim = hashing_similarity()
-    a = Article("a", "A strong earthquake struck the city of Talca in Chile, killing 12 people.", lang="en")
-    b = Article("b", "A strong earthquake struck the city of Talca in Chile; 12 people were killed.", lang="en")
+    a = Article(
+        "a", "A strong earthquake struck the city of Talca in Chile, killing 12 people.", lang="en"
+    )
+    b = Article(
+        "b",
+        "A strong earthquake struck the city of Talca in Chile; 12 people were killed.",
+        lang="en",
+    )
     undated = sim.score(a, b)
     a = dataclasses.replace(a, published=dt.date(2020, 1, 1))
     b = dataclasses.replace(b, published=dt.date(2020, 6, 1))
@@ -117,7 +123,13 @@ def test_pairs_are_read_lazily_scored_in_order_and_bad_lines_reported() -> None:
     assert ids == ["morocco-en-fr", "turkey-vs-morocco", "quake-vs-moon"] * 3
     # the order of everything (pairs and problems) is the input order
     origins = [item.pair_id if isinstance(item, Pair) else item[0] for item, _ in out]
-    assert origins[:5] == ["morocco-en-fr", "p.jsonl:2", "turkey-vs-morocco", "p.jsonl:4", "quake-vs-moon"]
+    assert origins[:5] == [
+        "morocco-en-fr",
+        "p.jsonl:2",
+        "turkey-vs-morocco",
+        "p.jsonl:4",
+        "quake-vs-moon",
+    ]
 
 
 def test_scores_do_not_depend_on_chunking() -> None:
@@ -147,18 +159,24 @@ async def test_http_and_python_give_the_same_scores(anyio_backend: str) -> None:
     app.state.similarity = sim
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
-        r = await c.post("/api/similarity", json=[*records, {"pair_id": "bad", "text1": "only one"}])
+        r = await c.post(
+            "/api/similarity", json=[*records, {"pair_id": "bad", "text1": "only one"}]
+        )
         assert r.status_code == 200, r.text
         body = r.json()
         assert [s["pair_id"] for s in body["scores"]] == [r["pair_id"] for r in records]
         assert [s["score"] for s in body["scores"]] == expected
-        assert body["skipped"] == [{"origin": "request:3", "reason": "pair bad: text2 is missing or empty"}]
+        assert body["skipped"] == [
+            {"origin": "request:3", "reason": "pair bad: text2 is missing or empty"}
+        ]
         one = await c.post("/api/similarity", json=records[1])
         assert one.json()["scores"] == [{"pair_id": records[1]["pair_id"], "score": expected[1]}]
 
 
 def _script():  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location("train_similarity", REPO / "scripts" / "train_similarity.py")
+    spec = importlib.util.spec_from_file_location(
+        "train_similarity", REPO / "scripts" / "train_similarity.py"
+    )
     assert spec and spec.loader
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
@@ -186,7 +204,9 @@ def _graded_dev_pairs(data: Path, per_grade: int) -> dict[str, list[Pair]]:
     rng = random.Random(0)
 
     def load(name: str) -> tuple[dict, dict]:
-        arts = {r["id"]: r for r in map(json.loads, (data / f"{name}.jsonl").open(encoding="utf-8"))}
+        arts = {
+            r["id"]: r for r in map(json.loads, (data / f"{name}.jsonl").open(encoding="utf-8"))
+        }
         gold = {g["id"]: g["event"] for g in map(json.loads, (data / f"{name}.gold.jsonl").open())}
         return arts, gold
 
@@ -194,10 +214,17 @@ def _graded_dev_pairs(data: Path, per_grade: int) -> dict[str, list[Pair]]:
     ea, eg = load("ecbplus_dev")
     trans = [(a, b) for a, b in itertools.combinations(sorted(wg), 2)
              if wg[a] == wg[b] and wa[a].get("lang") != wa[b].get("lang")]  # fmt: skip
-    grades: dict[str, list] = {"translation": trans, "same event": [], "same topic": [], "unrelated": []}
+    grades: dict[str, list] = {
+        "translation": trans,
+        "same event": [],
+        "same topic": [],
+        "unrelated": [],
+    }
     for a, b in itertools.combinations(sorted(eg), 2):
         same_topic = eg[a].removesuffix("plus") == eg[b].removesuffix("plus")
-        grades["same event" if eg[a] == eg[b] else "same topic" if same_topic else "unrelated"].append((a, b))
+        grades[
+            "same event" if eg[a] == eg[b] else "same topic" if same_topic else "unrelated"
+        ].append((a, b))
     out = {}
     for name, cands in grades.items():
         arts = wa if name == "translation" else ea
@@ -205,7 +232,11 @@ def _graded_dev_pairs(data: Path, per_grade: int) -> dict[str, list[Pair]]:
         out[name] = [
             pair_from_record(
                 {"pair_id": f"{a}|{b}"}
-                | {f"{k}{s}": arts[x].get(k) for s, x in (("1", a), ("2", b)) for k in ("text", "title", "lang")},
+                | {
+                    f"{k}{s}": arts[x].get(k)
+                    for s, x in (("1", a), ("2", b))
+                    for k in ("text", "title", "lang")
+                },
                 "x",
             )
             for a, b in chosen
@@ -245,7 +276,9 @@ def test_cli_streams_chunks_in_order_and_reports_bad_lines(tmp_path: Path) -> No
     named on stderr (exit code 3), the scores are those of the Python API."""
     good = example_lines()
     path = tmp_path / "pairs.jsonl"
-    path.write_text("\n".join([good[0], "not json", good[1], "", '{"pair_id": "x"}', good[2]]) + "\n", "utf-8")
+    path.write_text(
+        "\n".join([good[0], "not json", good[1], "", '{"pair_id": "x"}', good[2]]) + "\n", "utf-8"
+    )
     out = tmp_path / "scores.jsonl"
     result = _cli(["similarity", "--pairs", str(path), "--chunk-size", "1", "--out", str(out)])
     assert result.exit_code == 3, result.stderr

@@ -68,7 +68,9 @@ def e5_text(p: Processed) -> str:
 
 
 def _keys(p: Processed, kinds: tuple[str, ...]) -> frozenset[str]:
-    return frozenset(k for _, label, k in p.entities if k and (label in kinds or k.split(":")[0] in kinds))
+    return frozenset(
+        k for _, label, k in p.entities if k and (label in kinds or k.split(":")[0] in kinds)
+    )
 
 
 def _overlap(a: frozenset[str], b: frozenset[str]) -> float:
@@ -132,7 +134,9 @@ def e5_alignment(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float]:
 class Linear:
     """A ridge regression on standardised features: ``intercept + ((x - mean) / scale) @ coef``."""
 
-    def __init__(self, mean: np.ndarray, scale: np.ndarray, coef: np.ndarray, intercept: float) -> None:
+    def __init__(
+        self, mean: np.ndarray, scale: np.ndarray, coef: np.ndarray, intercept: float
+    ) -> None:
         self.mean, self.scale, self.coef = (np.asarray(v, np.float64) for v in (mean, scale, coef))
         self.intercept = float(intercept)
 
@@ -170,7 +174,9 @@ class Regressor:
 
     @classmethod
     def from_arrays(cls, z: Mapping[str, np.ndarray], prefix: str) -> Regressor:
-        trees = TreeModel(z[f"{prefix}nodes"], z[f"{prefix}tree_starts"], float(z[f"{prefix}baseline"][0]))
+        trees = TreeModel(
+            z[f"{prefix}nodes"], z[f"{prefix}tree_starts"], float(z[f"{prefix}baseline"][0])
+        )
         linear = Linear(
             z[f"{prefix}linear_mean"],
             z[f"{prefix}linear_scale"],
@@ -213,7 +219,9 @@ class GradedModel:
         """Predictions on the SemEval scale (4 = same event, 1 = unrelated), not clipped."""
         rows = np.asarray(rows, dtype=np.float64).reshape(len(rows), -1)
         if rows.shape[1] != len(GRADED_FEATURES):
-            raise ValueError(f"expected rows of {len(GRADED_FEATURES)} graded features, got {rows.shape}")
+            raise ValueError(
+                f"expected rows of {len(GRADED_FEATURES)} graded features, got {rows.shape}"
+            )
         out = np.zeros(len(rows))
         cov = rows[:, _COVERED] == 1.0
         if cov.any():

@@ -188,7 +188,13 @@ class Similarity:
             for fa, fb in built
         ]
         e5_texts = [e5_text(x) for pair in prepared for x in pair]
-        e5_texts += [t for pair, al in zip(prepared, align, strict=True) if al for x in pair for t in _sents(x)]
+        e5_texts += [
+            t
+            for pair, al in zip(prepared, align, strict=True)
+            if al
+            for x in pair
+            for t in _sents(x)
+        ]
         e5 = self._e5_vectors(e5_texts)
         rows = []
         for (pa, pb), (fa, fb), al in zip(prepared, built, align, strict=True):

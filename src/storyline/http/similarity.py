@@ -67,7 +67,9 @@ def similarity_of(request: Request) -> Similarity:
     tags=["similarity"],
     responses={413: {"model": ErrorEnvelope, "description": "Body over 5 MB or batch too long"}},
 )
-def post_similarity(payload: PairIn | list[PairIn], request: Request, state: State) -> dict[str, Any]:
+def post_similarity(
+    payload: PairIn | list[PairIn], request: Request, state: State
+) -> dict[str, Any]:
     """Score one pair or a list: 1 = the same event, ~0.67 mostly similar, ~0.33 same topic,
     0 = unrelated (SemEval-2022 Task 8 scale; see ``storyline similarity --help``).
 
@@ -76,7 +78,9 @@ def post_similarity(payload: PairIn | list[PairIn], request: Request, state: Sta
     items = payload if isinstance(payload, list) else [payload]
     if len(items) > state.max_batch:
         raise ApiError(
-            413, "payload_too_large", f"{len(items)} pairs in one request; at most {state.max_batch}"
+            413,
+            "payload_too_large",
+            f"{len(items)} pairs in one request; at most {state.max_batch}",
         )
     parsed: list[Pair] = []
     skipped = []
