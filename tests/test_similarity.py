@@ -321,3 +321,19 @@ def test_without_the_e5_extra_lead_cos_stands_in() -> None:
     with_missing = Similarity(encoder=HashingEncoder(), e5=Missing())
     assert with_missing.score_pairs(pairs) == hashing_similarity().score_pairs(pairs)
     assert with_missing.e5 is None
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_http_default_model_matches_the_python_default(anyio_backend: str) -> None:
+    """Without a ready Similarity the route builds the default one (USE + e5, shipped model)."""
+    from storyline.http.app import create_app
+    from storyline.run.pipeline import Pipeline
+
+    records = [json.loads(x) for x in example_lines()]
+    expected = Similarity().score_pairs([pair_from_record(r, "x") for r in records])
+    app = create_app(Pipeline(":memory:", encoder=HashingEncoder(), second=False))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        r = await c.post("/api/similarity", json=records)
+    assert [s["score"] for s in r.json()["scores"]] == expected
