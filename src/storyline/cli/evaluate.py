@@ -96,27 +96,49 @@ def eval_cmd(
     help='JSONL: {"pair_id","text1","text2"} plus optional title1/2, lang1/2, published1/2.',
 )
 @out_option("Write {pair_id, score} lines here (default: stdout).")
+@click.option(
+    "--chunk-size",
+    default=256,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Pairs read and encoded together; the file is streamed one chunk at a time.",
+)
 @handle_errors
-def similarity(pairs_path: str, out: str | None) -> None:
-    """Score article pairs: 1 = the same event, 0 = unrelated."""
+def similarity(pairs_path: str, out: str | None, chunk_size: int) -> None:
+    """Score article pairs on a graded scale from 1 (same event) to 0 (unrelated).
+
+    The score follows the SemEval-2022 Task 8 scale (overall 1 = very similar ... 4 = very
+    dissimilar, mapped to 1 ... 0):
+
+    \b
+      ~1.0   the same event: translations, two reports of one happening
+      ~0.67  mostly similar: the same event told differently, a close follow-up
+      ~0.33  somewhat similar: same topic or kind of event, another happening
+      ~0.0   unrelated
+
+    When both published1 and published2 are given, a gap of more than two days pulls the
+    part of the score above 0.33 down (to nothing after a few weeks): two earthquakes months
+    apart are the same topic, not the same event. Without dates only the texts count (names,
+    places, numbers, embeddings). Output lines keep the input order; bad lines are reported on
+    stderr and skipped (exit code 3). See docs/scorer.md, "Graded similarity".
+    """
     from ..cluster.similarity import Pair, Similarity, read_pairs
     from ..errors import InputError
 
     if pairs_path != "-" and not Path(pairs_path).is_file():
         raise InputError(f"no such file: {pairs_path}")
-    pairs: list[Pair] = []
     skipped = 0
-    with click.open_file(pairs_path, encoding="utf-8", errors="replace") as fh:  # "-" is stdin
-        for item in read_pairs(fh, pairs_path):
+    sim = Similarity(chunk_size=chunk_size)
+    with (
+        click.open_file(pairs_path, encoding="utf-8", errors="replace") as fh,  # "-" is stdin
+        click.open_file(out or "-", "w", encoding="utf-8") as dest,
+    ):
+        for item, score in sim.stream(read_pairs(fh, pairs_path)):
             if isinstance(item, Pair):
-                pairs.append(item)
+                dest.write(json.dumps({"pair_id": item.pair_id, "score": score}) + "\n")
             else:
                 skipped += 1
                 echo_skipped(*item)
-    scores = Similarity().score_pairs(pairs) if pairs else []
-    with click.open_file(out or "-", "w", encoding="utf-8") as dest:
-        for p, s in zip(pairs, scores, strict=True):
-            dest.write(json.dumps({"pair_id": p.pair_id, "score": s}) + "\n")
     if skipped:
         sys.exit(EXIT_SKIPPED)
 

@@ -1,28 +1,36 @@
-"""Article similarity: a score in [0, 1] for two texts, 1 = the same event.
+"""Article similarity: a graded score in [0, 1] for two texts.
 
-The same pair features and scorer that the clusterer uses, blended with the embedding cosine
-so the score is graded (copies > same event > same topic > unrelated) rather than a yes/no
-probability. ``storyline similarity --pairs PAIRS.jsonl --out SCORES.jsonl`` wraps it.
+1 = the two articles report the same event (SemEval-2022 Task 8 "very similar"), about 2/3 =
+same event told differently or a close follow-up, about 1/3 = same topic or kind of event,
+0 = unrelated. The score is :class:`~storyline.cluster.graded.GradedModel`'s prediction
+from the pair's features (:func:`~storyline.cluster.graded.graded_row`), shrunk towards the
+same-topic level when the two publication dates are far apart. ``storyline similarity
+--pairs PAIRS.jsonl --out SCORES.jsonl`` and ``POST /api/similarity`` wrap
+:class:`Similarity`; pairs are read and scored in chunks, so a file of any length streams.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping
+import logging
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..model import Article
+import numpy as np
+
+from ..errors import MissingExtra
+from ..model import Article, Processed
 from ..prepare.article import prepare
 from ..prepare.dates import parse_date
 from ..represent.base import Encoder
-from ..represent.builder import FeatureBuilder
-from ..represent.encoder import LazySecondVectors, USEEncoder
-from .scorer import PairScorer, unit_cos
+from ..represent.builder import MAX_ENCODED, FeatureBuilder
+from ..represent.encoder import E5Encoder, USEEncoder
+from .graded import E5_SENTENCES, GradedModel, e5_text, graded_row
 
-# Weight of the scorer's probability against the rescaled document cosine (see docs/scorer.md).
-PROB_WEIGHT = 0.7
-COS_FLOOR, COS_CEIL = 0.2, 0.95
+log = logging.getLogger(__name__)
+
+CHUNK_SIZE = 256  # pairs scored together: one encoder batch, vectors dropped after
 
 
 @dataclass(frozen=True)
@@ -47,42 +55,196 @@ def _article(row: Mapping[str, Any], side: str, pair_id: str) -> Article:
     )
 
 
+def pair_from_record(row: Any, default_id: str) -> Pair:
+    """A :class:`Pair` from a decoded JSON record; ``ValueError`` / ``TypeError`` when bad."""
+    if not isinstance(row, dict):
+        raise TypeError("not a JSON object")
+    pid = str(row.get("pair_id") or row.get("id") or default_id)
+    return Pair(pid, _article(row, "1", pid), _article(row, "2", pid))
+
+
 def read_pairs(lines: Iterable[str], origin: str = "pairs") -> Iterator[Pair | tuple[str, str]]:
-    """Pairs from JSONL lines; a bad line yields ``(origin:line, reason)`` instead."""
+    """Pairs from JSONL lines, lazily; a bad line yields ``(origin:line, reason)`` instead."""
     for n, line in enumerate(lines, 1):
         if not line.strip():
             continue
         try:
-            row = json.loads(line)
-            if not isinstance(row, dict):
-                raise TypeError("not a JSON object")
-            pid = str(row.get("pair_id") or row.get("id") or n)
-            yield Pair(pid, _article(row, "1", pid), _article(row, "2", pid))
+            yield pair_from_record(json.loads(line), str(n))
         except (ValueError, TypeError) as exc:
             yield (f"{origin}:{n}", str(exc))
 
 
+class _Memo:
+    """An encoder answering from vectors computed beforehand for one chunk of pairs."""
+
+    def __init__(self, inner: Encoder, texts: Sequence[str]) -> None:
+        self.name = getattr(inner, "name", "memo")
+        self.dim = inner.dim
+        self._covers = getattr(inner, "covers", None)
+        uniq = list(dict.fromkeys(texts))
+        vecs = inner.encode(uniq) if uniq else np.zeros((0, inner.dim), np.float32)
+        self.vec = dict(zip(uniq, np.asarray(vecs, np.float32), strict=True))
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        return self.stack(texts)
+
+    def stack(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), np.float32)
+        return np.stack([self.vec[t] for t in texts])
+
+    def covers(self, lang: str) -> bool:
+        return bool(self._covers(lang)) if self._covers else True
+
+
+def _use_texts(p: Processed) -> tuple[list[str], str]:
+    """The texts :class:`FeatureBuilder` encodes for an article, and its title text."""
+    sents = p.sentences[:MAX_ENCODED] or [p.title or p.clean_text[:500] or " "]
+    return sents, p.title or sents[0]
+
+
+def _cos(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.dot(np.asarray(a, np.float64), np.asarray(b, np.float64)))
+
+
+def _sents(p: Processed) -> list[str]:
+    """The sentences whose e5 vectors are aligned (pairs with a language outside USE)."""
+    return p.sentences[:E5_SENTENCES]
+
+
+def whole_text(a: Article) -> str:
+    """Title and text as given, as one string (for the ``use_cos`` feature)."""
+    return f"{a.title or ''}\n{a.text}"
+
+
+def _gap(p: Pair) -> float | None:
+    if p.a.published is None or p.b.published is None:
+        return None
+    return float(abs((p.a.published - p.b.published).days))
+
+
 class Similarity:
-    """Scores article pairs with the clusterer's pair scorer."""
+    """Graded similarity of article pairs (see the module docstring for the scale).
 
-    def __init__(self, encoder: Encoder | None = None, scorer: PairScorer | None = None) -> None:
+    ``encoder``: the sentence encoder (default multilingual USE); ``e5``: the encoder for the
+    ``e5_cos`` feature (default multilingual-e5-small; ``False``: none, ``lead_cos`` stands in,
+    as when the ``e5`` extra is not installed); ``model``: the graded model (default the one
+    shipped). Every pair's score depends on that pair alone (term weights are counted over
+    the two texts), so chunking and batching never change a score.
+    """
+
+    def __init__(
+        self,
+        encoder: Encoder | None = None,
+        e5: Encoder | bool | None = None,
+        model: GradedModel | None = None,
+        chunk_size: int = CHUNK_SIZE,
+    ) -> None:
         self.encoder = encoder or USEEncoder()
-        self.scorer = scorer or PairScorer(second=LazySecondVectors())
+        self.e5: Encoder | None = (E5Encoder() if e5 in (None, True) else e5) or None  # type: ignore[assignment]
+        self._model = model
+        self.chunk_size = max(1, int(chunk_size))
 
-    def score_pairs(self, pairs: list[Pair]) -> list[float]:
-        items = [prepare(x) for p in pairs for x in (p.a, p.b)]
-        builder = FeatureBuilder(self.encoder)
-        builder.observe(items)  # IDF over every text of the batch
-        feats = builder.build(items)
-        out = []
-        for i in range(0, len(feats), 2):
-            a, b = feats[i], feats[i + 1]
-            prob = self.scorer.score(a, b)
-            cos = unit_cos(a.doc, b.doc)
-            if not (a.covered and b.covered) and self.scorer.second is not None:
-                va, vb = self.scorer.second(a), self.scorer.second(b)
-                if va is not None and vb is not None:
-                    cos = float(va @ vb)
-            scaled = min(1.0, max(0.0, (cos - COS_FLOOR) / (COS_CEIL - COS_FLOOR)))
-            out.append(round(PROB_WEIGHT * prob + (1 - PROB_WEIGHT) * scaled, 4))
-        return out
+    @property
+    def model(self) -> GradedModel:
+        """The graded model (the shipped one is loaded on first use)."""
+        if self._model is None:
+            self._model = GradedModel.load()
+        return self._model
+
+    @model.setter
+    def model(self, model: GradedModel) -> None:
+        self._model = model
+
+    def _e5_vectors(self, texts: Sequence[str]) -> _Memo | None:
+        if self.e5 is None:
+            return None
+        try:
+            return _Memo(self.e5, texts)
+        except (ImportError, MissingExtra) as exc:  # the optional e5 extra is missing
+            log.warning("e5 encoder unavailable, lead_cos stands in for e5_cos: %s", exc)
+            self.e5 = None
+            return None
+
+    def features(self, pairs: Sequence[Pair], e5_align: bool | None = None) -> np.ndarray:
+        """The graded feature rows of ``pairs`` (one encoder batch for all of them).
+
+        ``e5_align``: sentence alignment from e5 vectors for every pair (True), for none
+        (False), or for the pairs with a language outside the sentence encoder (None).
+        """
+        prepared = [(prepare(p.a), prepare(p.b)) for p in pairs]
+        use_texts: list[str] = []
+        for pa, pb in prepared:
+            for x in (pa, pb):
+                sents, title = _use_texts(x)
+                use_texts += [*sents, title, whole_text(x.article)]
+        memo = _Memo(self.encoder, use_texts)
+        built = []
+        for pa, pb in prepared:
+            builder = FeatureBuilder(memo)  # term weights counted over this pair only
+            builder.observe([pa, pb])
+            built.append(builder.build([pa, pb]))
+        align = [
+            bool(e5_align) if e5_align is not None else not (fa.covered and fb.covered)
+            for fa, fb in built
+        ]
+        e5_texts = [e5_text(x) for pair in prepared for x in pair]
+        e5_texts += [
+            t
+            for pair, al in zip(prepared, align, strict=True)
+            if al
+            for x in pair
+            for t in _sents(x)
+        ]
+        e5 = self._e5_vectors(e5_texts)
+        rows = []
+        for (pa, pb), (fa, fb), al in zip(prepared, built, align, strict=True):
+            title_cos = _cos(*(memo.vec[_use_texts(x)[1]] for x in (pa, pb)))
+            use_cos = _cos(*(memo.vec[whole_text(x.article)] for x in (pa, pb)))
+            sents = None
+            if e5 is not None:
+                e5_cos = _cos(e5.vec[e5_text(pa)], e5.vec[e5_text(pb)])
+                if al:
+                    sents = (e5.stack(_sents(pa)), e5.stack(_sents(pb)))
+            else:
+                e5_cos = _cos(fa.lead, fb.lead)
+            rows.append(graded_row(pa, pb, fa, fb, use_cos, title_cos, e5_cos, sents))
+        return np.asarray(rows, dtype=np.float64).reshape(len(rows), -1)
+
+    def _score_chunk(self, pairs: Sequence[Pair]) -> list[float]:
+        if not pairs:
+            return []
+        rows = self.features(pairs)
+        return [float(s) for s in self.model.scores(rows, [_gap(p) for p in pairs])]
+
+    def score_pairs(self, pairs: Iterable[Pair]) -> list[float]:
+        """Scores of ``pairs`` in order (scored ``chunk_size`` at a time)."""
+        return [s for item, s in self.stream(pairs) if isinstance(item, Pair) and s is not None]
+
+    def score(self, a: Article, b: Article) -> float:
+        """The score of one pair of articles."""
+        return self.score_pairs([Pair("pair", a, b)])[0]
+
+    def stream(
+        self, items: Iterable[Pair | tuple[str, str]]
+    ) -> Iterator[tuple[Pair | tuple[str, str], float | None]]:
+        """``(item, score)`` for every item in input order; problems (``(origin, reason)``,
+        e.g. from :func:`read_pairs`) pass through with score None. Holds one chunk of pairs
+        (and their vectors) at a time."""
+        buf: list[Pair | tuple[str, str]] = []
+        n_pairs = 0
+        for item in items:
+            buf.append(item)
+            n_pairs += isinstance(item, Pair)
+            if n_pairs >= self.chunk_size:
+                yield from self._flush(buf)
+                buf, n_pairs = [], 0
+        yield from self._flush(buf)
+
+    def _flush(
+        self, buf: list[Pair | tuple[str, str]]
+    ) -> Iterator[tuple[Pair | tuple[str, str], float | None]]:
+        pairs = [x for x in buf if isinstance(x, Pair)]
+        scores = iter(self._score_chunk(pairs))
+        for item in buf:
+            yield item, (next(scores) if isinstance(item, Pair) else None)

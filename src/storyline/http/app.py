@@ -30,6 +30,7 @@ from .errors import install_error_handlers
 from .middleware import BodyLimitMiddleware, security_headers
 from .pages import router as pages_router
 from .routes import router as api_router
+from .similarity import router as similarity_router
 from .state import MAX_BATCH, MAX_BODY_BYTES, AppState, is_loopback
 
 __all__ = ["create_app", "is_loopback"]
@@ -73,6 +74,7 @@ def create_app(
     app.add_middleware(BodyLimitMiddleware, max_bytes=max_body_bytes)
     app.middleware("http")(security_headers)
     app.include_router(api_router)
+    app.include_router(similarity_router)
     app.include_router(pages_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

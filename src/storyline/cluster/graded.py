@@ -1,0 +1,277 @@
+"""Graded similarity of two articles: the features and the model behind ``storyline similarity``.
+
+A pair's features (:data:`GRADED_FEATURES`) are the clusterer's pair features
+(:func:`~storyline.cluster.pairs.pair_features`, without the date columns) plus a few that
+grade rather than decide: the USE cosine of the titles, the multilingual-e5 cosine of title
+and first paragraph for every pair (not only for languages outside USE), and overlaps of the
+cross-lingual entity keys by kind (places, people, organisations), and the USE cosine of the
+whole text. Small gradient-boosted regression trees blended with a ridge regression
+(``data/similarity.npz``, fitted by ``scripts/train_similarity.py`` on SemEval-2022 Task 8
+pairs; a second set without the USE columns for languages outside USE) map them to the SemEval scale, 4 = the same event and story,
+1 = unrelated; the score is that prediction rescaled to [0, 1].
+
+Dates do not enter the model (the training pairs have none); a known gap between the two
+publication dates shrinks the score towards the same-topic level afterwards
+(:meth:`GradedModel.date_factor`, a monotone curve shipped in the same file).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from ..model import Processed
+from ..represent.features import ArticleFeatures
+from .pairs import FEATURES, pair_features
+from .tree import TreeModel
+
+_DATE_COLUMNS = {"date_gap", "date_known", "year_match", "second_cos"}
+BASE_FEATURES = [f for f in FEATURES if f not in _DATE_COLUMNS]
+_BASE_INDEX = [FEATURES.index(f) for f in BASE_FEATURES]
+
+GRADED_FEATURES = [
+    *BASE_FEATURES,
+    "use_cos",  # USE cosine of title + text encoded as one string
+    "title_cos",  # USE cosine of the titles (the first sentences when there is no title)
+    "e5_cos",  # multilingual-e5 cosine of title + first paragraph, every pair
+    "sent_max",  # best sentence-to-sentence cosine
+    "places_overlap",  # overlap coefficient of country/city/location entity keys
+    "people_overlap",  # ... of person keys
+    "orgs_overlap",  # ... of organisation keys
+    "entities_jaccard",  # Jaccard index of all entity keys
+    "cjk",  # a side in Chinese, Japanese or Korean (name keys work less well there)
+]
+
+# For a pair with a language outside USE these USE cosines are 0 (the model for such pairs is
+# fitted without them) and the sentence alignment columns come from e5 sentence vectors.
+USE_COLUMNS = ["doc_cos", "lead_cos", "use_cos", "title_cos"]
+ALIGN_COLUMNS = ["aligned_share", "aligned_soft", "sent_max"]
+_USE_INDEX = [GRADED_FEATURES.index(f) for f in USE_COLUMNS]
+_ALIGN_INDEX = [GRADED_FEATURES.index(f) for f in ALIGN_COLUMNS]
+E5_ALIGN_CUT = 0.9  # e5 cosines run higher than USE ones: a sentence "has a counterpart" above this
+E5_SENTENCES = 8
+_COVERED = GRADED_FEATURES.index("covered")
+_LENGTH = GRADED_FEATURES.index("length_ratio")
+LENGTH_CAP = 1100  # length_ratio compares lengths up to this (the SemEval texts are cut near 1,000)
+E5_CHARS = 500  # characters of title + cleaned text that the e5 encoder reads
+SCALE_LOW, SCALE_HIGH = 1.0, 4.0  # the SemEval scale, after target = 5 - overall
+
+
+def e5_text(p: Processed) -> str:
+    """What the e5 encoder reads of an article: title and the start of the cleaned text."""
+    head = f"{p.title}\n{p.clean_text}" if p.title else p.clean_text
+    return head[:E5_CHARS] or " "
+
+
+def _keys(p: Processed, kinds: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(
+        k for _, label, k in p.entities if k and (label in kinds or k.split(":")[0] in kinds)
+    )
+
+
+def _overlap(a: frozenset[str], b: frozenset[str]) -> float:
+    return len(a & b) / min(len(a), len(b)) if a and b else 0.0
+
+
+def graded_row(
+    pa: Processed,
+    pb: Processed,
+    fa: ArticleFeatures,
+    fb: ArticleFeatures,
+    use_cos: float,
+    title_cos: float,
+    e5_cos: float,
+    e5_sents: tuple[np.ndarray, np.ndarray] | None = None,
+) -> list[float]:
+    """The feature vector of one pair, in the order of :data:`GRADED_FEATURES`.
+
+    ``e5_sents``: e5 vectors of the first sentences of each side; when given, the sentence
+    alignment columns are computed from them (pairs with a language outside USE).
+    """
+    base = pair_features(fa, fb)
+    row = [base[i] for i in _BASE_INDEX]
+    la, lb = min(fa.length, LENGTH_CAP), min(fb.length, LENGTH_CAP)
+    row[_LENGTH] = min(la, lb) / max(la, lb, 1)
+    if fa.sents is not None and fb.sents is not None and len(fa.sents) and len(fb.sents):
+        sent_max = float((fa.sents.astype(np.float64) @ fb.sents.astype(np.float64).T).max())
+    else:
+        sent_max = 0.0
+    places = ("LOC", "country", "city")
+    ea = frozenset(k for _, _, k in pa.entities if k)
+    eb = frozenset(k for _, _, k in pb.entities if k)
+    union = len(ea | eb)
+    row += [
+        use_cos,
+        title_cos,
+        e5_cos,
+        sent_max,
+        _overlap(_keys(pa, places), _keys(pb, places)),
+        _overlap(_keys(pa, ("PER", "per")), _keys(pb, ("PER", "per"))),
+        _overlap(_keys(pa, ("ORG", "org")), _keys(pb, ("ORG", "org"))),
+        len(ea & eb) / union if union else 0.0,
+        float(bool({pa.lang, pb.lang} & {"zh", "ja", "ko", "zh-tw"})),
+    ]
+    if e5_sents is not None:
+        for i, v in zip(_ALIGN_INDEX, e5_alignment(*e5_sents), strict=True):
+            row[i] = v
+    return row
+
+
+def e5_alignment(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float]:
+    """Share of the shorter side's sentences with an e5 counterpart ≥ :data:`E5_ALIGN_CUT`, their
+    mean best cosine, and the best cosine of all (0s when a side has no sentence)."""
+    if not len(a) or not len(b):
+        return 0.0, 0.0, 0.0
+    m = np.asarray(a, np.float64) @ np.asarray(b, np.float64).T
+    best = m.max(axis=0) if len(a) > len(b) else m.max(axis=1)
+    return float((best >= E5_ALIGN_CUT).mean()), float(best.mean()), float(m.max())
+
+
+class Linear:
+    """A ridge regression on standardised features: ``intercept + ((x - mean) / scale) @ coef``."""
+
+    def __init__(
+        self, mean: np.ndarray, scale: np.ndarray, coef: np.ndarray, intercept: float
+    ) -> None:
+        self.mean, self.scale, self.coef = (np.asarray(v, np.float64) for v in (mean, scale, coef))
+        self.intercept = float(intercept)
+
+    def predict(self, rows: np.ndarray) -> np.ndarray:
+        return self.intercept + ((rows - self.mean) / self.scale) @ self.coef
+
+
+class Regressor:
+    """Regression trees blended with a ridge regression: (1 - ``blend``) × trees + ``blend`` ×
+    linear, on the SemEval scale."""
+
+    def __init__(self, trees: TreeModel, linear: Linear, blend: float) -> None:
+        self.trees, self.linear, self.blend = trees, linear, float(blend)
+
+    def predict(self, rows: np.ndarray) -> np.ndarray:
+        if not len(rows):
+            return np.zeros(0)
+        return (1.0 - self.blend) * self.trees.raw(rows) + self.blend * self.linear.predict(rows)
+
+    def arrays(self, prefix: str) -> dict[str, np.ndarray]:
+        t, lin = self.trees, self.linear
+        nodes = np.column_stack(
+            [t.feature, t.threshold, t.left, t.right, t.is_leaf, t.value, np.zeros(len(t.feature))]
+        )
+        return {
+            f"{prefix}nodes": nodes,
+            f"{prefix}tree_starts": t.tree_starts,
+            f"{prefix}baseline": np.array([t.baseline]),
+            f"{prefix}linear_mean": lin.mean,
+            f"{prefix}linear_scale": lin.scale,
+            f"{prefix}linear_coef": lin.coef,
+            f"{prefix}linear_intercept": np.array([lin.intercept]),
+            f"{prefix}blend": np.array([self.blend]),
+        }
+
+    @classmethod
+    def from_arrays(cls, z: Mapping[str, np.ndarray], prefix: str) -> Regressor:
+        trees = TreeModel(
+            z[f"{prefix}nodes"], z[f"{prefix}tree_starts"], float(z[f"{prefix}baseline"][0])
+        )
+        linear = Linear(
+            z[f"{prefix}linear_mean"],
+            z[f"{prefix}linear_scale"],
+            z[f"{prefix}linear_coef"],
+            float(z[f"{prefix}linear_intercept"][0]),
+        )
+        return cls(trees, linear, float(z[f"{prefix}blend"][0]))
+
+
+def without_use(rows: np.ndarray) -> np.ndarray:
+    """``rows`` with the USE-based columns set to 0 (what the uncovered-language model reads)."""
+    out = np.array(rows, dtype=np.float64, copy=True)
+    out[:, _USE_INDEX] = 0.0
+    return out
+
+
+class GradedModel:
+    """What ``data/similarity.npz`` holds: the regressor for pairs in languages that USE covers,
+    one fitted without the USE columns for the other pairs (Icelandic, Greek, Czech …: e5,
+    names and numbers only), the score scale and the date curve.
+
+    ``date_days`` / ``date_factor``: a non-increasing curve over the gap in days between the
+    two publication dates; the part of the score above ``topic_level`` is multiplied by it.
+    """
+
+    def __init__(
+        self,
+        covered: Regressor,
+        uncovered: Regressor,
+        date_days: Sequence[float] = (0.0,),
+        date_factor: Sequence[float] = (1.0,),
+        topic_level: float = 1 / 3,
+    ) -> None:
+        self.covered, self.uncovered = covered, uncovered
+        self.date_days = np.asarray(date_days, dtype=np.float64)
+        self.date_factors = np.asarray(date_factor, dtype=np.float64)
+        self.topic_level = float(topic_level)
+
+    def predict(self, rows: np.ndarray) -> np.ndarray:
+        """Predictions on the SemEval scale (4 = same event, 1 = unrelated), not clipped."""
+        rows = np.asarray(rows, dtype=np.float64).reshape(len(rows), -1)
+        if rows.shape[1] != len(GRADED_FEATURES):
+            raise ValueError(
+                f"expected rows of {len(GRADED_FEATURES)} graded features, got {rows.shape}"
+            )
+        out = np.zeros(len(rows))
+        cov = rows[:, _COVERED] == 1.0
+        if cov.any():
+            out[cov] = self.covered.predict(rows[cov])
+        if (~cov).any():
+            out[~cov] = self.uncovered.predict(without_use(rows[~cov]))
+        return out
+
+    def date_factor(self, gap_days: float | None) -> float:
+        """Multiplier of the score above the topic level for a publication-date gap (1 = no
+        change; unknown gap: 1)."""
+        if gap_days is None or not math.isfinite(gap_days):
+            return 1.0
+        return float(np.interp(abs(gap_days), self.date_days, self.date_factors))
+
+    def scores(self, rows: np.ndarray, gaps: Sequence[float | None] | None = None) -> np.ndarray:
+        """Scores in [0, 1]: 1 = the same event (SemEval "very similar"), 0 = unrelated."""
+        s = np.clip((self.predict(rows) - SCALE_LOW) / (SCALE_HIGH - SCALE_LOW), 0.0, 1.0)
+        if gaps is not None:
+            f = np.array([self.date_factor(g) for g in gaps])
+            above = np.maximum(s - self.topic_level, 0.0)
+            s = s - above * (1.0 - f)
+        return np.round(s, 4)
+
+    def save(self, path: str | Path, **meta: object) -> None:
+        np.savez_compressed(
+            path,
+            features=np.array(GRADED_FEATURES),
+            date_days=self.date_days,
+            date_factor=self.date_factors,
+            topic_level=np.array([self.topic_level]),
+            **self.covered.arrays("covered_"),
+            **self.uncovered.arrays("uncovered_"),
+            **{k: np.array(v) for k, v in meta.items()},
+        )
+
+    @classmethod
+    def load(cls, path: str | Path | None = None) -> GradedModel:
+        if path is None:
+            ref = resources.files("storyline") / "data" / "similarity.npz"
+            with resources.as_file(ref) as p:
+                return cls.load(p)
+        z = np.load(path, allow_pickle=False)
+        names = [str(s) for s in z["features"]]
+        if names != GRADED_FEATURES:
+            raise ValueError(f"similarity model {path} was fitted on other features: {names}")
+        return cls(
+            Regressor.from_arrays(z, "covered_"),
+            Regressor.from_arrays(z, "uncovered_"),
+            z["date_days"],
+            z["date_factor"],
+            float(z["topic_level"][0]),
+        )
