@@ -22,10 +22,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from storyline.cluster.scorer import PairScorer, TreeModel  # noqa: E402
-from storyline.evaluate.datasets import load_articles, shared_data_dir  # noqa: E402
-from storyline.evaluate.metrics import bcubed  # noqa: E402
-from storyline.run.pipeline import Pipeline  # noqa: E402
+from storyline.cluster.scorer import PairScorer, TreeModel
+from storyline.evaluate.datasets import load_articles, shared_data_dir
+from storyline.evaluate.metrics import bcubed
+from storyline.run.pipeline import Pipeline
 
 
 def prf(pred: dict[str, str], gold: dict[str, str]) -> dict[str, float]:

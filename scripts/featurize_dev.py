@@ -20,12 +20,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from storyline.evaluate.datasets import load_articles, shared_data_dir  # noqa: E402
-from storyline.ingest.jsonl import article_from_record  # noqa: E402
-from storyline.prepare.article import prepare  # noqa: E402
-from storyline.represent.builder import FeatureBuilder, second_text  # noqa: E402
-from storyline.represent.encoder import E5Encoder, USEEncoder  # noqa: E402
-from storyline.store import open_store  # noqa: E402
+from storyline.evaluate.datasets import load_articles, shared_data_dir
+from storyline.ingest.jsonl import article_from_record
+from storyline.prepare.article import prepare
+from storyline.represent.builder import FeatureBuilder, second_text
+from storyline.represent.encoder import E5Encoder, USEEncoder
+from storyline.store import open_store
 
 SETS = ["seeds", "meantime_dev", "wmt21_dev", "ecbplus_dev", "gva_dev"]
 

@@ -34,7 +34,7 @@ def main() -> None:
         if not cv:
             continue
         lo = r["leave_one_corpus_out"][name]["translation_recall"]
-        fmt = lambda d: ", ".join(f"{k} {v:.2f}" for k, v in d.items())  # noqa: E731
+        fmt = lambda d: ", ".join(f"{k} {v:.2f}" for k, v in d.items())
         print(f"| {label} | {fmt(cv)} | {fmt(lo)} |")
     print(f"\nshipped thresholds: join {r['threshold']}, merge {r['merge_threshold']}")
     lk = DATA / "linker.json"

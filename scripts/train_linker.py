@@ -29,13 +29,13 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from storyline.cluster.scorer import PairScorer, TreeModel  # noqa: E402
-from storyline.evaluate.crossval import group_folds  # noqa: E402
-from storyline.evaluate.datasets import load_articles, shared_data_dir  # noqa: E402
-from storyline.evaluate.metrics import bcubed  # noqa: E402
-from storyline.run.pipeline import Pipeline  # noqa: E402
-from storyline.stories.event import LinkWeights  # noqa: E402
-from storyline.stories.linker import StoryLinker  # noqa: E402
+from storyline.cluster.scorer import PairScorer, TreeModel
+from storyline.evaluate.crossval import group_folds
+from storyline.evaluate.datasets import load_articles, shared_data_dir
+from storyline.evaluate.metrics import bcubed
+from storyline.run.pipeline import Pipeline
+from storyline.stories.event import LinkWeights
+from storyline.stories.linker import StoryLinker
 
 ROOT = Path(__file__).resolve().parents[1]
 SETS = ["gva_dev", "ecbplus_dev", "seeds"]
@@ -80,10 +80,10 @@ def rows(events: dict, story: dict[str, str]):  # type: ignore[no-untyped-def]
     probe = StoryLinker()
     for ev in sorted(events.values(), key=lambda e: (e.date is None, e.date or 0, e.id)):
         probe.events_[ev.id] = ev
-        probe._count(ev, +1)  # noqa: SLF001 - the linker's own document frequencies
+        probe._count(ev, +1)
     x, y, pairs = [], [], []
     for ev in events.values():
-        for other in probe._candidates(ev):  # noqa: SLF001
+        for other in probe._candidates(ev):
             if other <= ev.id:
                 continue
             o = events[other]
@@ -98,13 +98,13 @@ def features(linker: StoryLinker, a, b) -> list[float]:  # type: ignore[no-untyp
     by_kind = dict.fromkeys((k for k, _ in KINDS), 0.0)
     for k in shared:
         if not k.startswith("country:"):
-            by_kind[kind_of(k)] += linker._rarity(linker._df[k])  # noqa: SLF001
+            by_kind[kind_of(k)] += linker._rarity(linker._df[k])
     gap = abs((a.date - b.date).days) if a.date and b.date else 0
-    specific = [linker._rarity(linker._df[k]) for k in shared if not k.startswith("country:")]  # noqa: SLF001
+    specific = [linker._rarity(linker._df[k]) for k in shared if not k.startswith("country:")]
     return [
         float(np.dot(a.centroid, b.centroid)),
         *by_kind.values(),
-        linker._keyphrase_overlap(a.keyphrases, b.keyphrases),  # noqa: SLF001
+        linker._keyphrase_overlap(a.keyphrases, b.keyphrases),
         min(gap / 365.25, 1.0),
         math.log1p(len(specific)),
         max(specific, default=0.0),
@@ -191,7 +191,7 @@ def main() -> None:
             cache.write_bytes(pickle.dumps((events, event_of, gold)))
         story = event_story(event_of, gold)
         x, y, pairs = rows(events, story)
-        runs[name] = dict(events=events, event_of=event_of, gold=gold, story=story, x=x, y=y, pairs=pairs)
+        runs[name] = {"events": events, "event_of": event_of, "gold": gold, "story": story, "x": x, "y": y, "pairs": pairs}
         print(f"{name}: {len(events)} events, {len(y)} candidate pairs, {int(y.sum())} same story", flush=True)
     report: dict[str, object] = {"columns": COLUMNS, "out_of_sample": {}}
     g = runs["gva_dev"]

@@ -10,7 +10,6 @@ import pytest
 
 from storyline.cluster.online import OnlineClusterer
 from storyline.cluster.scorer import PairScorer
-
 from storyline.model import Article
 from storyline.represent.encoder import HashingEncoder
 from storyline.run.pipeline import Pipeline

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import numpy as np
@@ -163,6 +164,11 @@ def _reference(scorer: PairScorer, a: list[ArticleFeatures], b: list[ArticleFeat
 
 
 def test_features_grid_equals_pair_features(scorer: PairScorer, arts: list[ArticleFeatures]) -> None:
+    # publication a day or two after the event date, so that pub_gap varies too
+    arts = [
+        dataclasses.replace(f, published=f.date + dt.timedelta(days=i % 3)) if f.date else f
+        for i, f in enumerate(arts)
+    ]
     a, b = arts[:30], arts[30:]
     kinds = {("none" if f.sents is None else "empty" if len(f.sents) == 0 else "rows") for f in arts}
     assert kinds == {"none", "empty", "rows"}

@@ -8,6 +8,8 @@ vector once, when such an article first needs it.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 
 from storyline.cluster.batch import cluster_batch
@@ -23,7 +25,7 @@ class SameTag:
     """A scorer that knows the answer (the event tag before ``/`` in the id): only the
     candidates are under test."""
 
-    meta: dict[str, object] = {}
+    meta: ClassVar[dict[str, object]] = {}
 
     def __init__(self) -> None:
         self.asked: list[str] = []

@@ -357,7 +357,7 @@ def test_swap_linker() -> None:
     # a new pipeline with a fresh linker resumes the stories from the store (load_state)
     again = Pipeline(store, encoder=HashingEncoder(), linker=DayLinker(), second=False)
     assert isinstance(again.linker, DayLinker) and again.linker.story_of_ == linker.story_of_
-    later = Article("q4", "Aftershocks shook Santiago, Chile, again on Wednesday.", lang="en",
+    later = Article("q4", "A new suspension bridge opened over the river in Lima, Peru, on Wednesday.", lang="en",
                     published=JUNE_1 + dt.timedelta(days=2))
     sid = again.run([later]).assignments[0].story
     assert sid.startswith("day-") and sid not in linker.stories_  # a new day, a new story

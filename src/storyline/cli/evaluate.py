@@ -40,7 +40,6 @@ def eval_cmd(
 ) -> None:
     """Cluster ARTICLES (JSONL) in a fresh store and score against GOLD (B³, pairwise, ARI, AMI)."""
     from ..errors import InputError
-    from ..evaluate.shipped import out_of_sample, set_name
     from ..evaluate import (
         error_analysis,
         evaluate,
@@ -49,6 +48,7 @@ def eval_cmd(
         load_gold,
         load_predictions,
     )
+    from ..evaluate.shipped import out_of_sample, set_name
 
     for path in (articles, gold, pred):
         if path and not Path(path).is_file():

@@ -29,7 +29,7 @@ from ..represent.features import ArticleFeatures
 from .pairs import FEATURES, pair_features
 from .tree import TreeModel
 
-_DATE_COLUMNS = {"date_gap", "date_known", "year_match", "second_cos"}
+_DATE_COLUMNS = {"date_gap", "date_known", "year_match", "pub_gap", "second_cos"}
 BASE_FEATURES = [f for f in FEATURES if f not in _DATE_COLUMNS]
 _BASE_INDEX = [FEATURES.index(f) for f in BASE_FEATURES]
 

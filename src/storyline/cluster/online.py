@@ -198,12 +198,12 @@ class OnlineClusterer(Repair, WindowMemory):
         second = self.scorer.second
         if second is None or not self.members_:
             return []
-        evs = [
-            ev for ev in self.members_
-            if ev != exclude and ev not in self.retired_ and self._in_window(f, ev)
-        ]
+        evs = [ev for ev in self.members_ if ev != exclude and self._in_window(f, ev)]
         evs = sorted(evs, key=lambda e: -self.created_[e])[: self.second_events]
         todo = [ev for ev in evs if ev not in self._second_rep]
+        for ev in todo:  # as a vector neighbour would be: the same candidates with or without retiring
+            if ev in self.retired_:
+                self._revive(ev)
         reps = [self.feats_[self.members_[ev][0]] for ev in todo]
         fill = getattr(second, "fill", None)
         if fill is not None and reps:

@@ -82,8 +82,9 @@ class LinkWeights:
     # rarity of the rarest one, "gap" log(1 + days apart)
     terms: tuple[tuple[str, float], ...] = ()
     gap_cap_days: float = 36525.0  # "gap" counts days up to this many
-    fitted_days: float = 36525.0  # fitted score up to this many days apart; hand rule beyond
-    hand_floor: float = 1.0  # a fitted score this high links when the hand rule also links
+    fitted_days: float = 36525.0  # beyond this many days apart ...
+    hand_floor: float = 1.0  # ... a fitted score this high links when the hand rule links
+    vouch_keys: int = 3  # ... and they share this many specific keys
 
     def kind_weight(self, key: str) -> float:
         kind = key.split(":", 1)[0] if ":" in key else "other"

@@ -16,7 +16,7 @@ linker reads and returns (:class:`StoryEvent`, :class:`LinkWeights`, :class:`Lin
 >>> v = np.ones(4, dtype=np.float32) / 2
 >>> a = StoryEvent("ev-a", dt.date(2020, 6, 11), v, frozenset({"country:IQ", "org:nato", "per:kazimi"}))
 >>> b = StoryEvent("ev-b", dt.date(2024, 1, 27), v, frozenset({"org:nato", "per:kazimi"}))
->>> linker = StoryLinker()
+>>> linker = StoryLinker(weights=LinkWeights())  # the hand-set rule (default: fitted weights)
 >>> linker.learn_one(a)
 ('st-a', 0.0)
 >>> linker.learn_one(b)[0]
@@ -26,17 +26,15 @@ linker reads and returns (:class:`StoryEvent`, :class:`LinkWeights`, :class:`Lin
 from __future__ import annotations
 
 import logging
-import math
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict
 from typing import Any
-
-import numpy as np
 
 from ..model import Merge, utc_now
 from ..text import fold
 from .event import LinkScore, LinkWeights, StoryEvent, shipped_link_params, story_headline, timeline
+from .scoring import HAND_ACTOR_MIN, HAND_MIN_COSINE, HAND_THRESHOLD, NO_LINK, LinkScoring, is_weak
 
 __all__ = [
     "LinkScore",
@@ -52,15 +50,9 @@ log.addHandler(logging.NullHandler())
 
 _STATE_VERSION = 1
 _PARAMS = ("threshold", "max_gap_days", "actor_min", "min_cosine", "idf_prior", "max_candidates")
-_NO_LINK = LinkScore(0.0, 0.0, 0.0, 0.0, 0, ())
-HAND_THRESHOLD, HAND_ACTOR_MIN, HAND_MIN_COSINE = 0.65, 1.2, 0.35  # the hand-set rule's
 
 
-def _is_weak(key: str) -> bool:
-    return key.startswith("country:")
-
-
-class StoryLinker:
+class StoryLinker(LinkScoring):
     """Online event → story linker (``learn_one``), with ``update``, ``remove`` and ``repair``.
 
     Parameters are attributes set here and never changed; learned state ends with ``_``:
@@ -78,7 +70,7 @@ class StoryLinker:
         weights: LinkWeights | None = None,
         actor_min: float | None = None,
         min_cosine: float | None = None,
-        idf_prior: int = 20,
+        idf_prior: int = 1000,
         max_candidates: int = 400,
     ) -> None:
         # defaults: the weights fitted by scripts/train_linker.py and shipped in the package
@@ -106,87 +98,9 @@ class StoryLinker:
         self._kdf: Counter[str] = Counter()  # folded keyphrase → events holding it
         self._index: dict[str, set[str]] = defaultdict(set)  # specific key → event ids
 
-    # ----------------------------------------------------------------- scoring
-    def _rarity(self, df: int) -> float:
-        """IDF over the events seen, scaled to (0, 1]; ``idf_prior`` empty pseudo-events keep
-        a small corpus from calling everything common."""
-        n = len(self.events_) + self.idf_prior
-        return (math.log((n + 1) / (df + 1)) + 1.0) / (math.log(n + 1) + 1.0)
-
-    def link(self, a: StoryEvent, b: StoryEvent) -> LinkScore:
-        """The link score between two events; 0 unless both gates (actors, cosine) pass.
-
-        With fitted weights (``weights.intercept`` set), pairs at most ``weights.fitted_days``
-        apart — the span the dated training data covers — get the fitted logistic score;
-        pairs further apart, where that data has no example, the hand-set rule, shifted so
-        that its threshold falls on this linker's. A fitted score of at least
-        ``weights.hand_floor`` also links when the hand-set rule links (many shared actors over
-        years: the dated training data has few such stories).
-        """
-        w = self.weights
-        gap = abs((a.date - b.date).days) if a.date and b.date else 0
-        if gap > self.max_gap_days:
-            return _NO_LINK
-        shared = a.entities & b.entities
-        if not any(not _is_weak(k) for k in shared):
-            return _NO_LINK
-        if w.intercept is not None and gap > w.fitted_days:
-            hand = self._hand_link(a, b, gap, shared)
-            return hand._replace(score=hand.score - (HAND_THRESHOLD - self.threshold)) if hand.score else hand
-        if w.intercept is None:
-            return self._hand_link(a, b, gap, shared, w, self.actor_min, self.min_cosine)
-        actors = sum(w.kind_weight(k) * self._rarity(self._df[k]) for k in shared)
-        cos = float(np.dot(a.centroid, b.centroid))
-        if actors < self.actor_min or cos < self.min_cosine:
-            return LinkScore(0.0, cos, actors, 0.0, gap, tuple(sorted(shared)))
-        kp = self._keyphrase_overlap(a.keyphrases, b.keyphrases)
-        specific = [self._rarity(self._df[k]) for k in shared if not _is_weak(k)]
-        extra = {"shared": math.log1p(len(specific)), "rarest": max(specific, default=0.0),
-                 "gap": math.log1p(min(gap, w.gap_cap_days))}
-        z = (
-            w.intercept + w.centroid * cos + w.actors * actors + w.keyphrases * kp
-            - w.per_year * min(gap / 365.25, w.max_years)
-            + sum(c * extra[name] for name, c in w.terms)
-        )
-        score = 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
-        if w.hand_floor <= score < self.threshold:  # the hand rule may still vouch for it
-            if self._hand_link(a, b, gap, shared).score >= HAND_THRESHOLD:
-                score = self.threshold
-        return LinkScore(score, cos, actors, kp, gap, tuple(sorted(shared)))
-
-    def _hand_link(
-        self, a: StoryEvent, b: StoryEvent, gap: int, shared: frozenset[str],
-        w: LinkWeights | None = None, actor_min: float = HAND_ACTOR_MIN,
-        min_cosine: float = HAND_MIN_COSINE,
-    ) -> LinkScore:
-        """The hand-set rule (docs/stories.md): gates, then a weighted sum."""
-        w = w or LinkWeights()
-        actors = sum(w.kind_weight(k) * self._rarity(self._df[k]) for k in shared)
-        cos = float(np.dot(a.centroid, b.centroid))
-        if actors < actor_min or cos < min_cosine:
-            return LinkScore(0.0, cos, actors, 0.0, gap, tuple(sorted(shared)))
-        kp = self._keyphrase_overlap(a.keyphrases, b.keyphrases)
-        score = (
-            w.centroid * cos
-            + w.actors * min(1.0, actors / w.actor_saturation)
-            + w.keyphrases * kp
-            - w.per_year * min(gap / 365.25, w.max_years)
-        )
-        return LinkScore(score, cos, actors, kp, gap, tuple(sorted(shared)))
-
-    def _keyphrase_overlap(self, a: Sequence[str], b: Sequence[str]) -> float:
-        fa, fb = {fold(k) for k in a}, {fold(k) for k in b}
-        if not fa or not fb:
-            return 0.0
-
-        def weight(ks: Iterable[str]) -> float:
-            return sum(self._rarity(self._kdf[k]) for k in ks)
-
-        return weight(fa & fb) / min(weight(fa), weight(fb))
-
     def _candidates(self, ev: StoryEvent) -> list[str]:
         """Events sharing a specific (non-country) key with ``ev``, rarest keys first."""
-        keys = sorted((k for k in ev.entities if not _is_weak(k)), key=lambda k: self._df[k])
+        keys = sorted((k for k in ev.entities if not is_weak(k)), key=lambda k: self._df[k])
         seen: dict[str, None] = {}
         for k in keys:
             for other in sorted(self._index.get(k, ())):
@@ -200,7 +114,7 @@ class StoryLinker:
         self, ev: StoryEvent, exclude: str | None = None
     ) -> tuple[str | None, LinkScore]:
         """The best story for ``ev`` (its best event link), skipping story ``exclude``."""
-        best: tuple[str | None, LinkScore] = (None, _NO_LINK)
+        best: tuple[str | None, LinkScore] = (None, NO_LINK)
         for other in self._candidates(ev):
             sid = self.story_of_[other]
             if sid == exclude:
@@ -215,7 +129,7 @@ class StoryLinker:
     def _count(self, ev: StoryEvent, sign: int) -> None:
         for k in ev.entities:
             self._df[k] += sign
-            if not _is_weak(k):
+            if not is_weak(k):
                 if sign > 0:
                     self._index[k].add(ev.id)
                 else:
