@@ -26,7 +26,7 @@ import pytest
 from storyline.store.sqlite import SQLiteStore
 
 SRC = Path(__file__).resolve().parents[1] / "src"
-N = 3000
+N = int(os.environ.get("STORYLINE_KILL_N", "3000"))  # STORYLINE_KILL_N=10000 for the long check
 KILLS = 3
 SEED = 611
 COMMITTED = re.compile(r"committed the events of (\d+) articles")
@@ -77,7 +77,7 @@ def test_kill_keeps_committed_chunks(tmp_path: Path) -> None:
         err = tmp_path / f"err{attempt}.txt"
         before = len(assigned(db)) if db.exists() else 0
         proc = ingest(src, db, err)
-        time.sleep(rng.uniform(2.5, 8.0))
+        time.sleep(rng.uniform(2.5, 8.0) * max(1.0, N / 3000))
         if proc.poll() is not None:
             break  # it finished first: nothing left to kill
         os.killpg(proc.pid, signal.SIGKILL)
