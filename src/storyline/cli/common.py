@@ -138,6 +138,15 @@ def workers_option(fn: F) -> F:
     )(fn)
 
 
+def columns_option(fn: F) -> F:
+    """``--columns``: where the fields are in table-like inputs."""
+    return click.option(
+        "--columns",
+        help="Column names of CSV/TSV/JSON/Parquet inputs: FIELD=COLUMN,... (fields: id, text, "
+        "title, published, lang, source, url), e.g. text=story,title=headline.",
+    )(fn)
+
+
 def quiet_option(help: str) -> Callable[[F], F]:
     """``-q/--quiet``, with what it silences for this command."""
     return click.option("-q", "--quiet", is_flag=True, help=help)

@@ -11,6 +11,7 @@ import click
 from .common import (
     EXIT_SKIPPED,
     build_pipeline,
+    columns_option,
     db_option,
     echo_skipped,
     handle_errors,
@@ -77,11 +78,7 @@ def _done(report: RunReport) -> None:
 @out_option("Write assignments (JSONL).")
 @quiet_option("No progress bar, no event table.")
 @workers_option
-@click.option(
-    "--columns",
-    help="Column names of CSV/TSV/JSON/Parquet inputs: FIELD=COLUMN,... (fields: id, text, "
-    "title, published, lang, source, url), e.g. text=story,title=headline.",
-)
+@columns_option
 @handle_errors
 def cluster(
     inputs: tuple[str, ...], db: str, out: str | None, quiet: bool, workers: int, columns: str | None
@@ -104,11 +101,7 @@ def cluster(
 @db_option
 @quiet_option("No progress bar.")
 @workers_option
-@click.option(
-    "--columns",
-    help="Column names of CSV/TSV/JSON/Parquet inputs: FIELD=COLUMN,... (fields: id, text, "
-    "title, published, lang, source, url), e.g. text=story,title=headline.",
-)
+@columns_option
 @handle_errors
 def ingest(inputs: tuple[str, ...], db: str, quiet: bool, workers: int, columns: str | None) -> None:
     """Add INPUTS to the store (each article once) and assign them; prints a summary."""
