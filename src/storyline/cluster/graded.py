@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +26,7 @@ import numpy as np
 from ..model import Processed
 from ..represent.features import ArticleFeatures
 from .pairs import FEATURES, pair_features
-from .tree import TreeModel
+from .tree import TreeModel, load_arrays
 
 _DATE_COLUMNS = {"date_gap", "date_known", "year_match", "pub_gap", "second_cos"}
 BASE_FEATURES = [f for f in FEATURES if f not in _DATE_COLUMNS]
@@ -260,14 +259,7 @@ class GradedModel:
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> GradedModel:
-        if path is None:
-            ref = resources.files("storyline") / "data" / "similarity.npz"
-            with resources.as_file(ref) as p:
-                return cls.load(p)
-        z = np.load(path, allow_pickle=False)
-        names = [str(s) for s in z["features"]]
-        if names != GRADED_FEATURES:
-            raise ValueError(f"similarity model {path} was fitted on other features: {names}")
+        z = load_arrays(path, "similarity.npz", GRADED_FEATURES, "similarity model")
         return cls(
             Regressor.from_arrays(z, "covered_"),
             Regressor.from_arrays(z, "uncovered_"),

@@ -9,10 +9,25 @@ from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from .pairs import FEATURES
+
+
+def load_arrays(path: str | Path | None, packaged: str, features: list[str], what: str) -> Any:
+    """The arrays of a model file (default: ``data/<packaged>`` in the package), after
+    checking it was fitted on ``features``."""
+    if path is None:
+        ref = resources.files("storyline") / "data" / packaged
+        with resources.as_file(ref) as p:
+            return load_arrays(p, packaged, features, what)
+    z = np.load(path, allow_pickle=False)
+    names = [str(s) for s in z["features"]]
+    if names != features:
+        raise ValueError(f"{what} {path} was fitted on other features: {names}")
+    return z
 
 
 class TreeModel:
@@ -187,13 +202,6 @@ class TreeModel:
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> tuple[TreeModel, dict[str, object]]:
-        if path is None:
-            ref = resources.files("storyline") / "data" / "scorer.npz"
-            with resources.as_file(ref) as p:
-                return cls.load(p)
-        z = np.load(path, allow_pickle=False)
-        names = [str(s) for s in z["features"]]
-        if names != FEATURES:
-            raise ValueError(f"scorer file {path} was fitted on other features: {names}")
+        z = load_arrays(path, "scorer.npz", FEATURES, "scorer file")
         meta = {k: z[k].tolist() for k in z.files if k not in {"nodes", "tree_starts", "baseline"}}
         return cls(z["nodes"], z["tree_starts"], float(z["baseline"][0])), meta
