@@ -205,9 +205,7 @@ class OnlineClusterer(Repair, WindowMemory):
             if ev in self.retired_:
                 self._revive(ev)
         reps = [self.feats_[self.members_[ev][0]] for ev in todo]
-        fill = getattr(second, "fill", None)
-        if fill is not None and reps:
-            fill([f, *reps])
+        self.scorer.fill_second(f, reps)  # one batch (f lies outside the sentence encoder)
         mine = second(f)
         if mine is None:
             return []
