@@ -174,6 +174,8 @@ def test_get_vectors_many_hashes(store: Store) -> None:
     store.put_vectors(items, "doc")
     got = store.get_vectors((f"h{i}" for i in range(1400)), "doc")
     assert len(got) == 1300 and got["h1299"][0] == 1299.0
+    assert store.vector_keys((f"h{i}" for i in range(1250, 1400)), "doc") == {f"h{i}" for i in range(1250, 1300)}
+    assert store.vector_keys(["h1"], "lead") == set() and store.vector_keys([], "doc") == set()
 
 
 # -- assignments ---------------------------------------------------------------------------------

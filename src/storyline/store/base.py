@@ -74,6 +74,11 @@ class Store(abc.ABC):
     def put_vectors(self, items: dict[str, np.ndarray], kind: str) -> None:
         """Store float32 arrays; existing (hash, kind) entries are left as they are."""
 
+    def vector_keys(self, hashes: Iterable[str], kind: str) -> set[str]:
+        """The hashes among ``hashes`` that have a vector of ``kind`` (without reading the
+        vectors: ingest workers skip what is encoded already)."""
+        return set(self.get_vectors(hashes, kind))
+
     # -- assignments --------------------------------------------------------------------------
     @abc.abstractmethod
     def put_assignments(self, items: Iterable[Assignment]) -> None:

@@ -202,6 +202,16 @@ class SQLiteStore(SQLStore):
                 )
         return out
 
+    def vector_keys(self, hashes: Iterable[str], kind: str) -> set[str]:
+        out: set[str] = set()
+        for chunk in chunks(list(dict.fromkeys(hashes)), _CHUNK - 1):
+            rows = self._all(
+                f"SELECT hash FROM vectors WHERE kind = ? AND hash IN ({', '.join('?' * len(chunk))})",
+                (kind, *chunk),
+            )
+            out.update(row["hash"] for row in rows)
+        return out
+
     def put_vectors(self, items: dict[str, np.ndarray], kind: str) -> None:
         rows = []
         for key, value in items.items():
