@@ -50,6 +50,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 BATCH = 64  # articles per task: large enough to batch the encoder, small enough to spread
+BACKENDS = ("auto", "ray", "process")
 IN_FLIGHT = 2  # tasks queued per worker (one running, one waiting: no idle gap between them)
 
 
@@ -321,8 +322,6 @@ class _ProcessBackend(_Backend):
 def _backend(
     name: str, spec: WorkerSpec, workers: int, address: str | None, repeated: RepeatedLineFilter
 ) -> _Backend:
-    if name not in ("auto", "ray", "process"):
-        raise InputError(f"unknown ingest backend {name!r} (ray, process or auto)")
     if name == "auto":
         import importlib.util
 
@@ -368,6 +367,8 @@ def ingest(
     articles: :meth:`Pipeline.assign` clusters them."""
     if workers < 1:
         raise InputError("workers must be at least 1")
+    if backend not in BACKENDS:
+        raise InputError(f"unknown ingest backend {backend!r} ({', '.join(BACKENDS)})")
     t0 = time.perf_counter()
     store = pipeline.store
     report = IngestReport(workers=workers)
@@ -432,7 +433,8 @@ def ingest(
         current = store.get_state("generation") == generation
         new_generation = str(uuid.uuid4())
         store.set_state("generation", new_generation)  # long-lived pipelines catch up
-        pipeline.adopt(stored, generation if current else None, new_generation)
+        if current:  # else another writer came in between: the pipeline catches up later
+            pipeline.adopt(stored, generation, new_generation)
     for q in quarantined:
         report.skipped.append(Skip(q.article.origin or q.article.id, f"quarantined: {q.error}"))
         logging.getLogger("storyline.skips").warning("quarantined %s: %s", q.article.origin or q.article.id, q.error)

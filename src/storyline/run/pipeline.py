@@ -194,7 +194,7 @@ class Pipeline:
         came in between (``seen`` is the generation this pipeline knows), their term counts
         are added and they wait for :meth:`assign`; otherwise the next run catches up with
         the store as after any other writer (and finds them)."""
-        if seen is None or seen != self._generation:
+        if seen != self._generation:
             return
         self.builder.observe(items, keep=len(items) <= PREPARE_CHUNK)
         self._orphans = [*self._orphans, *items]
