@@ -55,7 +55,8 @@ def child_pipeline(n: int, workdir: Path, profile: Path | None) -> dict:
     src = workdir / f"in{n}.jsonl"
     if not src.exists():
         _write_inputs(n, src)
-    db = workdir / f"store{n}{'-prof' if profile else ''}.db"
+    off = os.environ.get("STORYLINE_BENCH_SECOND", "on") == "off"
+    db = workdir / f"store{n}{'-prof' if profile else ''}{'-nosecond' if off else ''}.db"
     stages: dict[str, list[float]] = {}
 
     def progress(stage: str, done: int, total: int) -> None:
@@ -64,7 +65,10 @@ def child_pipeline(n: int, workdir: Path, profile: Path | None) -> dict:
 
     rss0 = common.rss_mb()
     load_avg = round(os.getloadavg()[0], 2)  # other jobs on the machine when the run starts
-    pipe = Pipeline(str(db), progress=progress)  # what `storyline cluster` builds
+    # what `storyline cluster` builds (STORYLINE_BENCH_SECOND=off: without the second encoder,
+    # a diagnostic of what the e5 vectors cost; not what users run)
+    second = os.environ.get("STORYLINE_BENCH_SECOND", "on") != "off"
+    pipe = Pipeline(str(db), progress=progress, second=second)
     t = common.Timer()
     if profile is not None:
         import cProfile
@@ -93,6 +97,7 @@ def child_pipeline(n: int, workdir: Path, profile: Path | None) -> dict:
     return {
         "articles": report.new,
         "load_avg": load_avg,
+        "second_encoder": second,
         "skipped": len(report.skipped),
         "events": events,
         "merges": len(report.merges),
@@ -255,6 +260,14 @@ def derive(r: dict) -> dict:
     return r
 
 
+def _without_second(r: dict) -> str:
+    bare = r["pipeline"].get("without_second_encoder")
+    if not bare or "whole_articles_per_s" not in r:
+        return "–"
+    rate = bare["articles"] / bare["seconds"]
+    return f"{rate:.2f}, {rate / r['whole_articles_per_s']:.3f}"
+
+
 def finish(results: list[dict], profile_md: str, out: str, machine: dict | None = None) -> None:
     results = [derive(r) for r in results]
     # memory extrapolation: linear fit of peak RSS over the sizes measured
@@ -287,6 +300,7 @@ def finish(results: list[dict], profile_md: str, out: str, machine: dict | None 
             r["pipeline"]["events"],
             r["pipeline"]["peak_rss_mb"],
             r["pipeline"].get("load_avg", "–"),
+            _without_second(r),
         )
         for r in results
     ]
@@ -308,7 +322,8 @@ def finish(results: list[dict], profile_md: str, out: str, machine: dict | None 
             common.md_table(
                 ["articles", "pipeline art/s wall (per CPU-s)", "whole-article USE art/s",
                  "ratio wall (CPU); target ≥ 1.0", "ratio vs USE on the pipeline's sentence texts",
-                 "pipeline stages, wall s (end times)", "events", "peak RSS MB", "load avg (1 min) at start"],
+                 "pipeline stages, wall s (end times)", "events", "peak RSS MB", "load avg (1 min) at start",
+                 "without e5 (diagnostic): art/s, ratio"],
                 rows,
             ),
         ]
@@ -346,6 +361,8 @@ def main() -> None:
     ap.add_argument("--sizes", default="1000,10000", help="comma-separated article counts")
     ap.add_argument("--profile", action="store_true", help="cProfile the pipeline step at the smallest size")
     ap.add_argument("--out", default="throughput", help="result file stem in bench/results/")
+    ap.add_argument("--no-second-too", action="store_true",
+                    help="also time the pipeline without the second (e5) encoder: what e5 costs (a diagnostic)")
     ap.add_argument("--sentences", action="store_true",
                     help="also time the bare USE on the pipeline's own sentence texts (the older baseline)")
     ap.add_argument("--pipeline-only", action="store_true",
@@ -378,6 +395,11 @@ def main() -> None:
             print(f"[throughput] {n} articles: writing inputs, pipeline …", flush=True)
             pipe = common.run_child([__file__, "--_child", "pipeline", str(n), tmp])
             print(f"  pipeline {pipe['seconds']} s ({pipe['stage_seconds']}), peak {pipe['peak_rss_mb']} MB", flush=True)
+            if args.no_second_too:
+                env = {**os.environ, "STORYLINE_BENCH_SECOND": "off"}
+                bare = common.run_child([__file__, "--_child", "pipeline", str(n), tmp], env=env)
+                pipe["without_second_encoder"] = {k: bare[k] for k in ("articles", "seconds", "cpu_seconds", "events", "stage_seconds", "peak_rss_mb", "load_avg")}
+                print(f"  pipeline without e5 {bare['seconds']} s ({bare['stage_seconds']})", flush=True)
             if args.pipeline_only:
                 results.append({"size": n, "pipeline": pipe})
                 continue

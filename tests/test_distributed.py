@@ -22,7 +22,7 @@ from storyline.cluster.scorer import PairScorer
 from storyline.model import Article
 from storyline.represent.builder import second_text
 from storyline.represent.encoder import HashingEncoder, LazySecondVectors
-from storyline.run import backends
+from storyline.run import backends, distributed
 from storyline.run.distributed import IngestWorker, WorkerSpec, ingest
 from storyline.run.pipeline import Pipeline
 from storyline.store import open_store
@@ -181,7 +181,7 @@ def test_cli_ingest_no_assign_then_assign(tmp_path: Path, monkeypatch: pytest.Mo
     assert res.exit_code == 0, res.output
     args = ["ingest", str(examples / "news.jsonl"), "--db", str(tmp_path / "2.db"), "--workers", "2", "--no-assign", "-q"]
     if importlib.util.find_spec("ray") is not None:
-        monkeypatch.setattr(backends, "start_backend", _process_only)
+        monkeypatch.setattr(distributed, "start_backend", _process_only)
     res = runner.invoke(main, args)
     assert res.exit_code == 0, res.output
     assert "stored by 2" in res.output and "storyline assign" in res.output

@@ -6,6 +6,7 @@ is :func:`storyline.run.distributed.ingest`.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +19,7 @@ from ..prepare.clean import RepeatedLineFilter
 from ..represent.builder import FeatureBuilder, second_text
 from ..store.base import Store
 
+log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class WorkerSpec:
@@ -103,14 +105,26 @@ class IngestWorker:
                 if not covers(p.lang) and p.article.hash not in have_second
             }
             if leads:
-                vecs = self.second.encode(list(leads.values()))
-                vectors[second_kind(self.second)] = {h: np.asarray(v, np.float32) for h, v in zip(leads, vecs, strict=True)}
-                out.second = len(leads)
+                vecs = self._second(list(leads.values()))
+                if vecs is not None:
+                    kind = second_kind(self.second)
+                    vectors[kind] = {h: np.asarray(v, np.float32) for h, v in zip(leads, vecs, strict=True)}
+                    out.second = len(leads)
         if self.spec.url is None:
             out.processed, out.vectors = ok, vectors
         else:
             out.stored = store_batch(self.store(), ok, vectors)
         return out
+
+    def _second(self, texts: list[str]) -> np.ndarray | None:
+        """The second encoder's vectors, or None when it fails here (logged once; the
+        clusterer then computes what it needs itself, as without workers)."""
+        try:
+            return np.asarray(self.second.encode(texts), np.float32)
+        except Exception as exc:  # noqa: BLE001 - a missing extra must not stop ingesting
+            log.warning("second encoder unavailable in this worker: %s", exc)
+            self.second = None
+            return None
 
     def store(self) -> Store:
         if self._store is None:
