@@ -175,6 +175,31 @@ def child_encoder(n: int, workdir: Path) -> dict:
 WHOLE_BATCH = 32
 
 
+def child_reopen(n: int, workdir: Path) -> dict:
+    """Reopen the store the pipeline step left (``Pipeline(db)`` rebuilds the clusterer's
+    memory from it): time, peak RSS, and how many articles' features it holds."""
+    from storyline import Pipeline
+
+    off = os.environ.get("STORYLINE_BENCH_SECOND", "on") == "off"
+    db = workdir / f"store{n}{'-nosecond' if off else ''}.db"
+    rss0 = common.rss_mb()
+    t = common.Timer()
+    with t:
+        pipe = Pipeline(str(db))
+    clu = pipe.clusterer
+    out = {
+        "seconds": round(t.seconds, 2),
+        "articles": pipe.store.count_articles(),
+        "events": clu.n_events_,
+        "features_held": len(clu.feats_),
+        "retired_events": len(clu.retired_),
+        "rss_before_mb": round(rss0, 1),
+        "peak_rss_mb": round(common.peak_rss_mb(), 1),
+    }
+    pipe.store.close()
+    return out
+
+
 def child_whole(n: int, workdir: Path) -> dict:
     """What a user would run instead of storyline: the bare multilingual USE encoding each
     whole article (title + text) once, one process, threads=1, batches of 32 articles in input
@@ -363,6 +388,9 @@ def main() -> None:
     ap.add_argument("--out", default="throughput", help="result file stem in bench/results/")
     ap.add_argument("--no-second-too", action="store_true",
                     help="also time the pipeline without the second (e5) encoder: what e5 costs (a diagnostic)")
+    ap.add_argument("--workdir", default=None, help="keep inputs and stores in this folder (default: a temp one)")
+    ap.add_argument("--reopen", action="store_true",
+                    help="then reopen the pipeline's store in a fresh process: time, peak RSS, features held")
     ap.add_argument("--sentences", action="store_true",
                     help="also time the bare USE on the pipeline's own sentence texts (the older baseline)")
     ap.add_argument("--pipeline-only", action="store_true",
@@ -379,6 +407,8 @@ def main() -> None:
             res = child_pipeline(n, workdir, prof)
         elif kind == "whole":
             res = child_whole(n, workdir)
+        elif kind == "reopen":
+            res = child_reopen(n, workdir)
         else:
             res = child_encoder(n, workdir)
         print(json.dumps(res))
@@ -390,7 +420,8 @@ def main() -> None:
     sizes = [int(s) for s in args.sizes.split(",") if s]
     results = []
     profile_md = ""
-    with tempfile.TemporaryDirectory(prefix="storyline-bench-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="storyline-bench-") as scratch:
+        tmp = args.workdir or scratch  # (--workdir keeps the inputs and stores)
         for i, n in enumerate(sizes):
             print(f"[throughput] {n} articles: writing inputs, pipeline …", flush=True)
             pipe = common.run_child([__file__, "--_child", "pipeline", str(n), tmp])
@@ -400,6 +431,9 @@ def main() -> None:
                 bare = common.run_child([__file__, "--_child", "pipeline", str(n), tmp], env=env)
                 pipe["without_second_encoder"] = {k: bare[k] for k in ("articles", "seconds", "cpu_seconds", "events", "stage_seconds", "peak_rss_mb", "load_avg")}
                 print(f"  pipeline without e5 {bare['seconds']} s ({bare['stage_seconds']})", flush=True)
+            if args.reopen:
+                pipe["reopen"] = common.run_child([__file__, "--_child", "reopen", str(n), tmp])
+                print(f"  reopen {pipe['reopen']}", flush=True)
             if args.pipeline_only:
                 results.append({"size": n, "pipeline": pipe})
                 continue
@@ -432,6 +466,8 @@ def finish_pipeline_only(results: list[dict], out: str) -> None:
             p["events"], f"{p['features_held']} / {p['retired_events']} / {p['revivals']}",
             p["own_peak_rss_mb"], p["child_peak_rss_mb"], f"**{p['peak_rss_mb']}**",
             p["sampled_tree_peak_rss_mb"],
+            (f"{p['reopen']['seconds']} s, peak {p['reopen']['peak_rss_mb']} MB, "
+             f"{p['reopen']['features_held']} features held" if "reopen" in p else "–"),
         ))
     table = "\n".join([
         "### Pipeline alone: rate and peak memory (no bare-encoder run; the rates are not ratios)",
@@ -441,7 +477,8 @@ def finish_pipeline_only(results: list[dict], out: str) -> None:
         common.md_table(
             ["articles", "art/s wall", "art/s per CPU-s", "events",
              "features held / events retired / revivals", "main peak MB", "encoder child peak MB",
-             "peak RSS MB (main + child); target ≤ 2048 at 100k", "sampled combined peak MB"],
+             "peak RSS MB (main + child); target ≤ 2048 at 100k", "sampled combined peak MB",
+             "reopening the store (fresh process)"],
             rows,
         ),
     ])

@@ -184,6 +184,8 @@ def test_assignments_insert_replace_order(store: Store) -> None:
         store.add_article(proc(i, i))
     store.put_assignments([assign("b", "ev-2"), assign("a"), assign("c", score=0.25)])
     assert store.get_assignment("a") == assign("a")
+    got = store.get_assignments(["c", "missing", "a", "a"])
+    assert got == {"a": assign("a"), "c": assign("c", score=0.25)} and store.get_assignments([]) == {}
     assert store.get_assignment("missing") is None
     store.put_assignments([assign("b", "ev-3", 0.9)])
     assert store.get_assignment("b") == assign("b", "ev-3", 0.9)

@@ -202,6 +202,15 @@ class SQLiteStore(SQLStore):
                 )
         return out
 
+    def get_assignments(self, article_ids: Iterable[str]) -> dict[str, Assignment]:
+        out: dict[str, Assignment] = {}
+        for chunk in chunks(list(dict.fromkeys(article_ids)), _CHUNK):
+            rows = self._all(
+                f"SELECT * FROM assignments WHERE article_id IN ({', '.join('?' * len(chunk))})", chunk
+            )
+            out.update((a.article_id, a) for a in map(assignment_from_row, rows))
+        return out
+
     def vector_keys(self, hashes: Iterable[str], kind: str) -> set[str]:
         out: set[str] = set()
         for chunk in chunks(list(dict.fromkeys(hashes)), _CHUNK - 1):
