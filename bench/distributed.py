@@ -105,8 +105,8 @@ def main() -> None:
     table = "\n".join([
         f"### Distributed ingest on Ray: {args.size} articles, workers on one 2-core machine",
         "",
-        "ingest = local Ray start + worker model loads + prepare + encode (USE sentences/titles, e5 "
-        "leads of uncovered languages) + store; assign = the one clusterer from stored vectors.",
+        ("ingest = local Ray start + worker model loads + prepare + encode (USE sentences/titles, e5 "
+         "leads of uncovered languages) + store; assign = the one clusterer from stored vectors."),
         "",
         common.md_table(
             ["run", "ingest s", "assign s", "total s", "art/s", "events", "same (event, story, family) as the first run",

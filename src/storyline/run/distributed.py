@@ -68,8 +68,9 @@ class IngestReport:
     seconds: float = 0.0
 
     def summary(self) -> str:
+        who = f" by {self.workers} {self.backend} worker(s)" if self.backend else ""
         return (
-            f"{len(self.stored)} stored by {self.workers} {self.backend} worker(s) in {self.seconds:.1f}s, "
+            f"{len(self.stored)} stored{who} in {self.seconds:.1f}s, "
             f"{self.known} already stored, {len(self.skipped)} skipped"
         )
 
