@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import abc
 import datetime as dt
+import json
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, ClassVar
 
-from ..model import Assignment, Event, Merge, Processed, Story
+from ..model import Assignment, Correction, Event, Merge, Processed, Story
 from .base import Store
 from .codec import (
     assignment_from_row,
@@ -206,6 +207,48 @@ class SQLStore(Store):
                 break
             some_id = row["winner"]
         return some_id
+
+    # -- corrections and decision records ----------------------------------------------------
+    def add_correction(self, correction: Correction) -> None:
+        p = self._P
+        c = correction
+        self._write(
+            "INSERT INTO corrections (id, action, author, at, data, undone_at, undone_by) "
+            f"VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p})",
+            (c.id, c.action, c.author, c.at, json.dumps(c.data, ensure_ascii=False), c.undone_at, c.undone_by),
+        )
+
+    def corrections(self) -> list[Correction]:
+        rows = self._all(
+            "SELECT id, action, author, at, data, undone_at, undone_by FROM corrections ORDER BY seq"
+        )
+        return [
+            Correction(r["id"], r["action"], r["at"], r["author"], json.loads(r["data"]),
+                       r["undone_at"], r["undone_by"])
+            for r in rows
+        ]  # fmt: skip
+
+    def mark_undone(self, correction_id: str, at: str, by: str) -> None:
+        p = self._P
+        self._write(
+            f"UPDATE corrections SET undone_at = {p}, undone_by = {p} WHERE id = {p}",
+            (at, by, correction_id),
+        )
+
+    def put_decisions(self, records: dict[str, dict[str, object]]) -> None:
+        p = self._P
+        at = now()
+        with self.transaction():
+            for aid, rec in records.items():
+                self._conn.execute(
+                    f"INSERT INTO decisions (article_id, data, at) VALUES ({p}, {p}, {p}) "
+                    "ON CONFLICT (article_id) DO UPDATE SET data = excluded.data, at = excluded.at",
+                    (aid, json.dumps(rec, ensure_ascii=False), at),
+                )
+
+    def get_decision(self, article_id: str) -> dict[str, object] | None:
+        row = self._one(f"SELECT data FROM decisions WHERE article_id = {self._P}", (article_id,))
+        return None if row is None else dict(json.loads(row["data"]))
 
     # -- state -------------------------------------------------------------------------------
     def get_state(self, key: str) -> str | None:
