@@ -35,7 +35,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from .cluster.constraints import active_pins
-from .errors import InputError, NotFound, StorylineError
+from .errors import InputError, NotFound
 from .model import Assignment, Correction, Merge, utc_now
 
 if TYPE_CHECKING:
@@ -46,7 +46,7 @@ __all__ = ["CorrectionError", "Corrector"]
 log = logging.getLogger(__name__)
 
 
-class CorrectionError(StorylineError):
+class CorrectionError(InputError):
     """A correction that cannot be made as asked (the message says why)."""
 
     code = "bad_correction"

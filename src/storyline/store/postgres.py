@@ -63,6 +63,7 @@ class PostgresStore(SQLStore):
 
     _P = "%s"
     _key = staticmethod(_no_nul)
+    _TS = "::timestamptz"  # ingested_at is a timestamptz column
 
     def __init__(self, url: str, *, timeout: float = 30.0) -> None:
         if _MISSING is not None:

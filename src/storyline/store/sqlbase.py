@@ -276,6 +276,21 @@ class SQLStore(Store):
                 out[article_id] = event_id
         return out
 
+    _TS = ""  # how a timestamp parameter is cast to compare with ``ingested_at``
+
+    def ingested_since(self, since: str) -> dict[str, str]:
+        """Article id -> when it was stored (ISO, UTC), for the articles stored at or after
+        ``since`` (an ISO timestamp): what ``storyline follow news`` reports."""
+        rows = self._all(
+            f"SELECT id, ingested_at FROM articles WHERE ingested_at >= {self._P}{self._TS} ORDER BY seq",
+            (since,),
+        )
+        out = {}
+        for r in rows:
+            at = r["ingested_at"]
+            out[r["id"]] = at.astimezone(dt.UTC).isoformat() if isinstance(at, dt.datetime) else str(at)
+        return out
+
     def articles_of_event(self, event_id: str) -> list[Processed]:
         """The stored articles of an event (merged ids followed), in insertion order;
         an empty list when there is no such event."""
