@@ -161,3 +161,18 @@ async def test_why_and_corrections_over_http(client: httpx.AsyncClient, pipe: Pi
     r = await client.post(f"/api/corrections/{c['id']}/undo", headers=AUTH)
     assert r.status_code == 200 and r.json()["undone_by"] == "api"
     assert pipe.store.get_assignment("n03").event == before
+
+
+async def test_pages_show_why_and_correction_buttons(client: httpx.AsyncClient, pipe: Pipeline) -> None:
+    r = await client.get("/articles/n03/why")
+    assert r.status_code == 200 and "text/html" in r.headers["content-type"]
+    score = pipe.store.get_assignment("n03").score
+    assert "Why is this article in its event?" in r.text and f"{score:.3f}" in r.text
+    assert "Shared names" in r.text and "Best-aligned sentences" in r.text
+    r = await client.get("/articles/n03")
+    assert r.status_code == 200 and "Why this event?" in r.text and "/articles/n03/why" in r.text
+    ev = pipe.store.get_assignment("n03").event
+    r = await client.get(f"/events/{ev}")
+    assert r.status_code == 200 and "Correct this event" in r.text and 'data-action="move"' in r.text
+    assert (await client.get("/static/correct.js")).status_code == 200
+    assert (await client.get("/articles/nope/why")).status_code == 404

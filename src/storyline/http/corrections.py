@@ -1,25 +1,30 @@
-"""JSON routes that explain and correct decisions (registered before :mod:`.routes`, whose
+"""Routes that explain and correct decisions (registered before :mod:`.routes`, whose
 ``/api/articles/{id}`` takes any path).
 
 - ``GET /api/articles/{id}/why`` and ``GET /api/why?a=…&b=…``: the evidence (read-only);
 - ``POST /api/articles/{id}/move``, ``POST /api/events/{id}/merge``,
   ``POST /api/events/{id}/split``, ``POST /api/corrections/{id}/undo``: corrections, which
-  need the write permission of :mod:`.state` (a bearer token); ``GET /api/corrections``.
+  need the write permission of :mod:`.state` (a bearer token); ``GET /api/corrections``;
+- ``GET /articles/{id}/why``: the why page (the article page links to it, the event page
+  has the correction buttons: ``templates/_why.html``, ``_correct.html``).
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
 from ..corrections import Corrector
 from ..explain import Explainer
 from ..model import Correction
+from .render import render
 from .state import AppState, State, Writer
 
 router = APIRouter(prefix="/api", tags=["corrections"])
+pages = APIRouter(include_in_schema=False)  # before the pages' /articles/{id} (any path)
 
 WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"description": "The correction cannot be made (the message says why)"},
@@ -112,3 +117,9 @@ def corrections(state: State) -> dict[str, Any]:
     """Every correction, oldest first, with time, author and whether it was undone."""
     items = [c.to_json() for c in state.store.corrections()]
     return {"corrections": items, "total": len(items)}
+
+
+@pages.get("/articles/{article_id:path}/why", response_class=HTMLResponse)
+def why_page(article_id: str, request: Request, state: State) -> HTMLResponse:
+    """The why page: the decision, its candidates and the evidence, server-rendered."""
+    return render(request, "why.html", {"e": explainer(state).article(article_id), "q": ""})
