@@ -33,12 +33,12 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import read_jsonl, shared_data  # noqa: E402
+from common import read_jsonl, shared_data
 
-from storyline import Pipeline  # noqa: E402
-from storyline.corrections import Corrector  # noqa: E402
-from storyline.evaluate.metrics import bcubed  # noqa: E402
-from storyline.recluster import recluster  # noqa: E402
+from storyline import Pipeline
+from storyline.corrections import Corrector
+from storyline.evaluate.metrics import bcubed
+from storyline.recluster import recluster
 
 N_MOVES = 20
 

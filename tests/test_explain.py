@@ -21,7 +21,7 @@ REPO = Path(__file__).resolve().parents[1]
 @pytest.mark.parametrize("inputs", [["tests/data/seeds"], ["examples/news.jsonl"]], ids=["seeds", "sample"])
 def test_explanation_probability_is_the_decisions(tmp_path: Path, encoder, inputs) -> None:  # type: ignore[no-untyped-def]
     path = tmp_path / "x.db"
-    Pipeline(str(path), encoder=encoder).run([str(REPO / i) for i in inputs]).assignments
+    Pipeline(str(path), encoder=encoder).run([str(REPO / i) for i in inputs])
     p = Pipeline(str(path), encoder=encoder)  # a restart: features from the stored vectors
     explainers = [Explainer.for_pipeline(p), Explainer.for_store(p.store)]
     n = 0

@@ -34,7 +34,6 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
-from .cluster.constraints import active_pins
 from .errors import InputError, NotFound
 from .model import Assignment, Correction, Merge, utc_now
 
@@ -214,8 +213,8 @@ class Corrector:
             with store.transaction():
                 if log_correction:
                     store.add_correction(correction)
-                for ev in after:  # an id a merge or move retired comes back (undo)
-                    if after[ev] and store.resolve("event", ev) != ev:
+                for ev, members in after.items():  # an id a merge or move retired comes back (undo)
+                    if members and store.resolve("event", ev) != ev:
                         store.record_merge(Merge("event", ev, ev, 1.0, utc_now(), f"revived: undo {correction.id}"))
                 stored = {a.article_id: a for a in map(store.get_assignment, target) if a is not None}
                 store.put_assignments(

@@ -9,7 +9,15 @@ import sys
 
 import click
 
-from .common import EXIT_SKIPPED, db_option, echo, handle_errors, json_option, open_existing_store, print_table
+from .common import (
+    EXIT_SKIPPED,
+    db_option,
+    echo,
+    handle_errors,
+    json_option,
+    open_existing_store,
+    print_table,
+)
 
 
 @click.group()
