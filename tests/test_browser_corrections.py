@@ -85,4 +85,7 @@ def test_move_and_undo_from_the_event_page(served: tuple[str, object]) -> None:
         expect(page.locator(".correct-log li")).to_contain_text("undone")
         assert store.get_assignment("n03").event == before
         assert not errors
+        phone = browser.new_page(viewport={"width": 390, "height": 844})  # the buttons fit a phone
+        phone.goto(f"{server}/events/{before}")
+        assert phone.evaluate("document.documentElement.scrollWidth") <= 390
         browser.close()
