@@ -152,3 +152,30 @@ def test_bad_corrections_say_why(sample) -> None:
         cor.undo("c-nope")
     assert p.store.corrections() == []
     assert events(p) == ev
+
+
+def test_corrections_on_postgres() -> None:
+    """The same constraints through the Postgres store (its migration adds the tables)."""
+    import os
+
+    from conftest_postgres import postgres_url  # env URL, a session pgserver, or skip
+
+    from storyline.store import open_store
+
+    store = open_store(postgres_url(os.environ))
+    store.reset()  # type: ignore[attr-defined]
+    try:
+        p = Pipeline(store, encoder=HashingEncoder(), second=False)
+        p.run([str(SAMPLE)])
+        before = events(p)
+        c = Corrector(p).move("n03", before["n05"], author="pg")
+        q = Pipeline(store, encoder=HashingEncoder(), second=False)  # a restart
+        recluster(q)
+        now = events(q)
+        assert now["n03"] == now["n05"] != now["n04"]
+        assert [x.author for x in store.corrections()] == ["pg"]
+        Corrector(q).undo(c.id)
+        assert events(q) == before
+    finally:
+        store.reset()  # type: ignore[attr-defined]
+        store.close()
