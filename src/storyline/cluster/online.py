@@ -30,6 +30,7 @@ import numpy as np
 from ..model import Merge, short_id
 from ..represent.features import ArticleFeatures
 from .base import Scorer
+from .constraints import Constraints
 from .index import CentroidIndex
 from .paircache import PairCache
 from .repair import Repair
@@ -40,7 +41,7 @@ log = logging.getLogger(__name__)
 
 
 
-class OnlineClusterer(Repair, WindowMemory):
+class OnlineClusterer(Constraints, Repair, WindowMemory):
     """Streaming event clusterer (``learn_one``) with stable ids and a merge log."""
 
     def __init__(
@@ -111,6 +112,7 @@ class OnlineClusterer(Repair, WindowMemory):
         # outside the sentence encoder's languages looks for candidates
         self._second_rep: dict[str, np.ndarray] = {}
         self._since_retire = 0
+        self._init_constraints()  # corrections' pins and decision records (constraints.py)
 
     # -- public -----------------------------------------------------------------------------
     def get_params(self) -> dict[str, object]:
@@ -132,17 +134,33 @@ class OnlineClusterer(Repair, WindowMemory):
         if f.id in self.event_of_:
             ev = self.event_of_[f.id]
             return ev, 1.0
-        best, best_score = None, 0.0
-        for ev, score in self._score_candidates(f, cache=True):
+        pinned = self.pinned_event(f)  # a correction put its group there (constraints.py)
+        if pinned is not None:
+            self._add(f, pinned)
+            self._repair_around(pinned)
+            ev = self.event_of_[f.id]
+            self._note_decision(f, ev, "pinned", 1.0, [])
+            scored, best_score = [], 1.0
+        else:
+            scored, best_score = self._score_candidates(f, cache=True), 0.0
+        best = None
+        excluded = [ev for ev, _ in scored if not self.allowed(f, ev)]  # pinned apart
+        for ev, score in scored:
+            if ev in excluded:
+                continue
             if score > best_score or (score == best_score and best is not None and ev < best):
                 best, best_score = ev, score
-        if best is not None and best_score >= self.threshold:
+        if pinned is not None:
+            pass
+        elif best is not None and best_score >= self.threshold:
             self._add(f, best)
+            self._note_decision(f, best, "joined", best_score, scored, excluded)
             self._repair_around(best)
             ev = self.event_of_[f.id]
         else:
             ev = self._new_event_id(f.id)
             self._add(f, ev)
+            self._note_decision(f, ev, "new", best_score, scored, excluded)
         self._since_retire += 1
         if self._since_retire >= self.retire_every:
             self.retire_old()
@@ -159,6 +177,7 @@ class OnlineClusterer(Repair, WindowMemory):
         # member it is compared with: compare with fewer members per event
         limit = None if f.covered else self.uncovered_members
         samples = [self._sample(ev, limit, prefer_covered=f.covered) for ev in cands]
+        self._note_samples(cands, samples)  # for the decision record (constraints.py)
         members = [m for sample in samples for m in sample]
         if not members:
             return []
@@ -270,6 +289,7 @@ class OnlineClusterer(Repair, WindowMemory):
         for key in f.names | f.numbers:
             self.keys_df_[key] += 1
             self.key_events_[key].add(ev)
+        self._note_add(f.id, ev)
 
     def _sample(
         self, ev: str, limit: int | None = None, prefer_covered: bool = False

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 
+from ..cluster.constraints import active_pins
 from ..cluster.online import OnlineClusterer
 from ..model import Processed
 from ..represent.builder import FeatureBuilder
@@ -45,6 +46,7 @@ def restore(store: Store, builder: FeatureBuilder, clusterer: OnlineClusterer) -
             n += _restore_chunk(builder, clusterer, chunk, assigned)
             chunk = []
     n += _restore_chunk(builder, clusterer, chunk, assigned)
+    clusterer.set_pins(active_pins(store.corrections()))  # people's corrections hold
     retired = clusterer.retire_old(repair=False)  # restoring merges nothing
     log.info("restored %d articles in %d events (%d behind the window retired)",
              n, clusterer.n_events_, retired)
