@@ -13,11 +13,12 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..model import Event, Processed
-from ..represent.builder import sentence_kind
 from ..stories.event import StoryEvent
 from ..text import fold
+from .entities import display_entities
 from .families import FamilyDoc, FamilyFinder
-from .summarize import SummDoc, headline, keyphrases, summary
+from .keyphrases import keyphrases, linking_keyphrases
+from .summarize import SummDoc, display_language, headline, summary
 
 
 def event_date(items: Sequence[Processed]) -> tuple[dt.date | None, tuple[dt.date, dt.date] | None]:
@@ -109,21 +110,10 @@ def describe(
     ]
     docs = [d if d.vectors is None or len(d.vectors) == len(d.sentences) else
             SummDoc(d.id, d.lang, d.title, d.sentences, None, d.published) for d in docs]
-    names: dict[str, Counter[str]] = {}
-    counts: Counter[str] = Counter()
-    for p in items:
-        seen = set()
-        for surface, _label, key in p.entities:
-            names.setdefault(key, Counter())[surface] += 1
-            if key not in seen:
-                counts[key] += 1
-                seen.add(key)
-    entities = [
-        (key, names[key].most_common(1)[0][0], n)
-        for key, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:20]
-    ]
+    shown = display_language(docs, lang)
+    entities = display_entities(items, shown)
     title = next((p.title for p in items if p.title), items[0].sentences[0] if items[0].sentences else "")
-    return Event(
+    event = Event(
         id=event_id,
         article_ids=[p.id for p in items],
         created=created,
@@ -134,9 +124,12 @@ def describe(
         title=title[:300],
         headline=headline(docs, lang)[:300],
         summary=summary(docs, lang),
-        keyphrases=keyphrases(docs),
+        keyphrases=keyphrases(docs, lang=lang),
         entities=entities,
     )
+    # what the story linker compares (not stored; story_event recomputes it when missing)
+    event.linking_keyphrases_ = linking_keyphrases(docs)  # type: ignore[attr-defined]
+    return event
 
 
 def keyphrase_keys(phrases: Sequence[str], items: Sequence[Processed]) -> list[str]:
@@ -166,24 +159,24 @@ def keyphrase_keys(phrases: Sequence[str], items: Sequence[Processed]) -> list[s
 
 
 def in_language(store, event: Event, lang: str) -> Event:  # type: ignore[no-untyped-def]
-    """The event with headline and summary drawn from members in ``lang`` when there are any."""
-    items = list(store.iter_articles(event.article_ids))
-    if not items or not any(p.lang == lang for p in items):
-        return event
-    vectors = store.get_vectors([p.article.hash for p in items], sentence_kind(store))
-    redone = describe(event.id, items, vectors, event.created, lang=lang)
-    event.headline, event.summary = redone.headline, redone.summary
-    return event
+    """The event described in ``lang`` (:func:`storyline.describe.display.describe_event`)."""
+    from .display import describe_event
+
+    return describe_event(store, event, lang).item  # type: ignore[return-value]
 
 
 def story_event(event: Event, centroid: np.ndarray, items: Sequence[Processed]) -> StoryEvent:
-    """What the story linker sees of an event: core entity keys, cross-lingual keyphrases."""
+    """What the story linker sees of an event: core entity keys, cross-lingual keyphrases
+    (:func:`~.summarize.linking_keyphrases` of every member, not the display ones)."""
+    phrases = getattr(event, "linking_keyphrases_", None)
+    if phrases is None:  # an event read back from the store: from the members' sentences
+        phrases = linking_keyphrases([SummDoc(p.id, p.lang, p.title, list(p.sentences)) for p in items])
     return StoryEvent(
         id=event.id,
         date=event.date,
         centroid=centroid.astype(np.float32),
         entities=core_entities(items),
-        keyphrases=keyphrase_keys(event.keyphrases, items),
+        keyphrases=keyphrase_keys(phrases, items),
         size=len(items),
         langs=frozenset(event.languages),
     )
