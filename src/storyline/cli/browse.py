@@ -233,14 +233,11 @@ def search(
     if not briefs:
         echo(f"no events match {query!r}")
         return
-    print_table(
-        ("event", "date", "articles", "languages", "found by", "headline"),
-        (
-            (b["id"], b["date"] or "?", str(b["size"]),
-             " ".join(f"{k}:{v}" for k, v in b["languages"].items()), b["why"], _marked(b))
-            for b in briefs
-        ),  # fmt: skip
-    )
+    rows = []
+    for b in briefs:
+        langs = " ".join(f"{k}:{v}" for k, v in b["languages"].items())
+        rows.append((b["id"], b["date"] or "?", str(b["size"]), langs, b["why"], _marked(b)))
+    print_table(("event", "date", "articles", "languages", "found by", "headline"), rows)
 
 
 @click.command()

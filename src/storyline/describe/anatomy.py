@@ -33,9 +33,17 @@ def event_date(items: Sequence[Processed]) -> tuple[dt.date | None, tuple[dt.dat
 
 
 def families(
-    items: Sequence[Processed], vectors: dict[str, np.ndarray], finder: FamilyFinder | None = None
+    items: Sequence[Processed],
+    vectors: dict[str, np.ndarray],
+    finder: FamilyFinder | None = None,
+    titles: dict[str, np.ndarray] | None = None,
 ) -> dict[str, str]:
-    """Article id → family id (``fam-<first member id>``), members in the given order."""
+    """Article id → family id (``fam-<first member id>``), members in the given order.
+
+    ``titles`` (title vectors by content hash) put a titled article's title first among its
+    sentences: a translation translates the title too, two reports of one event seldom share
+    one, which tells them apart when their sentences are close (docs/entities.md).
+    """
     finder = finder or FamilyFinder()
     docs = []
     for p in items:
@@ -43,6 +51,10 @@ def families(
         sents = p.sentences[: len(v)] if v is not None else None
         if v is not None and sents is not None and len(sents) != len(v):
             v, sents = None, None
+        t = (titles or {}).get(p.article.hash)
+        if v is not None and sents is not None and p.title and t is not None:
+            v = np.vstack([t.reshape(1, -1).astype(v.dtype), v])
+            sents = [p.title, *sents]
         docs.append(FamilyDoc(p.id, p.lang, p.clean_text, vectors=v, sentences=sents))
     return finder.group(docs)
 
@@ -73,8 +85,10 @@ def store_items(store, ids: Sequence[str]) -> list[Processed]:  # type: ignore[n
 def describe_members(store, ev: str, items: Sequence[Processed], created: str, kind: str) -> tuple[Event, dict[str, str]]:  # type: ignore[no-untyped-def]
     """(:func:`describe`, :func:`families`) of an event's members, their sentence vectors (of
     the vector ``kind``) read from ``store``."""
-    vectors = store.get_vectors([p.article.hash for p in items], kind)
-    return describe(ev, items, vectors, created), families(items, vectors)
+    hashes = [p.article.hash for p in items]
+    vectors = store.get_vectors(hashes, kind)
+    titles = store.get_vectors(hashes, kind.rsplit(":", 1)[0] + ":title")
+    return describe(ev, items, vectors, created), families(items, vectors, titles=titles)
 
 
 def core_entities(items: Sequence[Processed], share: float = 0.5) -> frozenset[str]:

@@ -5,7 +5,7 @@ The keys extracted per article (:mod:`storyline.prepare.entities`) stay as they 
 clusterer and the story linker compare them. This module only decides what a reader sees:
 
 * a ``per:`` entity whose surface is a common noun phrase ("Beben der Stärke", "Bord der
-  Fähre"), holds a number ("Chandrayaan-3"), is a place of the gazetteer, or is used after an
+  Fähre", in German a noun such as "Tausende Tote"), holds a number ("Chandrayaan-3"), is a place of the gazetteer, or is used after an
   article in the text ("la Lune", "the Pentagon") is not shown as a person: a place gets its
   place key, anything else is left out;
 * two ``per:`` keys whose names are spelling or transliteration variants of one another
@@ -83,6 +83,29 @@ def transliterate(name: str) -> str:
     return " ".join(low.split())
 
 
+# Titles and functions written before a name, in the languages of the gazetteer's translations
+_TITLE_WORDS = _set(
+    "president prime minister secretary chancellor king queen general premier ministre chef "
+    "health minister foreign interior defence defense senator governor pope mr mrs ms dr sir "
+    "präsident bundeskanzler premierminister ministerpräsident könig kanzler minister "
+    "presidente ministro rey primer sağlık bakanı cumhurbaşkanı başbakan dışişleri içişleri "
+    "rover sonde insel provinz sturmtief"
+)
+
+
+def strip_titles(surface: str) -> str:
+    """``surface`` without the titles written before a name ("Sağlık Bakanı Osman Abdulcelil"
+    → "Osman Abdulcelil"); one word at least is kept.
+
+    >>> strip_titles("Sağlık Bakanı Osman Abdulcelil"), strip_titles("Prime Minister")
+    ('Osman Abdulcelil', 'Minister')
+    """
+    words = surface.split()
+    while len(words) > 1 and words[0].lower() in _TITLE_WORDS:
+        words.pop(0)
+    return " ".join(words)
+
+
 def _name_tokens(surface: str) -> list[str]:
     return [t for t in transliterate(surface).split() if t not in _PARTICLES]
 
@@ -99,13 +122,13 @@ def same_person(a: str, b: str, threshold: float = 85.0) -> bool:
     """
     from rapidfuzz import fuzz
 
-    ta, tb = _name_tokens(a), _name_tokens(b)
+    ta, tb = _name_tokens(strip_titles(a)), _name_tokens(strip_titles(b))
     if not ta or not tb:
         return False
     if fuzz.ratio(ta[-1], tb[-1]) < threshold:
         return False
-    if len(ta) > 1 and len(tb) > 1:
-        return fuzz.ratio(ta[0], tb[0]) >= 70.0
+    if len(ta) > 1 and len(tb) > 1:  # the given names, just before the surnames
+        return fuzz.ratio(ta[-2], tb[-2]) >= 70.0
     return True
 
 
@@ -217,10 +240,26 @@ class EntityView:
         Narendra Modi" → "Narendra Modi", "Provinz Al Haouz" → "Al Haouz")."""
         others = {s for c in self.surfaces.values() for s in c}
         shorter = [t for t in others if len(t) < len(name) and name.endswith(" " + t)]
-        return max(shorter, key=len) if shorter else name
+        return max(shorter, key=len) if shorter else strip_titles(name)
 
 
-def _checked_key(surface: str, label: str, key: str, texts: Sequence[str]) -> str | None:
+_NOUN_ENDINGS = ("e", "en", "es", "ung", "heit", "keit", "schaft", "zeit", "tum", "nis", "ion")
+
+
+def _german_noun(surface: str) -> bool:
+    """In German every noun is capitalised: a "name" that ends like a noun or an inflected
+    adjective ("Tausende Tote", "Uhr Ortszeit", "Roten Halbmonds"... "Stärke") is not one.
+
+    >>> _german_noun("Tausende Tote"), _german_noun("Olaf Scholz")
+    (True, False)
+    """
+    last = surface.split()[-1].lower()
+    return last.endswith(_NOUN_ENDINGS) or last.endswith("s") and last[:-1].endswith(_NOUN_ENDINGS)
+
+
+def _checked_key(
+    surface: str, label: str, key: str, texts: Sequence[str], lang: str = ""
+) -> str | None:
     """The key to show ``surface`` under, or None when it is not a real entity."""
     from .keyphrases import _ALL_STOP
 
@@ -233,7 +272,7 @@ def _checked_key(surface: str, label: str, key: str, texts: Sequence[str]) -> st
     place = _is_place(surface)
     if place is not None:
         return place
-    if _common_phrase(surface):
+    if _common_phrase(surface) or (lang in ("de", "lb") and _german_noun(surface)):
         return None
     if " " not in surface.strip() and _after_article(surface, texts):
         return None
@@ -249,7 +288,7 @@ def display_entities(
     for p in items:
         texts = [p.title, p.clean_text]
         for surface, label, key in p.entities:
-            shown = _checked_key(surface, label, key, texts)
+            shown = _checked_key(surface, label, key, texts, p.lang)
             if shown is None:
                 continue
             v = views.setdefault(shown, EntityView(shown, label))

@@ -17,6 +17,7 @@ Each hit keeps its ``score`` and ``why`` so a page can say how an event was foun
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import logging
 import threading
 from collections.abc import Iterable
@@ -62,7 +63,7 @@ def query_keys(query: str) -> set[str]:
 
     norm = EntityNormalizer()
     words = query.split()
-    spans = {query.strip(), *words, *(" ".join(p) for p in zip(words, words[1:], strict=False))}
+    spans = {query.strip(), *words, *(" ".join(p) for p in itertools.pairwise(words))}
     keys = set()
     for span in spans:
         span = span.strip(" ,.;:!?\"'«»“”()")
