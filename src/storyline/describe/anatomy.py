@@ -172,13 +172,6 @@ def keyphrase_keys(phrases: Sequence[str], items: Sequence[Processed]) -> list[s
     return out
 
 
-def in_language(store, event: Event, lang: str) -> Event:  # type: ignore[no-untyped-def]
-    """The event described in ``lang`` (:func:`storyline.describe.display.describe_event`)."""
-    from .display import describe_event
-
-    return describe_event(store, event, lang).item  # type: ignore[return-value]
-
-
 def story_event(event: Event, centroid: np.ndarray, items: Sequence[Processed]) -> StoryEvent:
     """What the story linker sees of an event: core entity keys, cross-lingual keyphrases
     (:func:`~.summarize.linking_keyphrases` of every member, not the display ones)."""

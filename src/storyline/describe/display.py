@@ -22,7 +22,14 @@ from dataclasses import dataclass
 from ..model import Event, Story
 from ..store.base import Store
 
-__all__ = ["Described", "describe_event", "describe_story", "main_event", "stored_lang"]
+__all__ = [
+    "Described",
+    "describe_event",
+    "describe_story",
+    "in_language",
+    "main_event",
+    "stored_lang",
+]
 
 
 @dataclass
@@ -70,6 +77,11 @@ def describe_event(store: Store, event: Event, lang: str | None = None) -> Descr
         keyphrases=redone.keyphrases, entities=redone.entities,
     )  # fmt: skip
     return Described(ev, lang, lang)
+
+
+def in_language(store: Store, event: Event, lang: str) -> Event:
+    """``event`` described in ``lang`` (:func:`describe_event`, the event only)."""
+    return describe_event(store, event, lang).item  # type: ignore[return-value]
 
 
 def main_event(events: Sequence[Event], lang: str | None = None) -> Event | None:

@@ -261,9 +261,9 @@ def _checked_key(
     surface: str, label: str, key: str, texts: Sequence[str], lang: str = ""
 ) -> str | None:
     """The key to show ``surface`` under, or None when it is not a real entity."""
-    from .keyphrases import _ALL_STOP
+    from .keyphrases import ALL_STOPWORDS
 
-    if surface.split()[0].lower() in _ALL_STOP and not key.startswith(("country:", "city:")):
+    if surface.split()[0].lower() in ALL_STOPWORDS and not key.startswith(("country:", "city:")):
         return None  # "Nach Angaben", "The"
     if not key.startswith("per:"):
         return key

@@ -15,9 +15,9 @@ from collections.abc import Sequence
 
 from ..prepare.clean import is_boilerplate
 from ..text import phrase_key
-from .summarize import SummDoc, _pick_lang
+from .summarize import SummDoc, display_language
 
-__all__ = ["keyphrases", "linking_keyphrases"]
+__all__ = ["ALL_STOPWORDS", "keyphrases", "linking_keyphrases"]
 
 _STOPWORDS = {
     "en": "a an the and or but if of to in on at by for with from as is are was were be been "
@@ -67,7 +67,7 @@ _STOPWORDS.update(
     }
 )
 _STOP = {k: frozenset(v.split()) for k, v in _STOPWORDS.items()}
-_ALL_STOP = frozenset().union(*_STOP.values())
+ALL_STOPWORDS = frozenset().union(*_STOP.values())
 _TOKEN = re.compile(r"[^\W_][\w'’-]*|[,.;:!?()\"“”«»،؛]", re.UNICODE)
 _ELISION = re.compile(r"^(?:[ldjmnstc]|qu|jusqu|lorsqu|puisqu)['’]", re.IGNORECASE)
 
@@ -120,13 +120,14 @@ def keyphrases(members: Sequence[SummDoc], k: int = 8, lang: str | None = None) 
     whole noun-phrase-like runs and names, spread over members (document frequency), frequent,
     multi-word and title-borne phrases preferred; case-folded duplicates and sub-phrases
     removed. A phrase must occur twice (a title counts three times)."""
-    members = _pick_lang(members, lang)
+    shown = display_language(members, lang)
+    members = [m for m in members if m.lang == shown]
     tf: Counter[str] = Counter()
     df: Counter[str] = Counter()
     in_body: set[str] = set()
     surface: dict[str, Counter[str]] = {}
     for m in members:
-        stop = _STOP.get(m.lang, frozenset()) | _ALL_STOP
+        stop = _STOP.get(m.lang, frozenset()) | ALL_STOPWORDS
         seen: set[str] = set()
         for weight, text in ((3, m.title), (1, " \n ".join(m.sentences))):
             for sentence in re.split(r"[\n.!?。]+", text):

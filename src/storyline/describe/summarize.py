@@ -21,7 +21,7 @@ from ..prepare.clean import is_boilerplate
 from ..text import phrase_key, word_count
 from .headline import short_headline
 
-__all__ = ["SummDoc", "display_language", "headline", "summary"]  # + keyphrases (below)
+__all__ = ["SummDoc", "display_language", "headline", "summary"]  # keyphrases: .keyphrases
 
 log = logging.getLogger(__name__)
 
@@ -220,13 +220,3 @@ def summary(
     head, rest = chosen[:1], chosen[1:]
     rest.sort(key=lambda i: (order.get(cands[i][3], 0), cands[i][2]))
     return " ".join(cands[i][0] for i in head + rest)
-
-
-def __getattr__(name: str) -> object:
-    """``keyphrases`` and ``linking_keyphrases`` live in :mod:`.keyphrases` (kept importable
-    from here)."""
-    if name in ("keyphrases", "linking_keyphrases"):
-        from . import keyphrases as module
-
-        return getattr(module, name)
-    raise AttributeError(name)
