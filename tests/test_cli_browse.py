@@ -103,3 +103,22 @@ def test_search_by_meaning_and_nothing(sample: Path) -> None:
     out = invoke(["search", "football", "--db", str(sample)])
     assert out.exit_code == 0 and "no events match" in out.stdout
     one_error_line(invoke(["search", "  ", "--db", str(sample)]))
+
+
+def test_show_lang_changes_every_part_of_the_description(sample: Path) -> None:
+    """``show --lang``: headline, summary, keyphrases and entity names in that language."""
+    evs = lines(invoke(["events", "--db", str(sample), "--json"]))
+    morocco = next(e for e in evs if e["date"].startswith("2023-09"))["id"]
+    recs = {}
+    for lang in ("en", "fr", "de"):
+        out = invoke(["show", morocco, "--db", str(sample), "--json", "--lang", lang])
+        assert out.exit_code == 0, out.stderr
+        recs[lang] = json.loads(out.stdout)
+        assert recs[lang]["display_lang"] == lang and not recs[lang]["display_fallback"]
+    names = {la: {e["name"] for e in r["entities"]} for la, r in recs.items()}
+    assert "Morocco" in names["en"] and "Maroc" in names["fr"] and "Marokko" in names["de"]
+    assert not names["en"] & {"Marokko", "Maroc", "Catar", "Katar", "États-Unis", "Marruecos"}
+    assert recs["en"]["keyphrases"] != recs["fr"]["keyphrases"]
+    assert recs["en"]["headline"] != recs["de"]["headline"]
+    ja = invoke(["show", morocco, "--db", str(sample), "--lang", "ja"])
+    assert "(no article in ja: described in" in ja.stdout
