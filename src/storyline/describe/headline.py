@@ -28,13 +28,13 @@ _DATELINE = re.compile(
 # Words that open a subordinate part of a sentence: a headline can end before them.
 _BREAK_WORDS = {
     "en": "after before while as because amid with which who whom where when since following "
-    "despite according saying including than whereas although though until",
+    "despite according saying including than whereas although though until and",
     "fr": "après avant alors pour avec selon dont qui lorsque tandis afin malgré depuis entre "
-    "puisque car mais",
-    "de": "nachdem weil während nach mit um laut als obwohl seit sowie wobei bevor",
-    "es": "tras después antes para con según mientras donde entre aunque porque cuando desde",
-    "it": "dopo prima per con secondo mentre dove tra perché quando",
-    "pt": "após depois antes para com segundo enquanto onde entre porque quando",
+    "puisque car mais et",
+    "de": "nachdem weil während nach mit um laut als obwohl seit sowie wobei bevor und",
+    "es": "tras después antes para con según mientras donde entre aunque porque cuando desde y",
+    "it": "dopo prima per con secondo mentre dove tra perché quando e",
+    "pt": "após depois antes para com segundo enquanto onde entre porque quando e",
     "nl": "na voor met volgens terwijl waar omdat toen",
     "tr": "ardından sonra önce için ile göre",
     "ar": "بعد قبل مع حيث بينما وفق وفقا لأن عندما",
@@ -56,6 +56,17 @@ _CUT_PUNCT = re.compile(r"\s*(?:[,;:，、；：،؛]|\s[-–—]\s)\s*")
 _CONNECTIVE = re.compile(
     r"^(?:however|but|meanwhile|moreover|also|yet|cependant|mais|toutefois|en effet|"
     r"par ailleurs|or|aber|jedoch|allerdings|sin embargo|pero|además|tuttavia|però)\b[,\s]*",
+    re.IGNORECASE,
+)
+# When a happening took place ("late on Sunday", "ce jeudi", "am Montag"): a headline leaves it out.
+_DAYS = (
+    r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|lundi|mardi|mercredi|jeudi|"
+    r"vendredi|samedi|dimanche|montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag|"
+    r"lunes|martes|miércoles|jueves|viernes|sábado|domingo"
+)
+_WHEN = re.compile(
+    r"\s(?:(?:late|early)\s)?(?:on|last|this|tard|tôt|ce|am|el)?\s?(?:" + _DAYS + r")"
+    r"(?:\s(?:night|morning|evening|afternoon|soir|matin|abend|morgen|noche|mañana))?\b",
     re.IGNORECASE,
 )
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
@@ -92,14 +103,15 @@ def short_headline(sentence: str, lang: str | None = None, limit: int = HEADLINE
     when that ends a clause; half as many CJK characters).
 
     A sentence that fits is kept as written (its final full stop dropped). In a longer one,
-    parenthetical asides, a leading dateline and connectives ("However,") go, then it is cut
-    before the latest clause boundary (a comma, a dash, a colon, or a word such as *after*,
-    *après*, *nachdem*, *tras*) that leaves a span of at least four words which does not end
-    on a function word; when there is none, at the last word that fits, with an ellipsis.
+    parenthetical asides, days ("on Thursday"), a leading dateline and connectives ("However,")
+    go, then it is cut before the latest clause boundary (a comma, a dash, a colon, or a word
+    such as *after*, *and*, *après*, *nachdem*, *tras*) that leaves a span of at least four
+    words which does not end on a function word; when there is none, at the last word that
+    fits, with an ellipsis.
 
     >>> short_headline('The United States announced on Thursday (June 11th) that it will '
     ...   '"reduce" its military presence in Iraq after resuming talks with the Iraqi government.')
-    'The United States announced on Thursday that it will "reduce" its military presence in Iraq'
+    'The United States announced that it will "reduce" its military presence in Iraq'
     >>> short_headline("Un séisme a frappé le Maroc.")
     'Un séisme a frappé le Maroc'
     """
@@ -108,6 +120,7 @@ def short_headline(sentence: str, lang: str | None = None, limit: int = HEADLINE
         return _tidy(text)  # fits: kept as written
     text = _DATELINE.sub("", text, count=1)
     text = _PAREN.sub("", text).strip()
+    text = _WHEN.sub("", text)
     rest = _CONNECTIVE.sub("", text, count=1)
     if rest != text and rest:
         text = rest[0].upper() + rest[1:]
