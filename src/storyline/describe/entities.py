@@ -11,7 +11,8 @@ clusterer and the story linker compare them. This module only decides what a rea
 * two ``per:`` keys whose names are spelling or transliteration variants of one another
   ("Osman Abdulcelil" / "Othman Abduljaleel") are one entity (rapidfuzz on transliterated
   skeletons of the surname, the first names checked too);
-* in an event of three articles or more, an entity only one article names is not shown;
+* in an event of three articles or more, an entity only one article names is not shown; in
+  an event in several languages, neither is a one-word name given in one language only;
 * the name shown is a surface written by a member in the display language (for a country,
   not an adjective such as "Moroccan"); else, for a country, its name in that language
   (pycountry's translations, short English forms); else the most used surface.
@@ -325,8 +326,19 @@ def display_entities(
     ranked = sorted(views.values(), key=lambda v: (-len(v.members), v.key))
     if len(items) >= 3:  # in a larger event, a name only one article gives is mostly noise
         ranked = [v for v in ranked if len(v.members) >= 2]
+    if len({p.lang for p in items}) >= 2:  # a name is written alike across languages; a
+        ranked = [v for v in ranked if _across(v)]  # capitalised word of one language is not
     ranked = ranked[:limit]
     return [(v.key, v.name(lang), len(v.members)) for v in ranked]
+
+
+def _across(v: EntityView) -> bool:
+    """In a multilingual event: a place, a name given in two languages or more, or a
+    multi-word name given by two articles ("Sud" of "pôle Sud" or "Union" of "Union
+    soviétique", named in French only, are not shown)."""
+    if v.key.startswith(("country:", "city:")) or len(v.surfaces) >= 2:
+        return True
+    return len(v.members) >= 2 and any(" " in s for c in v.surfaces.values() for s in c)
 
 
 def _all(v: EntityView) -> list[str]:
