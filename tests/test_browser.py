@@ -198,6 +198,8 @@ def test_analyst_walk(server: str, browser: object) -> None:
     translation = page.locator(".family-members a[data-relation=translation]")
     expect(translation).to_have_count(1)
     expect(translation).to_have_attribute("lang", "fr")
+    heading = page.locator("h1").inner_text()  # m01 is untitled: a headline-like span
+    assert heading.startswith("Floodwaters") and len(heading) <= 96
     page.screenshot(path=str(DOCS / "screenshot-article.png"), full_page=True)
     translation.click()
     page.wait_for_url("**/articles/m02")

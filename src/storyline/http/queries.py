@@ -38,6 +38,7 @@ def lookup_article(store: Store, article_id: str) -> dict[str, Any]:
         raise NotFound(f"no article {article_id}")
     asg = store.get_assignment(article_id)
     rec = article_record(p, asg)
+    rec["headline"] = _headline(p)
     rec["family_members"] = family_members(store, p.id, p.lang, asg)
     return rec
 
@@ -56,12 +57,19 @@ def family_members(store: Store, article_id: str, lang: str, asg: Any) -> list[d
         if other is None or other.family != asg.family:
             continue
         out.append({
-            "id": p.id, "lang": p.lang, "title": p.title or (p.sentences[0] if p.sentences else ""),
+            "id": p.id, "lang": p.lang, "title": _headline(p),
             "source": p.article.source,
             "published": p.article.published.isoformat() if p.article.published else None,
             "relation": "translation" if p.lang != lang else "copy",
         })  # fmt: skip
     return out
+
+
+def _headline(p: Any) -> str:
+    """The article's title, or a headline-like span of its first sentence."""
+    from ..describe.headline import short_headline
+
+    return p.title or short_headline(p.sentences[0] if p.sentences else "", p.lang)
 
 
 def coverage_rows(store: Store, article_ids: list[str]) -> list[dict[str, Any]]:

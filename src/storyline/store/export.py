@@ -38,6 +38,7 @@ def event_record(store: Store, ev: Event, lang: str | None = None) -> dict[str, 
     given (``display_lang`` says which language the description is in, ``display_fallback``
     that no member has the language asked for)."""
     from ..describe.display import describe_event
+    from ..describe.headline import short_headline
 
     shown = describe_event(store, ev, lang)
     ev = shown.item  # type: ignore[assignment]
@@ -51,7 +52,7 @@ def event_record(store: Store, ev: Event, lang: str | None = None) -> dict[str, 
         fam = asg.family if asg else aid
         rec = article_record(p, asg)
         rec.pop("text")
-        rec["title"] = p.title or (p.sentences[0] if p.sentences else "")[:200]
+        rec["title"] = p.title or short_headline(p.sentences[0] if p.sentences else "", p.lang)
         fams.setdefault(fam, []).append(rec)
     return {
         "id": ev.id,
