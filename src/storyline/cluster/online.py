@@ -57,6 +57,7 @@ class OnlineClusterer(Constraints, Repair, WindowMemory):
         uncovered_members: int = 3,
         second_k: int = 10,
         second_events: int = 3000,
+        second_rep_chars: int = 100,
         dim: int = 512,
         pair_cache_size: int = 300_000,
         retire_days: int | None = None,
@@ -77,6 +78,7 @@ class OnlineClusterer(Constraints, Repair, WindowMemory):
         self.uncovered_members = uncovered_members
         self.second_k = second_k
         self.second_events = second_events
+        self.second_rep_chars = second_rep_chars
         self.dim = dim
         # events this far behind the newest article are retired (needs a loader); default:
         # twice the window, beyond which neither a new article nor a repair can reach them
@@ -212,7 +214,10 @@ class OnlineClusterer(Constraints, Repair, WindowMemory):
         reports never have their English original among the nearest 30); the second encoder
         knows the language. Each event's representative vector is computed once, when such an
         article first needs it, and only for events in its time window (the most recent
-        ``second_events``), so streams in covered languages never pay for it.
+        ``second_events``), so streams in covered languages never pay for it. The
+        representative reads the first ``second_rep_chars`` characters of the member's lead
+        (title first), and so does the query: the second encoder's cost grows with the text,
+        and this is a search for candidates, which the pair scorer then judges on the leads.
         """
         second = self.scorer.second
         if second is None or not self.members_:
@@ -223,6 +228,20 @@ class OnlineClusterer(Constraints, Repair, WindowMemory):
         for ev in todo:  # as a vector neighbour would be: the same candidates with or without retiring
             if ev in self.retired_:
                 self._revive(ev)
+        encode = getattr(second, "encode", None)
+        if encode is None:  # a second encoder without a text hook: whole leads, batched
+            return self._second_by_leads(f, evs, todo, second)
+        chars = self.second_rep_chars
+        texts = [f.second_text[:chars]] + [self.feats_[self.members_[ev][0]].second_text[:chars] for ev in todo]
+        vecs = encode(texts)
+        if vecs is None:
+            return []
+        mine = np.asarray(vecs[0], np.float32)
+        for ev, v in zip(todo, vecs[1:], strict=True):
+            self._second_rep[ev] = np.asarray(v, np.float32)
+        return self._second_top(evs, mine)
+
+    def _second_by_leads(self, f, evs, todo, second) -> list[str]:  # type: ignore[no-untyped-def]
         reps = [self.feats_[self.members_[ev][0]] for ev in todo]
         self.scorer.fill_second(f, reps)  # one batch (f lies outside the sentence encoder)
         mine = second(f)
@@ -232,10 +251,13 @@ class OnlineClusterer(Constraints, Repair, WindowMemory):
             v = second(rep)
             if v is not None:
                 self._second_rep[ev] = np.asarray(v, np.float32)
+        return self._second_top(evs, np.asarray(mine, np.float32))
+
+    def _second_top(self, evs: list[str], mine: np.ndarray) -> list[str]:
         have = [ev for ev in evs if ev in self._second_rep]
         if not have:
             return []
-        sims = np.stack([self._second_rep[ev] for ev in have]) @ np.asarray(mine, np.float32)
+        sims = np.stack([self._second_rep[ev] for ev in have]) @ mine
         top = np.argsort(-sims, kind="stable")[: self.second_k]
         return [have[i] for i in top]
 
