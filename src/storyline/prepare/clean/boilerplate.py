@@ -61,6 +61,11 @@ _WHOLE = re.compile(
            aktualisiert|ver[öo]ffentlicht|actualizado|publicado|aggiornato|pubblicato)
            (?:\s+(?:on|at|le|am|el|il))?\s*:?\s*(?:[\d(]|[a-z]{3,9}\.?,?\s+\d).{0,80}|
         (?:photo|image|credit|crédit|foto|bild)s?\s*:.{0,80}|
+        .{0,120}[.!?]\s+(?:photo|image|credit|crédit|foto|bild)s?(?:\s+by)?\s*:\s*[^.]{0,60}|
+        (?:please\s+)?(?:enable|turn\s+on|activate)\s+javascript.*|
+        .{0,60}\bjavascript\s+(?:is\s+)?(?:disabled|required|must\s+be\s+enabled).*|
+        (?:your|this)\s+browser\s+does\s+(?:not|n['’]t)\s+support.*|
+        (?:click|tap)\s+here\s+(?:to|for)\s+.{0,80}|
         [\W_]*
     )\W*$""",
     re.IGNORECASE | re.VERBOSE,
@@ -101,6 +106,10 @@ def is_boilerplate(line: str, lang: str | None = None) -> bool:
     (True, True)
     >>> is_boilerplate("He said he would subscribe to the plan once the vote was held in May.")
     False
+    >>> is_boilerplate("Please enable Javascript to watch this video")
+    True
+    >>> is_boilerplate("Jordan Larkin graduated from North Crowley High School. Photo: Courtesy")
+    True
     """
     del lang  # the patterns are multilingual; kept for a future per-language rule set
     s = line.strip()
