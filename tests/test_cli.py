@@ -236,8 +236,15 @@ def test_similarity_on_the_example_pairs(examples_dir: Path) -> None:
 
 def test_commands_share_the_db_option() -> None:
     """Commands over a store take the same ``--db``; ``eval``'s is a scratch store."""
-    dbs = {n: p for n, c in main.commands.items() for p in c.params if p.name == "db"}
-    assert set(main.commands) - set(dbs) == {"similarity"}  # pairs in, scores out: no store
+    import click
+
+    commands = {
+        f"{n} {sub}" if sub else n: cmd
+        for n, c in main.commands.items()
+        for sub, cmd in (c.commands.items() if isinstance(c, click.Group) else [("", c)])
+    }  # a group's (``follow``) subcommands each take --db
+    dbs = {n: p for n, c in commands.items() for p in c.params if p.name == "db"}
+    assert set(commands) - set(dbs) == {"similarity"}  # pairs in, scores out: no store
     for name, db in dbs.items():
         if name != "eval":
             assert (db.default, db.show_default, db.help) == ("storyline.db", True, DB_HELP), name

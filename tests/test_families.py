@@ -130,7 +130,7 @@ def test_wmt_family_f1() -> None:
     f1 = bcubed(pred, gold)
     recall = cross_lingual_recall(pred, gold, langs)
     print("family B3", f1, "cross-lingual recall", recall)
-    assert f1.f1 >= 0.96 and f1.precision >= 0.98
+    assert f1.f1 >= 0.97 and f1.precision >= 0.98
     assert recall["de-fr"] >= 0.95 and recall["en-ru"] >= 0.95
     assert recall["en-ja"] >= 0.85 and recall["en-is"] >= 0.7
 
@@ -140,3 +140,69 @@ def test_vectors_are_optional_per_doc() -> None:
     a = FamilyDoc("a", "fr", "Un texte court.", v, ["Un texte court."])
     b = FamilyDoc("b", "en", "A short text.", None)
     assert 0.0 <= family_similarity(a, b) <= 1.0
+
+
+def _unit(rng: np.random.Generator, n: int, dim: int = 16) -> np.ndarray:
+    v = rng.normal(size=(n, dim))
+    return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+
+def _near(v: np.ndarray, cos: float, rng: np.random.Generator) -> np.ndarray:
+    """Unit rows at cosine ``cos`` from the rows of ``v``."""
+    noise = rng.normal(size=v.shape)
+    noise -= (noise * v).sum(axis=1, keepdims=True) * v
+    noise /= np.linalg.norm(noise, axis=1, keepdims=True)
+    return cos * v + np.sqrt(1 - cos**2) * noise
+
+
+def test_two_reports_in_other_words_are_not_a_family() -> None:
+    """Sentences that align but only at report-to-report closeness (cosine ~0.57) make no
+    family; at translation closeness (~0.85) they do, in any pair of languages."""
+    rng = np.random.default_rng(7)
+    base = _unit(rng, 5)
+    sents = [f"Sentence number {i} of the text, long enough to weigh." for i in range(5)]
+    a = FamilyDoc("a", "en", "x", base, sents)
+    report = FamilyDoc("b", "de", "y", _near(base, 0.57, rng), sents)
+    translation = FamilyDoc("c", "de", "z", _near(base, 0.85, rng), sents)
+    ff = FamilyFinder()
+    assert ff.alignment(a, report) > 0.8  # aligned sentence by sentence...
+    assert not ff.same(a, report)  # ...but in other words
+    assert ff.same(a, translation)
+    rewrite = FamilyDoc("d", "en", "w", _near(base, 0.7, rng), sents)
+    assert not ff.same(a, rewrite)  # same language: a rewrite keeps sentences closer
+    ja = FamilyDoc("e", "ja", "v", _near(base, 0.57, rng), sents)
+    assert ff.same(a, ja)  # the encoder aligns Japanese and English less closely
+
+
+@pytest.mark.slow
+def test_mixed_sample_families_are_translations_only() -> None:
+    """examples/mixed.jsonl: one English dispatch and its French translation are one family;
+    the twelve other texts (independent reports of the Derna floods and the Corfu ferry fire
+    in ten languages) are each their own family."""
+    ex = Path(__file__).resolve().parents[1] / "examples"
+    rows = [json.loads(x) for x in (ex / "mixed.jsonl").open(encoding="utf-8")]
+    gold = {g["id"]: g for g in map(json.loads, (ex / "mixed.gold.jsonl").open(encoding="utf-8"))}
+    docs = _docs([(r["id"], r["lang"], f"{r.get('title') or ''}\n{r['text']}") for r in rows], _use())
+    ff = FamilyFinder()
+    pred = {}
+    for event in {g["event"] for g in gold.values()}:
+        pred.update(ff.group([d for d in docs if gold[d.id]["event"] == event]))
+    families = {}
+    for k, f in pred.items():
+        families.setdefault(f, set()).add(k)
+    assert min(map(sorted, families.values())) == ["m01", "m02"]
+    assert sum(len(m) > 1 for m in families.values()) == 1
+
+
+@pytest.mark.slow
+def test_meantime_families() -> None:
+    """meantime_dev: each Wikinews article and its three translations are one family."""
+    path, gold_path = DATA / "meantime_dev.jsonl", DATA / "meantime_dev.gold.jsonl"
+    if not path.exists():
+        pytest.skip(f"{path} not found (shared dev data)")
+    rows = [json.loads(line) for line in path.open(encoding="utf-8")]
+    gold = {g["id"]: g["event"] for g in map(json.loads, gold_path.open(encoding="utf-8"))}
+    docs = _docs([(r["id"], r["lang"], f"{r.get('title') or ''}\n{r['text']}") for r in rows], _use())
+    from storyline.evaluate.metrics import bcubed
+
+    assert bcubed(FamilyFinder().group(docs), gold).f1 >= 0.95

@@ -337,6 +337,12 @@ def _need_persistent(factory: StoreFactory) -> None:
         pytest.skip(f"{factory.name} does not persist")
 
 
+def test_corrections_and_decisions(store: Store) -> None:
+    from storyline.checks.store import check_corrections_and_decisions
+
+    check_corrections_and_decisions(store, repr(store))
+
+
 def test_reopen_keeps_everything(factory: StoreFactory, store: Store) -> None:
     _need_persistent(factory)
     item = proc("a", "Grüße", published=dt.date(2024, 2, 29))
@@ -462,17 +468,31 @@ def test_older_database_gets_missing_migrations(
     path = tmp_path / "x.db"
     with SQLiteStore(path) as s:
         s.add_article(proc("a"))
+    version = migrations_module.LATEST_VERSION + 1
     extra = migrations_module.Migration(
-        2, "test: add a column", ("ALTER TABLE state ADD COLUMN note TEXT",)
+        version, "test: add a column", ("ALTER TABLE state ADD COLUMN note TEXT",)
     )
     monkeypatch.setattr(migrations_module, "MIGRATIONS", [*migrations_module.MIGRATIONS, extra])
     with SQLiteStore(path) as s:
-        assert migrations_module.current_version(s._conn) == 2
+        assert migrations_module.current_version(s._conn) == version
         assert s.count_articles() == 1
         columns = [r[1] for r in s._conn.execute("PRAGMA table_info(state)")]
         assert "note" in columns
     with SQLiteStore(path) as s:  # applying is idempotent
-        assert migrations_module.current_version(s._conn) == 2
+        assert migrations_module.current_version(s._conn) == version
+
+
+def test_version_1_database_gets_the_corrections_tables(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A store written before corrections existed opens with its data and gains the tables."""
+    path = tmp_path / "x.db"
+    monkeypatch.setattr(migrations_module, "MIGRATIONS", migrations_module.MIGRATIONS[:1])
+    with SQLiteStore(path) as s:
+        s.add_article(proc("a"))
+        assert migrations_module.current_version(s._conn) == 1
+    monkeypatch.undo()
+    with SQLiteStore(path) as s:
+        assert migrations_module.current_version(s._conn) == migrations_module.LATEST_VERSION
+        assert s.count_articles() == 1 and s.corrections() == [] and s.get_decision("a") is None
 
 
 def test_not_a_database_raises_store_error(tmp_path: Path) -> None:

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from storyline.describe.summarize import SummDoc, headline, keyphrases, summary
+from storyline.describe.keyphrases import keyphrases
+from storyline.describe.summarize import SummDoc, headline, summary
 from storyline.represent.encoder import HashingEncoder
 
 SEEDS = Path(__file__).resolve().parent / "data" / "seeds"  # bundled

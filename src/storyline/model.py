@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 __all__ = [
     "Article",
     "Assignment",
+    "Correction",
     "Event",
     "Merge",
     "Processed",
@@ -201,3 +202,33 @@ class Quarantined:
             published_precision=str(d.get("published_precision") or "day"),
         )  # fmt: skip
         return cls(article, str(d.get("error", "")), str(d.get("at", "")), bool(d.get("stored")))
+
+
+@dataclass(frozen=True)
+class Correction:
+    """A person's correction (``move``, ``merge``, ``split``), kept as constraints.
+
+    ``data`` holds what it decided: ``pins`` (article id -> pin group: one group must share an
+    event, two groups must not), ``before`` (article id -> its event before) and the ids it
+    made or merged. ``undone_at`` / ``undone_by`` are set when it was undone.
+    """
+
+    id: str
+    action: str
+    at: str  # ISO timestamp
+    author: str = ""
+    data: dict[str, object] = field(default_factory=dict)
+    undone_at: str | None = None
+    undone_by: str | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.undone_at is None
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "id": self.id, "action": self.action, "at": self.at, "author": self.author,
+            "undone_at": self.undone_at, "undone_by": self.undone_by, **{
+                k: v for k, v in self.data.items() if k not in ("pins", "before")
+            },
+        }  # fmt: skip

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from ..model import Article, Assignment, Event, Merge, Processed, Story
+from ..model import Article, Assignment, Correction, Event, Merge, Processed, Story
 from ..store.base import Store
 from .common import built, expect, label_of
 
@@ -43,7 +43,8 @@ def check_store(store: Any) -> None:
     assignments are inserted and replaced; events round-trip, are listed oldest first and
     deleted, and ``get_event`` of a merged-away id returns the survivor; stories round-trip
     and are deleted; the merge log keeps order and kind and ``resolve`` follows chains;
-    state keys round-trip; a failing ``transaction()`` leaves nothing behind.
+    state keys round-trip; a failing ``transaction()`` leaves nothing behind; corrections are
+    logged in order and marked undone; decision records round-trip and are replaced.
     """
     with built(store, "add_article") as s:
         label = f"store {label_of(s)}"
@@ -55,6 +56,7 @@ def check_store(store: Any) -> None:
         check_events(s, label)
         check_stories_and_merges(s, label)
         check_state_and_transaction(s, label)
+        check_corrections_and_decisions(s, label)
 
 
 def check_articles(s: Store, label: str) -> None:
@@ -186,3 +188,27 @@ def check_state_and_transaction(s: Store, label: str) -> None:
     with s.transaction(), s.transaction():  # re-entrant
         s.add_article(processed("chk-nested"))
     expect(s.has_article("chk-nested"), label, "writes in nested transactions must be kept")
+
+
+def check_corrections_and_decisions(s: Store, label: str) -> None:
+    expect(s.corrections() == [], label, "corrections() of a fresh store must be empty")
+    first = Correction("c-1", "move", "2024-01-01T00:00:00+00:00", "ana",
+                       {"article": "a", "pins": {"a": "c-1/1", "b": "c-1/2"}, "before": {"a": "ev-1"}})  # fmt: skip
+    second = Correction("c-2", "merge", "2024-01-02T00:00:00+00:00", "bo", {"pins": {"c": "c-2/1"}})
+    s.add_correction(first)
+    s.add_correction(second)
+    got = s.corrections()
+    expect(got == [first, second], label, f"corrections() must return them oldest first, unchanged, got {got}")
+    s.mark_undone("c-1", "2024-01-03T00:00:00+00:00", "bo")
+    got = s.corrections()
+    expect(
+        [c.active for c in got] == [False, True] and got[0].undone_by == "bo"
+        and got[0].undone_at == "2024-01-03T00:00:00+00:00" and got[0].data == first.data,
+        label, "mark_undone must mark that correction undone (time, author) and keep it in the log",
+    )
+    expect(s.get_decision("chk-a") is None, label, "get_decision of an article without one must be None")
+    rec = {"event": "ev-1", "action": "joined", "score": 0.75, "candidates": [{"event": "ev-1", "score": 0.75}]}
+    s.put_decisions({"chk-a": rec})
+    expect(s.get_decision("chk-a") == rec, label, "decision records must round-trip")
+    s.put_decisions({"chk-a": {**rec, "score": 0.5}})
+    expect(s.get_decision("chk-a") == {**rec, "score": 0.5}, label, "put_decisions must replace a record")

@@ -7,6 +7,9 @@ grouped by what they do:
 - :mod:`.browse`: ``events``, ``show``, ``export``, ``stories``, ``story`` read a store;
 - :mod:`.evaluate`: ``eval``, ``similarity`` measure clustering quality;
 - :mod:`.serve`: ``serve`` runs the HTTP API and web pages;
+- :mod:`.correct`: ``why`` explains a decision; ``move``, ``merge``, ``split``, ``undo``,
+  ``corrections`` correct decisions so that they stay corrected;
+- :mod:`.follow`: ``follow`` saved searches, what is new for them, ``--notify`` hooks;
 - :mod:`.common`: what they share (``--db`` and other options, opening a store, exit codes,
   error handling, progress bar, tables).
 
@@ -22,7 +25,7 @@ import logging
 import click
 
 from ..version import __version__
-from . import browse, evaluate, run, serve
+from . import browse, correct, evaluate, follow, run, serve
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -39,7 +42,8 @@ def main(verbose: int) -> None:
         click.get_current_context().call_on_close(lambda: skips.setLevel(before))
 
 
-for _command in (*run.COMMANDS, *browse.COMMANDS, *evaluate.COMMANDS, *serve.COMMANDS):
+for _command in (*run.COMMANDS, *browse.COMMANDS, *evaluate.COMMANDS, *serve.COMMANDS, *correct.COMMANDS,
+                 *follow.COMMANDS):
     main.add_command(_command)
 
 __all__ = ["main"]

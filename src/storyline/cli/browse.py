@@ -1,4 +1,5 @@
-"""Commands that read an existing store: ``events``, ``show``, ``export``, ``stories``, ``story``.
+"""Commands that read an existing store: ``events``, ``show``, ``export``, ``stories``,
+``story``, ``search``.
 
 None of them creates a store: a missing ``--db`` file is an error.
 """
@@ -7,9 +8,20 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import click
 
+from ..describe.listing import (
+    SORTS,
+    EventFilter,
+    event_brief,
+    list_events,
+    list_stories,
+    story_brief,
+)
+from ..errors import InputError
 from .common import (
     db_option,
     echo,
@@ -21,16 +33,63 @@ from .common import (
     print_table,
 )
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def listing_options(default_limit: int) -> Callable[[F], F]:
+    """``--sort``, ``--since``, ``--until``, ``--lang``, ``--source``, ``--limit``, ``--json``:
+    what ``events`` and ``stories`` share."""
+
+    def wrap(fn: F) -> F:
+        for opt in reversed((
+            click.option("--sort", type=click.Choice(SORTS), default="date", show_default=True,
+                         help="date: newest first; size: largest first."),
+            click.option("--since", type=click.DateTime(["%Y-%m-%d"]), default=None,
+                         help="Only events dated on or after this day (YYYY-MM-DD)."),
+            click.option("--until", type=click.DateTime(["%Y-%m-%d"]), default=None,
+                         help="Only events dated on or before this day (YYYY-MM-DD)."),
+            click.option("--lang", default=None, help="Only events with articles in this "
+                         "language, described in it (headline, summary)."),
+            click.option("--source", default=None, help="Only events with articles from "
+                         "this source."),
+            click.option("--limit", type=click.IntRange(1), default=default_limit,
+                         show_default=True, help="How many to list."),
+            json_option("One JSON object per line instead of a table."),
+        )):  # fmt: skip
+            fn = opt(fn)
+        return fn
+
+    return wrap
+
+
+def _filter(since: Any, until: Any, lang: str | None, source: str | None) -> EventFilter:
+    return EventFilter(
+        start=since.date() if since else None, end=until.date() if until else None,
+        lang=lang, source=source,
+    )  # fmt: skip
+
+
+def _jsonl(records: Any) -> None:
+    for rec in records:
+        click.echo(json.dumps(rec, ensure_ascii=False, default=str))
+
 
 @click.command()
 @db_option
-@click.option("--limit", default=50, show_default=True, help="How many events (largest first).")
+@listing_options(50)
 @handle_errors
-def events(db: str, limit: int) -> None:
-    """List events: id, date, number of articles, languages, headline."""
+def events(
+    db: str, sort: str, since: Any, until: Any, lang: str | None, source: str | None,
+    limit: int, as_json: bool,
+) -> None:  # fmt: skip
+    """List events, newest first: id, date, number of articles, languages, headline."""
     store = open_existing_store(db)
-    evs = sorted(store.iter_events(), key=lambda e: (-e.size, e.id))[:limit]
-    print_events_table(evs)
+    _, page = list_events(store, _filter(since, until, lang, source), sort=sort, limit=limit)
+    briefs = [event_brief(store, e, lang) for e in page]
+    if as_json:
+        _jsonl(briefs)
+        return
+    print_events_table(briefs, largest_first=False)
 
 
 @click.command()
@@ -45,7 +104,6 @@ def events(db: str, limit: int) -> None:
 @handle_errors
 def show(event_id: str, db: str, as_json: bool, lang: str | None) -> None:
     """Show one event: headline, date, summary, entities, families, articles."""
-    from ..describe.anatomy import in_language
     from ..errors import NotFound
     from ..store.export import event_record
 
@@ -53,23 +111,23 @@ def show(event_id: str, db: str, as_json: bool, lang: str | None) -> None:
     ev = store.get_event(event_id)
     if ev is None:
         raise NotFound(f"no event {event_id}")
-    if lang:
-        ev = in_language(store, ev, lang.lower())
-    rec = event_record(store, ev)
+    rec = event_record(store, ev, lang)
     if as_json:
         click.echo(json.dumps(rec, ensure_ascii=False, indent=2, default=str))
         return
     if ev.id != event_id:
         echo(f"({event_id} was merged into {ev.id})")
-    echo(f"{ev.id}  {ev.headline or ev.title}")
+    echo(f"{ev.id}  {rec['headline'] or rec['title']}")
     echo(f"date: {ev.date or '?'}  articles: {ev.size}  languages: {rec['languages']}")
     echo(f"story: {ev.story}")
-    if ev.summary:
-        echo(f"summary: {ev.summary}")
-    if ev.keyphrases:
-        echo("keyphrases: " + ", ".join(ev.keyphrases))
-    if ev.entities:
-        echo("entities: " + ", ".join(f"{name} ({n})" for _, name, n in ev.entities[:12]))
+    if rec["display_fallback"]:
+        echo(f"(no article in {lang}: described in {rec['display_lang']})")
+    if rec["summary"]:
+        echo(f"summary: {rec['summary']}")
+    if rec["keyphrases"]:
+        echo("keyphrases: " + ", ".join(rec["keyphrases"]))
+    if rec["entities"]:
+        echo("entities: " + ", ".join(f"{e['name']} ({e['count']})" for e in rec["entities"][:12]))
     for fam in rec["families"]:
         echo(f"family {fam['id']} ({len(fam['articles'])}):")
         for a in fam["articles"]:
@@ -119,19 +177,67 @@ def _csv_cell(value: object) -> object:
 
 @click.command()
 @db_option
-@click.option("--limit", default=30, show_default=True)
+@listing_options(30)
 @handle_errors
-def stories(db: str, limit: int) -> None:
-    """List stories: id, span of dates, number of events, headline."""
+def stories(
+    db: str, sort: str, since: Any, until: Any, lang: str | None, source: str | None,
+    limit: int, as_json: bool,
+) -> None:  # fmt: skip
+    """List stories, latest first: id, span of dates, number of events, headline."""
     store = open_existing_store(db)
-    sts = sorted(store.iter_stories(), key=lambda s: (-len(s.event_ids), s.id))[:limit]
+    _, page = list_stories(store, _filter(since, until, lang, source), sort=sort, limit=limit)
+    briefs = [story_brief(store, st, evs, lang) for st, evs in page]
+    if as_json:
+        _jsonl(briefs)
+        return
     print_table(
         ("story", "from", "to", "events", "headline"),
         (
-            (s.id, str(s.start or "?"), str(s.end or "?"), str(len(s.event_ids)), s.headline[:100])
-            for s in sts
+            (b["id"], b["start"] or "?", b["end"] or "?", str(b["events"]), _marked(b))
+            for b in briefs
         ),
     )
+
+
+def _marked(brief: dict[str, Any]) -> str:
+    """The headline, with its language when it is not the one asked for."""
+    text = brief["headline"] or ""
+    return f"[{brief['display_lang']}] {text}" if brief.get("display_fallback") else text
+
+
+@click.command()
+@click.argument("query")
+@db_option
+@click.option("--lang", default=None, help="Describe the events in this language.")
+@click.option("--limit", type=click.IntRange(1), default=20, show_default=True)
+@click.option(
+    "--no-neighbours", is_flag=True,
+    help="Only text and entity matches (no encoder is loaded).",
+)  # fmt: skip
+@json_option("One JSON object per line instead of a table.")
+@handle_errors
+def search(
+    query: str, db: str, lang: str | None, limit: int, no_neighbours: bool, as_json: bool
+) -> None:
+    """Find events by words, names or meaning, in any language ("Iraq" finds "Irak")."""
+    from ..describe.search import search as find
+
+    if not query.strip():
+        raise InputError("the query is empty")
+    store = open_existing_store(db)
+    hits = find(store, query, neighbours=not no_neighbours, limit=limit)
+    briefs = [{**event_brief(store, h.event, lang), "score": h.score, "why": h.why} for h in hits]
+    if as_json:
+        _jsonl(briefs)
+        return
+    if not briefs:
+        echo(f"no events match {query!r}")
+        return
+    rows = []
+    for b in briefs:
+        langs = " ".join(f"{k}:{v}" for k, v in b["languages"].items())
+        rows.append((b["id"], b["date"] or "?", str(b["size"]), langs, b["why"], _marked(b)))
+    print_table(("event", "date", "articles", "languages", "found by", "headline"), rows)
 
 
 @click.command()
@@ -161,4 +267,4 @@ def story(story_id: str, db: str, as_json: bool) -> None:
         )
 
 
-COMMANDS = (events, show, export, stories, story)
+COMMANDS = (events, show, export, stories, story, search)

@@ -254,10 +254,28 @@ def print_table(columns: Iterable[str], rows: Iterable[Iterable[str]]) -> None:
     Console(width=None if sys.stdout.isatty() else 160).print(table)
 
 
-def print_events_table(events: list[Any]) -> None:
-    """Events, largest first: id, date, number of articles, languages, headline."""
+def print_events_table(events: list[Any], largest_first: bool = True) -> None:
+    """Events, largest first (or in the order given): id, date, number of articles,
+    languages, headline.
+
+    Each item is an :class:`~storyline.model.Event` or an event brief (a dict from
+    :func:`storyline.describe.listing.event_brief`); a headline in another language than the
+    one asked for is marked with that language.
+    """
     rows = []
-    for e in sorted(events, key=lambda e: (-e.size, e.id)):
-        langs = " ".join(f"{k}:{v}" for k, v in e.languages.items())
-        rows.append((e.id, str(e.date or "?"), str(e.size), langs, (e.headline or e.title)[:100]))
+    if largest_first:
+        events = sorted(events, key=lambda e: (-_get(e, "size"), _get(e, "id")))
+    for e in events:
+        if not isinstance(e, dict):
+            e = {"id": e.id, "date": e.date, "size": e.size, "languages": e.languages,
+                 "headline": e.headline or e.title}  # fmt: skip
+        langs = " ".join(f"{k}:{v}" for k, v in e["languages"].items())
+        headline = e["headline"] or ""
+        if e.get("display_fallback"):
+            headline = f"[{e['display_lang']}] {headline}"
+        rows.append((e["id"], str(e["date"] or "?"), str(e["size"]), langs, headline))
     print_table(("event", "date", "articles", "languages", "headline"), rows)
+
+
+def _get(item: Any, name: str) -> Any:
+    return item[name] if isinstance(item, dict) else getattr(item, name)

@@ -30,6 +30,7 @@ import numpy as np
 from ..model import Merge, short_id
 from ..represent.features import ArticleFeatures
 from .base import Scorer
+from .constraints import Constraints
 from .index import CentroidIndex
 from .paircache import PairCache
 from .repair import Repair
@@ -40,7 +41,7 @@ log = logging.getLogger(__name__)
 
 
 
-class OnlineClusterer(Repair, WindowMemory):
+class OnlineClusterer(Constraints, Repair, WindowMemory):
     """Streaming event clusterer (``learn_one``) with stable ids and a merge log."""
 
     def __init__(
@@ -56,6 +57,7 @@ class OnlineClusterer(Repair, WindowMemory):
         uncovered_members: int = 3,
         second_k: int = 10,
         second_events: int = 3000,
+        second_rep_chars: int = 100,
         dim: int = 512,
         pair_cache_size: int = 300_000,
         retire_days: int | None = None,
@@ -76,6 +78,7 @@ class OnlineClusterer(Repair, WindowMemory):
         self.uncovered_members = uncovered_members
         self.second_k = second_k
         self.second_events = second_events
+        self.second_rep_chars = second_rep_chars
         self.dim = dim
         # events this far behind the newest article are retired (needs a loader); default:
         # twice the window, beyond which neither a new article nor a repair can reach them
@@ -111,6 +114,7 @@ class OnlineClusterer(Repair, WindowMemory):
         # outside the sentence encoder's languages looks for candidates
         self._second_rep: dict[str, np.ndarray] = {}
         self._since_retire = 0
+        self._init_constraints()  # corrections' pins and decision records (constraints.py)
 
     # -- public -----------------------------------------------------------------------------
     def get_params(self) -> dict[str, object]:
@@ -132,17 +136,33 @@ class OnlineClusterer(Repair, WindowMemory):
         if f.id in self.event_of_:
             ev = self.event_of_[f.id]
             return ev, 1.0
-        best, best_score = None, 0.0
-        for ev, score in self._score_candidates(f, cache=True):
+        pinned = self.pinned_event(f)  # a correction put its group there (constraints.py)
+        if pinned is not None:
+            self._add(f, pinned)
+            self._repair_around(pinned)
+            ev = self.event_of_[f.id]
+            self._note_decision(f, ev, "pinned", 1.0, [])
+            scored, best_score = [], 1.0
+        else:
+            scored, best_score = self._score_candidates(f, cache=True), 0.0
+        best = None
+        excluded = [ev for ev, _ in scored if not self.allowed(f, ev)]  # pinned apart
+        for ev, score in scored:
+            if ev in excluded:
+                continue
             if score > best_score or (score == best_score and best is not None and ev < best):
                 best, best_score = ev, score
-        if best is not None and best_score >= self.threshold:
+        if pinned is not None:
+            pass
+        elif best is not None and best_score >= self.threshold:
             self._add(f, best)
+            self._note_decision(f, best, "joined", best_score, scored, excluded)
             self._repair_around(best)
             ev = self.event_of_[f.id]
         else:
             ev = self._new_event_id(f.id)
             self._add(f, ev)
+            self._note_decision(f, ev, "new", best_score, scored, excluded)
         self._since_retire += 1
         if self._since_retire >= self.retire_every:
             self.retire_old()
@@ -159,6 +179,7 @@ class OnlineClusterer(Repair, WindowMemory):
         # member it is compared with: compare with fewer members per event
         limit = None if f.covered else self.uncovered_members
         samples = [self._sample(ev, limit, prefer_covered=f.covered) for ev in cands]
+        self._note_samples(cands, samples)  # for the decision record (constraints.py)
         members = [m for sample in samples for m in sample]
         if not members:
             return []
@@ -193,7 +214,10 @@ class OnlineClusterer(Repair, WindowMemory):
         reports never have their English original among the nearest 30); the second encoder
         knows the language. Each event's representative vector is computed once, when such an
         article first needs it, and only for events in its time window (the most recent
-        ``second_events``), so streams in covered languages never pay for it.
+        ``second_events``), so streams in covered languages never pay for it. The
+        representative reads the first ``second_rep_chars`` characters of the member's lead
+        (title first), and so does the query: the second encoder's cost grows with the text,
+        and this is a search for candidates, which the pair scorer then judges on the leads.
         """
         second = self.scorer.second
         if second is None or not self.members_:
@@ -204,6 +228,20 @@ class OnlineClusterer(Repair, WindowMemory):
         for ev in todo:  # as a vector neighbour would be: the same candidates with or without retiring
             if ev in self.retired_:
                 self._revive(ev)
+        encode = getattr(second, "encode", None)
+        if encode is None:  # a second encoder without a text hook: whole leads, batched
+            return self._second_by_leads(f, evs, todo, second)
+        chars = self.second_rep_chars
+        texts = [f.second_text[:chars]] + [self.feats_[self.members_[ev][0]].second_text[:chars] for ev in todo]
+        vecs = encode(texts)
+        if vecs is None:
+            return []
+        mine = np.asarray(vecs[0], np.float32)
+        for ev, v in zip(todo, vecs[1:], strict=True):
+            self._second_rep[ev] = np.asarray(v, np.float32)
+        return self._second_top(evs, mine)
+
+    def _second_by_leads(self, f, evs, todo, second) -> list[str]:  # type: ignore[no-untyped-def]
         reps = [self.feats_[self.members_[ev][0]] for ev in todo]
         self.scorer.fill_second(f, reps)  # one batch (f lies outside the sentence encoder)
         mine = second(f)
@@ -213,10 +251,13 @@ class OnlineClusterer(Repair, WindowMemory):
             v = second(rep)
             if v is not None:
                 self._second_rep[ev] = np.asarray(v, np.float32)
+        return self._second_top(evs, np.asarray(mine, np.float32))
+
+    def _second_top(self, evs: list[str], mine: np.ndarray) -> list[str]:
         have = [ev for ev in evs if ev in self._second_rep]
         if not have:
             return []
-        sims = np.stack([self._second_rep[ev] for ev in have]) @ np.asarray(mine, np.float32)
+        sims = np.stack([self._second_rep[ev] for ev in have]) @ mine
         top = np.argsort(-sims, kind="stable")[: self.second_k]
         return [have[i] for i in top]
 
@@ -270,6 +311,7 @@ class OnlineClusterer(Repair, WindowMemory):
         for key in f.names | f.numbers:
             self.keys_df_[key] += 1
             self.key_events_[key].add(ev)
+        self._note_add(f.id, ev)
 
     def _sample(
         self, ev: str, limit: int | None = None, prefer_covered: bool = False

@@ -81,6 +81,8 @@ class Repair:
         for other, cos in self.index_.query(self.centroid(ev), min(self.k, 5) + 1):
             if other == ev or other not in self.members_ or cos < self.link_min_cos:
                 continue
+            if not self.can_merge(ev, other):  # corrections keep them apart (constraints.py)
+                continue
             d1, d2 = self.event_date(ev), self.event_date(other)
             if d1 and d2 and abs((d1 - d2).days) > self.window_days:
                 continue
@@ -88,7 +90,7 @@ class Repair:
         first = self.feats_.get(self.members_[ev][0])
         if first is not None and not first.covered:  # vector neighbours are noise: ask the second encoder
             for other in self._second_candidates(first, exclude=ev):
-                if other not in near and other in self.members_:
+                if other not in near and other in self.members_ and self.can_merge(ev, other):
                     near.append(other)
         for other, s in zip(near, self._links(ev, near) if near else [], strict=True):
             if s > best_score:
@@ -118,6 +120,7 @@ class Repair:
             evs.add(winner)
         self._settled.discard(winner)
         self._settled.discard(loser)
+        self._note_merge(loser, winner)  # pins follow the merge (constraints.py)
         self.members_[winner].extend(self.members_.pop(loser))
         self._dates.pop(winner, None)
         self._dates.pop(loser, None)

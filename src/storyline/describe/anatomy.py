@@ -13,11 +13,12 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..model import Event, Processed
-from ..represent.builder import sentence_kind
 from ..stories.event import StoryEvent
 from ..text import fold
+from .entities import display_entities
 from .families import FamilyDoc, FamilyFinder
-from .summarize import SummDoc, headline, keyphrases, summary
+from .keyphrases import keyphrases, linking_keyphrases
+from .summarize import SummDoc, display_language, headline, summary
 
 
 def event_date(items: Sequence[Processed]) -> tuple[dt.date | None, tuple[dt.date, dt.date] | None]:
@@ -32,9 +33,17 @@ def event_date(items: Sequence[Processed]) -> tuple[dt.date | None, tuple[dt.dat
 
 
 def families(
-    items: Sequence[Processed], vectors: dict[str, np.ndarray], finder: FamilyFinder | None = None
+    items: Sequence[Processed],
+    vectors: dict[str, np.ndarray],
+    finder: FamilyFinder | None = None,
+    titles: dict[str, np.ndarray] | None = None,
 ) -> dict[str, str]:
-    """Article id → family id (``fam-<first member id>``), members in the given order."""
+    """Article id → family id (``fam-<first member id>``), members in the given order.
+
+    ``titles`` (title vectors by content hash) put a titled article's title first among its
+    sentences: a translation translates the title too, two reports of one event seldom share
+    one, which tells them apart when their sentences are close (docs/entities.md).
+    """
     finder = finder or FamilyFinder()
     docs = []
     for p in items:
@@ -42,6 +51,10 @@ def families(
         sents = p.sentences[: len(v)] if v is not None else None
         if v is not None and sents is not None and len(sents) != len(v):
             v, sents = None, None
+        t = (titles or {}).get(p.article.hash)
+        if v is not None and sents is not None and p.title and t is not None:
+            v = np.vstack([t.reshape(1, -1).astype(v.dtype), v])
+            sents = [p.title, *sents]
         docs.append(FamilyDoc(p.id, p.lang, p.clean_text, vectors=v, sentences=sents))
     return finder.group(docs)
 
@@ -72,8 +85,10 @@ def store_items(store, ids: Sequence[str]) -> list[Processed]:  # type: ignore[n
 def describe_members(store, ev: str, items: Sequence[Processed], created: str, kind: str) -> tuple[Event, dict[str, str]]:  # type: ignore[no-untyped-def]
     """(:func:`describe`, :func:`families`) of an event's members, their sentence vectors (of
     the vector ``kind``) read from ``store``."""
-    vectors = store.get_vectors([p.article.hash for p in items], kind)
-    return describe(ev, items, vectors, created), families(items, vectors)
+    hashes = [p.article.hash for p in items]
+    vectors = store.get_vectors(hashes, kind)
+    titles = store.get_vectors(hashes, kind.rsplit(":", 1)[0] + ":title")
+    return describe(ev, items, vectors, created), families(items, vectors, titles=titles)
 
 
 def core_entities(items: Sequence[Processed], share: float = 0.5) -> frozenset[str]:
@@ -109,21 +124,10 @@ def describe(
     ]
     docs = [d if d.vectors is None or len(d.vectors) == len(d.sentences) else
             SummDoc(d.id, d.lang, d.title, d.sentences, None, d.published) for d in docs]
-    names: dict[str, Counter[str]] = {}
-    counts: Counter[str] = Counter()
-    for p in items:
-        seen = set()
-        for surface, _label, key in p.entities:
-            names.setdefault(key, Counter())[surface] += 1
-            if key not in seen:
-                counts[key] += 1
-                seen.add(key)
-    entities = [
-        (key, names[key].most_common(1)[0][0], n)
-        for key, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:20]
-    ]
+    shown = display_language(docs, lang)
+    entities = display_entities(items, shown)
     title = next((p.title for p in items if p.title), items[0].sentences[0] if items[0].sentences else "")
-    return Event(
+    event = Event(
         id=event_id,
         article_ids=[p.id for p in items],
         created=created,
@@ -134,9 +138,12 @@ def describe(
         title=title[:300],
         headline=headline(docs, lang)[:300],
         summary=summary(docs, lang),
-        keyphrases=keyphrases(docs),
+        keyphrases=keyphrases(docs, lang=lang),
         entities=entities,
     )
+    # what the story linker compares (not stored; story_event recomputes it when missing)
+    event.linking_keyphrases_ = linking_keyphrases(docs)  # type: ignore[attr-defined]
+    return event
 
 
 def keyphrase_keys(phrases: Sequence[str], items: Sequence[Processed]) -> list[str]:
@@ -165,25 +172,18 @@ def keyphrase_keys(phrases: Sequence[str], items: Sequence[Processed]) -> list[s
     return out
 
 
-def in_language(store, event: Event, lang: str) -> Event:  # type: ignore[no-untyped-def]
-    """The event with headline and summary drawn from members in ``lang`` when there are any."""
-    items = list(store.iter_articles(event.article_ids))
-    if not items or not any(p.lang == lang for p in items):
-        return event
-    vectors = store.get_vectors([p.article.hash for p in items], sentence_kind(store))
-    redone = describe(event.id, items, vectors, event.created, lang=lang)
-    event.headline, event.summary = redone.headline, redone.summary
-    return event
-
-
 def story_event(event: Event, centroid: np.ndarray, items: Sequence[Processed]) -> StoryEvent:
-    """What the story linker sees of an event: core entity keys, cross-lingual keyphrases."""
+    """What the story linker sees of an event: core entity keys, cross-lingual keyphrases
+    (:func:`~.summarize.linking_keyphrases` of every member, not the display ones)."""
+    phrases = getattr(event, "linking_keyphrases_", None)
+    if phrases is None:  # an event read back from the store: from the members' sentences
+        phrases = linking_keyphrases([SummDoc(p.id, p.lang, p.title, list(p.sentences)) for p in items])
     return StoryEvent(
         id=event.id,
         date=event.date,
         centroid=centroid.astype(np.float32),
         entities=core_entities(items),
-        keyphrases=keyphrase_keys(event.keyphrases, items),
+        keyphrases=keyphrase_keys(phrases, items),
         size=len(items),
         langs=frozenset(event.languages),
     )

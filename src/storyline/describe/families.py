@@ -32,6 +32,7 @@ __all__ = ["FamilyDoc", "FamilyFinder", "family_similarity", "same_family"]
 
 log = logging.getLogger(__name__)
 
+_FAR = frozenset(["ja", "zh", "ko", "th"])  # languages the encoder aligns less closely to others
 _CAPITAL = re.compile(r"(?<![\w])[A-ZÀ-ÞА-ЯЁ][\w]{2,}")
 
 
@@ -101,6 +102,10 @@ class FamilyFinder:
         names_threshold: float = 0.4,
         covered: Iterable[str] = USE_LANGUAGES,
         num_perm: int = 128,
+        names_min: int = 5,
+        close_same: float = 0.75,
+        close_cross: float = 0.62,
+        close_far: float = 0.5,
     ) -> None:
         self.minhash_threshold = minhash_threshold
         self.align_threshold = align_threshold
@@ -108,6 +113,10 @@ class FamilyFinder:
         self.names_threshold = names_threshold
         self.covered = frozenset(covered)
         self.num_perm = num_perm
+        self.names_min = names_min
+        self.close_same = close_same
+        self.close_cross = close_cross
+        self.close_far = close_far
 
     # --- signals -------------------------------------------------------------------------
 
@@ -149,11 +158,31 @@ class FamilyFinder:
         short, long_ = max(share_a, share_b), min(share_a, share_b)
         return min(1.0, 0.7 * short + 0.3 * long_)
 
+    def closeness(self, a: FamilyDoc, b: FamilyDoc) -> float:
+        """The median, over the shorter text's sentences, of their best cosine in the other
+        text: high for copies and translations, lower for two reports of one event, whose
+        sentences say similar things in other words."""
+        va, vb = a.vectors, b.vectors
+        if va is None or vb is None or len(va) == 0 or len(vb) == 0:
+            return 0.0
+        sims = va @ vb.T
+        return float(np.median(sims.max(axis=1 if len(va) <= len(vb) else 0)))
+
+    def close_enough(self, a: FamilyDoc, b: FamilyDoc) -> float:
+        """The closeness a copy or translation reaches for this pair of languages: the same
+        language (rewrites keep most sentences nearly as they were), two languages of one
+        script family, or a CJK language with another (the encoder aligns those less well)."""
+        if a.lang == b.lang:
+            return self.close_same
+        if (a.lang in _FAR) != (b.lang in _FAR):
+            return self.close_far
+        return self.close_cross
+
     def names_overlap(self, a: FamilyDoc, b: FamilyDoc) -> float:
         """Overlap of names and numbers, discounted by the length ratio."""
         na, nb = a.names(), b.names()
         small = min(len(na), len(nb))
-        if small < 3:
+        if small < self.names_min:
             return 0.0
         overlap = len(na & nb) / small
         if min(sum(not n.startswith("#") for n in x) for x in (na, nb)) < 3:
@@ -167,7 +196,12 @@ class FamilyFinder:
         if a.lang == b.lang:
             out["shingles"] = _scale(self.shingle_similarity(a, b), self.minhash_threshold)
         if a.lang in self.covered and b.lang in self.covered:
-            out["alignment"] = _scale(self.alignment(a, b), self.align_threshold)
+            aligned = _scale(self.alignment(a, b), self.align_threshold)
+            if aligned >= 0.5:
+                close, need = self.closeness(a, b), self.close_enough(a, b)
+                if close < need:  # aligned, but in other words: two reports, not one text
+                    aligned = min(aligned, 0.5 * close / need)
+            out["alignment"] = aligned
         else:
             out["names"] = _scale(self.names_overlap(a, b), self.names_threshold)
         return out

@@ -2,14 +2,14 @@
 
 Everything is chosen from the members' own titles and sentences: nothing is generated, so a
 summary is always in the language of the member it was drawn from. ``lang`` asks for one
-language; when no member has it the whole event is used.
+language (the *display language*); when no member has it, the best-covered language is used
+instead (:func:`display_language` says which), never a mix of languages.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-import math
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -19,8 +19,9 @@ import numpy as np
 
 from ..prepare.clean import is_boilerplate
 from ..text import phrase_key, word_count
+from .headline import short_headline
 
-__all__ = ["SummDoc", "headline", "keyphrases", "summary"]
+__all__ = ["SummDoc", "display_language", "headline", "summary"]  # keyphrases: .keyphrases
 
 log = logging.getLogger(__name__)
 
@@ -54,16 +55,27 @@ def _usable(sentence: str, min_words: int = 6, max_words: int = 60) -> bool:
     return min_words <= word_count(s) <= max_words
 
 
+def display_language(members: Sequence[SummDoc], lang: str | None = None) -> str | None:
+    """The language an event is described in: ``lang`` when a member has it, else the
+    language most members share (the first to arrive on a tie); None without members.
+
+    >>> docs = [SummDoc("a", "fr", "", []), SummDoc("b", "en", "", []), SummDoc("c", "en", "", [])]
+    >>> display_language(docs), display_language(docs, "fr"), display_language(docs, "de")
+    ('en', 'fr', 'en')
+    """
+    if not members:
+        return None
+    if lang and any(m.lang == lang for m in members):
+        return lang
+    counts = Counter(m.lang for m in members)
+    order = [m.lang for m in members]
+    return max(counts, key=lambda la: (counts[la], -order.index(la)))
+
+
 def _pick_lang(members: Sequence[SummDoc], lang: str | None) -> list[SummDoc]:
-    """Members in ``lang``; without ``lang``, in the event's most common language."""
-    if lang is None and members:
-        counts = Counter(m.lang for m in members)
-        lang = max(counts, key=lambda la: (counts[la], -[m.lang for m in members].index(la)))
-    if lang:
-        chosen = [m for m in members if m.lang == lang]
-        if chosen:
-            return chosen
-    return list(members)
+    """The members in the display language (see :func:`display_language`)."""
+    shown = display_language(members, lang)
+    return [m for m in members if m.lang == shown]
 
 
 def _centroid(members: Sequence[SummDoc]) -> np.ndarray | None:
@@ -92,30 +104,77 @@ def _candidates(
     return out
 
 
-def headline(members: Sequence[SummDoc], lang: str | None = None) -> str:
-    """A title from the members: the one closest to the event centroid, in ``lang`` if any.
+# Sentences that open with a discourse marker comment on the news rather than state it.
+_ASIDE = re.compile(
+    r"^\W*(?:above all|for the moment|however|meanwhile|moreover|in addition|also|yet|but|"
+    r"still|indeed|in fact|surtout|pour l'instant|pour le moment|cependant|toutefois|"
+    r"par ailleurs|en outre|mais|or|d'ailleurs|vor allem|allerdings|jedoch|aber|"
+    r"sobre todo|sin embargo|además|pero|por ahora)\b",
+    re.IGNORECASE,
+)
 
-    Falls back to the first usable sentence of the most central member; never a boilerplate
-    line. Returns ``""`` for an event without text.
+
+def _member_vector(m: SummDoc) -> np.ndarray | None:
+    if m.vectors is None or not len(m.vectors):
+        return None
+    v = m.vectors.mean(axis=0)
+    n = float(np.linalg.norm(v))
+    return v / n if n else None
+
+
+def central_member(pool: Sequence[SummDoc], centroid: np.ndarray | None) -> SummDoc | None:
+    """The member of ``pool`` closest to the event centroid (the first one without vectors)."""
+    if not pool:
+        return None
+    if centroid is None:
+        return pool[0]
+    scored = [(float(v @ centroid), -k) for k, m in enumerate(pool)
+              if (v := _member_vector(m)) is not None]  # fmt: skip
+    if not scored:
+        return pool[0]
+    return pool[-max(scored)[1]]
+
+
+def lead(m: SummDoc, centroid: np.ndarray | None, window: int = 3) -> str:
+    """What ``m`` says happened: among its first ``window`` usable sentences, the one closest
+    to the event centroid (an opening aside such as "No timetable has been given." loses to
+    the next sentence that states the news); the first one without vectors."""
+    vecs = m.vectors if m.vectors is not None and len(m.vectors) == len(m.sentences) else None
+    firsts = [(i, s.strip()) for i, s in enumerate(m.sentences) if _usable(s)][:window]
+    if not firsts:
+        return ""
+    if vecs is None or centroid is None:
+        return firsts[0][1]
+    return max(firsts, key=lambda it: float(vecs[it[0]] @ centroid) - 0.05 * it[0])[1]
+
+
+def headline(members: Sequence[SummDoc], lang: str | None = None) -> str:
+    """A headline from the members in the display language (``lang`` when a member has it).
+
+    The title of the member whose lead sentences are closest to the event centroid; without
+    a usable title, a short headline-like span (:func:`~.headline.short_headline`, about 90
+    characters) of the lead of the most central member. Never a boilerplate line. Returns
+    ``""`` for an event without text.
     """
     pool = _pick_lang(members, lang)
+    shown = display_language(members, lang)
     centroid = _centroid(members)
     titled = [m for m in pool if m.title.strip() and _usable(m.title, 3, 30)]
     if titled:
         if centroid is None or not all(m.vectors is not None for m in titled):
-            return titled[0].title.strip()
+            return short_headline(titled[0].title, shown)
 
         def score(m: SummDoc) -> float:
             assert m.vectors is not None
             return float(m.vectors[: min(3, len(m.vectors))].mean(axis=0) @ centroid)
 
-        return max(titled, key=score).title.strip()
-    cands = _candidates(pool)
-    if not cands:
-        return next((m.title.strip() for m in pool if m.title.strip()), "")
-    if centroid is not None and all(v is not None for _, v, _, _ in cands):
-        return max(cands, key=lambda c: float(c[1] @ centroid) - 0.02 * c[2])[0]  # type: ignore[operator]
-    return min(cands, key=lambda c: c[2])[0]
+        return short_headline(max(titled, key=score).title, shown)
+    ranked = sorted(pool, key=lambda m: m is not central_member(pool, centroid))
+    for m in ranked:
+        text = lead(m, centroid)
+        if text:
+            return short_headline(text, shown)
+    return short_headline(next((m.title for m in pool if m.title.strip()), ""), shown)
 
 
 def summary(
@@ -124,10 +183,12 @@ def summary(
     max_sentences: int = 3,
     diversity: float = 0.3,
 ) -> str:
-    """Up to ``max_sentences`` sentences chosen by centroid relevance + MMR, lead preferred.
+    """Up to ``max_sentences`` sentences from the members in the display language.
 
-    Sentences come from the members in ``lang`` when any; they are returned in their
-    article order. Without vectors, the lead sentences of the first member are used.
+    The first is the lead of the most central member (:func:`lead`): it says what happened.
+    The others are chosen by centroid relevance + MMR (near-duplicates of what is already
+    chosen, such as translations, are left out) and follow in their article order. Without
+    vectors, the lead sentences of the first member are used.
     """
     pool = _pick_lang(members, lang)
     cands = _candidates(pool)
@@ -137,9 +198,12 @@ def summary(
     if centroid is None or any(v is None for _, v, _, _ in cands):
         return " ".join(c[0] for c in cands[:max_sentences])
     vecs = np.stack([c[1] for c in cands])  # type: ignore[misc]
-    lead = np.array([1.0 / (1.0 + 0.15 * c[2]) for c in cands])
-    relevance = vecs @ centroid + 0.15 * lead
-    chosen: list[int] = []
+    first_member = central_member(pool, centroid)
+    first = lead(first_member, centroid) if first_member is not None else ""
+    chosen: list[int] = [k for k, c in enumerate(cands) if first and c[0] == first][:1]
+    lead_bonus = np.array([1.0 / (1.0 + 0.15 * c[2]) for c in cands])
+    aside = np.array([0.1 if _ASIDE.match(c[0]) else 0.0 for c in cands])
+    relevance = vecs @ centroid + 0.15 * lead_bonus - aside
     while len(chosen) < min(max_sentences, len(cands)):
         if chosen:
             redundancy = (vecs @ vecs[chosen].T).max(axis=1)
@@ -153,92 +217,6 @@ def summary(
             break
         chosen.append(best)
     order = {m.id: k for k, m in enumerate(pool)}
-    chosen.sort(key=lambda i: (order.get(cands[i][3], 0), cands[i][2]))
-    return " ".join(cands[i][0] for i in chosen)
-
-
-_STOPWORDS = {
-    "en": "a an the and or but if of to in on at by for with from as is are was were be been "
-    "being has have had do does did will would shall should can could may might must this that "
-    "these those it its he she they them his her their we our you your i not no so than then "
-    "there here which who whom whose what when where why how all any both each more most other "
-    "some such only own same also just over under after before about into through during "
-    "against between up down out off again further once said says say new one two us mr mrs",
-    "fr": "le la les un une des du de d l et ou mais donc or ni car a à au aux en dans par pour "
-    "sur sous avec sans ce cet cette ces son sa ses leur leurs qui que quoi dont où il elle "
-    "ils elles on nous vous je tu se s n ne pas plus est sont été être avoir a ont avait sera "
-    "fait comme aussi entre après avant selon lors tout tous toute toutes même très y qu c",
-    "de": "der die das den dem des ein eine einer eines einem einen und oder aber wenn als "
-    "wie in im am an auf aus bei mit nach von vor zu zum zur für über unter durch gegen ohne "
-    "um ist sind war waren wird werden wurde wurden hat haben hatte sein nicht auch noch nur "
-    "schon sich es er sie wir ihr ich man dass so bis seit sowie diese dieser dieses",
-    "es": "el la los las un una unos unas y o pero si de del al a en por para con sin sobre "
-    "entre tras desde hasta que qué quien como cuando donde es son fue fueron ser ha han había "
-    "se su sus lo le les no más ya también muy este esta estos estas ese esa",
-}
-_STOP = {k: frozenset(v.split()) for k, v in _STOPWORDS.items()}
-_ALL_STOP = frozenset().union(*_STOP.values())
-_TOKEN = re.compile(r"[^\W_][\w'’-]*|[,.;:!?()\"“”«»]", re.UNICODE)
-
-
-def _phrases(text: str, stop: frozenset[str], max_len: int = 3) -> list[str]:
-    """Candidate phrases: runs of non-stopword tokens (1..max_len), split at punctuation."""
-    out: list[str] = []
-    run: list[str] = []
-
-    def flush() -> None:
-        for n in range(1, max_len + 1):
-            for i in range(len(run) - n + 1):
-                out.append(" ".join(run[i : i + n]))
-        run.clear()
-
-    for tok in _TOKEN.findall(text):
-        low = tok.lower().strip("'’-")
-        if not low or not low[0].isalnum() or low in stop or low.isdigit() or len(low) < 2:
-            flush()
-        else:
-            run.append(tok)
-    flush()
-    return out
-
-
-def keyphrases(members: Sequence[SummDoc], k: int = 8) -> list[str]:
-    """Top ``k`` phrases: spread over members (document frequency), frequent, multi-word and
-    title-borne phrases preferred; case-folded duplicates and sub-phrases removed."""
-    tf: Counter[str] = Counter()
-    df: Counter[str] = Counter()
-    surface: dict[str, Counter[str]] = {}
-    for m in members:
-        stop = _STOP.get(m.lang, frozenset()) | _ALL_STOP
-        seen: set[str] = set()
-        for weight, text in ((3, m.title), (1, " \n ".join(m.sentences))):
-            for sentence in re.split(r"[\n.!?。]+", text):
-                if not sentence.strip() or is_boilerplate(sentence.strip()):
-                    continue
-                for p in _phrases(sentence, stop):
-                    key = phrase_key(p)
-                    if not key:
-                        continue
-                    tf[key] += weight
-                    surface.setdefault(key, Counter())[p] += 1
-                    if key not in seen:
-                        seen.add(key)
-                        df[key] += 1
-    scored = []
-    for key, f in tf.items():
-        n = len(key.split())
-        if f < 2 and len(members) > 1:
-            continue
-        score = math.log1p(f) * (1 + df[key]) * (1.0 + 0.6 * (n - 1))
-        scored.append((score, key))
-    scored.sort(key=lambda x: (-x[0], x[1]))
-    out: list[str] = []
-    keys: list[str] = []
-    for _, key in scored:
-        if any(f" {key} " in f" {o} " or f" {o} " in f" {key} " for o in keys):
-            continue
-        keys.append(key)
-        out.append(surface[key].most_common(1)[0][0])
-        if len(out) >= k:
-            break
-    return out
+    head, rest = chosen[:1], chosen[1:]
+    rest.sort(key=lambda i: (order.get(cands[i][3], 0), cands[i][2]))
+    return " ".join(cands[i][0] for i in head + rest)

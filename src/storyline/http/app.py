@@ -26,7 +26,10 @@ from fastapi.staticfiles import StaticFiles
 from ..run.pipeline import Pipeline
 from ..store.base import Store
 from ..version import __version__
+from .corrections import pages as why_pages
+from .corrections import router as corrections_router
 from .errors import install_error_handlers
+from .feeds import router as feeds_router
 from .middleware import BodyLimitMiddleware, security_headers
 from .pages import router as pages_router
 from .routes import router as api_router
@@ -73,8 +76,11 @@ def create_app(
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=max_body_bytes)
     app.middleware("http")(security_headers)
+    app.include_router(corrections_router)  # before api_router: /api/articles/{id} takes any path
     app.include_router(api_router)
     app.include_router(similarity_router)
+    app.include_router(why_pages)  # before pages_router: /articles/{id} takes any path
     app.include_router(pages_router)
+    app.include_router(feeds_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

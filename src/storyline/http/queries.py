@@ -1,10 +1,10 @@
 """Read queries shared by the JSON API and the pages: one event, story or article by id (or
-:class:`~storyline.errors.NotFound`), filtered event lists, latest stories, search. They use
-the store contract (its ``search_events``, a query of its own in SQLite and Postgres)."""
+:class:`~storyline.errors.NotFound`), an article's family, what the coverage charts count.
+Lists, filters and search are the library's (:mod:`storyline.describe.listing`,
+:mod:`storyline.describe.search`), shared with the command line."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from ..errors import NotFound
@@ -30,74 +30,52 @@ def lookup_story(store: Store, story_id: str) -> Story:
 
 
 def lookup_article(store: Store, article_id: str) -> dict[str, Any]:
-    """The record of one stored article with its assignment; NotFound when there is none."""
+    """The record of one stored article with its assignment and its family (the other
+    copies and translations of its text, each marked ``copy`` or ``translation``);
+    NotFound when there is none."""
     p = store.get_article(article_id)
     if p is None:
         raise NotFound(f"no article {article_id}")
-    return article_record(p, store.get_assignment(article_id))
+    asg = store.get_assignment(article_id)
+    rec = article_record(p, asg)
+    rec["headline"] = _headline(p)
+    rec["family_members"] = family_members(store, p.id, p.lang, asg)
+    return rec
 
 
-def _newest_first(e: Event) -> tuple[bool, str, str]:
-    # events with a date first, newest first; then by creation time, newest first
-    return (e.date is None, (e.date or dt.date.min).isoformat(), e.created)
-
-
-def event_brief(ev: Event) -> dict[str, Any]:
-    """A short event record for lists."""
-    return {
-        "id": ev.id,
-        "date": ev.date.isoformat() if ev.date else None,
-        "headline": ev.headline or ev.title,
-        "size": ev.size,
-        "languages": ev.languages,
-        "sources": ev.sources,
-        "story": ev.story,
-    }
-
-
-def text_search(store: Store, q: str) -> list[Event]:
-    """Live events whose title, headline, summary (or keyphrases) contain ``q``."""
-    return store.search_events(q, limit=1_000_000)
-
-
-def list_events(
-    store: Store,
-    *,
-    start: dt.date | None = None,
-    end: dt.date | None = None,
-    lang: str | None = None,
-    q: str | None = None,
-    limit: int = 50,
-    offset: int = 0,
-) -> tuple[int, list[Event]]:
-    """Events matching every given filter, newest first: ``(total, page)``.
-
-    ``start`` / ``end`` bound the event date (inclusive; undated events are left out when a
-    bound is given), ``lang`` keeps events with at least one article in that language.
-    """
-    events = text_search(store, q) if q and q.strip() else list(store.iter_events())
-    if start is not None:
-        events = [e for e in events if e.date is not None and e.date >= start]
-    if end is not None:
-        events = [e for e in events if e.date is not None and e.date <= end]
-    if lang:
-        events = [e for e in events if lang.lower() in {k.lower() for k in e.languages}]
-    events.sort(key=_newest_first, reverse=True)
-    events.sort(key=lambda e: e.date is None)  # stable: undated events last
-    return len(events), events[offset : offset + limit]
-
-
-def latest_stories(store: Store, limit: int = 20, offset: int = 0) -> tuple[int, list[Story]]:
-    """Stories with the most recent events first (undated last, larger first among ties)."""
-    stories = list(store.iter_stories())
-    stories.sort(key=lambda s: ((s.end or dt.date.min).isoformat(), len(s.event_ids)), reverse=True)
-    stories.sort(key=lambda s: s.end is None)
-    return len(stories), stories[offset : offset + limit]
-
-
-def search_stories(store: Store, q: str) -> list[Story]:
-    """Stories whose headline or summary contain ``q``."""
-    needle = q.strip().casefold()
-    if not needle:
+def family_members(store: Store, article_id: str, lang: str, asg: Any) -> list[dict[str, Any]]:
+    """The other articles of ``article_id``'s family (same event, same family id)."""
+    if asg is None:
         return []
-    return [s for s in store.iter_stories() if needle in f"{s.headline}\n{s.summary}".casefold()]
+    ev = store.get_event(asg.event)
+    if ev is None:
+        return []
+    out = []
+    others = [a for a in ev.article_ids if a != article_id]
+    for p in store.iter_articles(others):
+        other = store.get_assignment(p.id)
+        if other is None or other.family != asg.family:
+            continue
+        out.append({
+            "id": p.id, "lang": p.lang, "title": _headline(p),
+            "source": p.article.source,
+            "published": p.article.published.isoformat() if p.article.published else None,
+            "relation": "translation" if p.lang != lang else "copy",
+        })  # fmt: skip
+    return out
+
+
+def _headline(p: Any) -> str:
+    """The article's title, or a headline-like span of its first sentence."""
+    from ..describe.headline import short_headline
+
+    return p.title or short_headline(p.sentences[0] if p.sentences else "", p.lang)
+
+
+def coverage_rows(store: Store, article_ids: list[str]) -> list[dict[str, Any]]:
+    """What the coverage charts count of each article: date, language, source."""
+    return [
+        {"published": p.article.published, "event_date": p.event_date, "lang": p.lang,
+         "source": p.article.source or "?"}
+        for p in store.iter_articles(article_ids)
+    ]  # fmt: skip

@@ -26,6 +26,11 @@ LANG_NAMES = {
     "en": "English", "fr": "French", "de": "German", "es": "Spanish", "it": "Italian",
     "pt": "Portuguese", "nl": "Dutch", "ru": "Russian", "ar": "Arabic", "zh": "Chinese",
     "ja": "Japanese", "tr": "Turkish", "pl": "Polish", "uk": "Ukrainian", "fa": "Persian",
+    "el": "Greek", "hi": "Hindi", "he": "Hebrew", "ko": "Korean", "is": "Icelandic",
+    "sv": "Swedish", "da": "Danish", "no": "Norwegian", "nb": "Norwegian", "fi": "Finnish",
+    "cs": "Czech", "hu": "Hungarian", "ro": "Romanian", "bg": "Bulgarian", "sr": "Serbian",
+    "hr": "Croatian", "id": "Indonesian", "vi": "Vietnamese", "th": "Thai", "ca": "Catalan",
+    "ur": "Urdu", "bn": "Bengali",
 }  # fmt: skip
 
 

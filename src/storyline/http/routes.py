@@ -10,19 +10,11 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, ConfigDict
 
+from ..describe.listing import EventFilter, event_brief, list_events, list_stories, story_brief
 from ..ingest.jsonl import article_from_record
 from ..store.export import event_record, story_record
 from .errors import ApiError
-from .queries import (
-    event_brief,
-    latest_stories,
-    list_events,
-    lookup_article,
-    lookup_event,
-    lookup_story,
-    search_stories,
-    text_search,
-)
+from .queries import lookup_article, lookup_event, lookup_story
 from .state import State, Writer
 
 
@@ -156,25 +148,44 @@ def retry_skipped(state: Writer) -> dict[str, Any]:
     }
 
 
+From = Annotated[dt.date | None, Query(alias="from", description="Event date ≥ (ISO)")]
+To = Annotated[dt.date | None, Query(alias="to", description="Event date ≤ (ISO)")]
+Lang = Annotated[
+    str | None,
+    Query(max_length=16, description="Has articles in this language, described in it"),
+]
+Source = Annotated[str | None, Query(max_length=200, description="Has articles from")]
+Sort = Annotated[str, Query(pattern="^(date|size)$", description="date: newest first")]
+
+
+def _filter(start: dt.date | None, end: dt.date | None, lang: str | None, source: str | None,
+            q: str | None = None) -> EventFilter:  # fmt: skip
+    if start and end and start > end:
+        raise ApiError(422, "validation_error", f"the date range is empty: {start} > {end}")
+    return EventFilter(start=start, end=end, lang=lang, source=source, q=q)
+
+
 @router.get("/events", tags=["events"])
 def get_events(
     state: State,
-    start: Annotated[dt.date | None, Query(alias="from", description="Event date ≥ (ISO)")] = None,
-    end: Annotated[dt.date | None, Query(alias="to", description="Event date ≤ (ISO)")] = None,
-    lang: Annotated[str | None, Query(max_length=16, description="Has articles in")] = None,
-    q: Annotated[str | None, Query(max_length=200, description="Text query")] = None,
+    start: From = None,
+    end: To = None,
+    lang: Lang = None,
+    source: Source = None,
+    q: Annotated[str | None, Query(max_length=200, description="Search (as /api/search)")] = None,
+    sort: Sort = "date",
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:
-    """Events, newest first, filtered by date range, language and text."""
-    total, page = list_events(
-        state.store, start=start, end=end, lang=lang, q=q, limit=limit, offset=offset
-    )
+    """Events, newest first (``sort=size``: largest first), filtered by date range, language,
+    source and a search; described in ``lang`` when given."""
+    flt = _filter(start, end, lang, source, q)
+    total, page = list_events(state.store, flt, sort=sort, limit=limit, offset=offset)
     return {
         "total": total,
         "limit": limit,
         "offset": offset,
-        "items": [event_brief(e) for e in page],
+        "items": [event_brief(state.store, e, flt.lang) for e in page],
     }
 
 
@@ -183,26 +194,35 @@ def get_events(
     tags=["events"],
     responses={308: {"description": "A merged id: redirect to the surviving event"}},
 )
-def get_event(event_id: str, request: Request, state: State) -> Any:
-    """One event with its families of articles. A merged id redirects to the survivor."""
+def get_event(event_id: str, request: Request, state: State, lang: Lang = None) -> Any:
+    """One event with its families of articles, described in ``lang`` when a member has it
+    (else in its best-covered language: ``display_fallback``). A merged id redirects."""
     ev = lookup_event(state.store, event_id)
-    return _redirect_if_merged(request, event_id, ev.id) or event_record(state.store, ev)
+    return _redirect_if_merged(request, event_id, ev.id) or event_record(state.store, ev, lang)
 
 
 @router.get("/stories", tags=["stories"])
 def get_stories(
     state: State,
+    start: From = None,
+    end: To = None,
+    lang: Lang = None,
+    source: Source = None,
+    sort: Sort = "date",
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:
-    """Stories with the latest events first, each with its timeline."""
-    total, page = latest_stories(state.store, limit, offset)
-    return {
-        "total": total,
-        "limit": limit,
-        "offset": offset,
-        "items": [story_record(state.store, s) for s in page],
-    }
+    """Stories with the latest events first (``sort=size``: most events first), each with
+    its timeline; filters keep the stories with an event that passes them."""
+    flt = _filter(start, end, lang, source)
+    total, page = list_stories(state.store, flt, sort=sort, limit=limit, offset=offset)
+    items = []
+    for st, kept in page:
+        rec = story_record(state.store, st, flt.lang)
+        brief = story_brief(state.store, st, kept, flt.lang)
+        rec.update(articles=brief["articles"], languages=brief["languages"])
+        items.append(rec)
+    return {"total": total, "limit": limit, "offset": offset, "items": items}
 
 
 @router.get(
@@ -210,15 +230,16 @@ def get_stories(
     tags=["stories"],
     responses={308: {"description": "A merged id: redirect to the surviving story"}},
 )
-def get_story(story_id: str, request: Request, state: State) -> Any:
-    """One story as a timeline of its events."""
+def get_story(story_id: str, request: Request, state: State, lang: Lang = None) -> Any:
+    """One story as a timeline of its events (headline and summary from one event)."""
     st = lookup_story(state.store, story_id)
-    return _redirect_if_merged(request, story_id, st.id) or story_record(state.store, st)
+    return _redirect_if_merged(request, story_id, st.id) or story_record(state.store, st, lang)
 
 
 @router.get("/articles/{article_id:path}", tags=["articles"])
 def get_article(article_id: str, state: State) -> dict[str, Any]:
-    """One stored article with its assignment (event, story, family, score)."""
+    """One stored article with its assignment (event, story, family, score) and the other
+    members of its family (``family_members``: copies and translations)."""
     return lookup_article(state.store, article_id)
 
 
@@ -226,14 +247,28 @@ def get_article(article_id: str, state: State) -> dict[str, Any]:
 def search(
     state: State,
     q: Annotated[str, Query(min_length=1, max_length=200)],
+    start: From = None,
+    end: To = None,
+    lang: Lang = None,
+    source: Source = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> dict[str, Any]:
-    """Events and stories whose headline, title or summary contain ``q``."""
-    events = text_search(state.store, q)[:limit]
-    stories = search_stories(state.store, q)[:limit]
+    """Events by words, names and meaning, in any language ("Iraq" finds the events that
+    say "Irak"): each with ``why`` (``text``, ``entity``, ``similar``) and ``score``; and
+    the stories that hold them or whose headline or summary contain ``q``."""
+    from ..describe.search import search as find
+    from ..describe.search import search_stories
+
+    flt = _filter(start, end, lang, source, q)
+    pool = [e for e in state.store.iter_events() if flt.keeps(e)]
+    hits = find(state.store, q, events=pool, limit=limit)
+    stories = search_stories(state.store, q, hits)[:limit]
     return {
         "query": q,
-        "events": [event_brief(e) for e in events],
+        "events": [
+            {**event_brief(state.store, h.event, flt.lang), "why": h.why, "score": h.score}
+            for h in hits
+        ],
         "stories": [
             {"id": s.id, "headline": s.headline, "events": len(s.event_ids)} for s in stories
         ],

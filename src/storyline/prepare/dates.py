@@ -224,7 +224,9 @@ def _explicit_years(text: str, today: dt.date) -> list[int]:
 
 def _infer_year(m: _Mention, years: list[int], today: dt.date) -> int | None:
     """Year for weekday+day+month without a reference: the most recent matching year not after
-    today, at or after the latest year the text mentions and within 15 years of it."""
+    today, at or after the latest year the text mentions and within 15 years of it. None
+    when the text mentions no year: a weekday fits every five or six years, and the latest
+    such year is a guess (an undated 2020 report of "Sunday, July 26" is not from 2026)."""
     cands = [
         y
         for y in range(today.year, 1969, -1)
@@ -239,7 +241,7 @@ def _infer_year(m: _Mention, years: list[int], today: dt.date) -> int | None:
             return near[0]
         after = [y for y in cands if y >= lo]
         return after[-1] if after else None
-    return cands[0]
+    return None
 
 
 def _resolve(

@@ -15,6 +15,7 @@ import datetime as dt
 import logging
 
 from ..cluster.batch import order_key
+from ..cluster.constraints import active_pins
 from ..cluster.online import OnlineClusterer
 from ..model import Processed
 from ..represent.builder import FeatureBuilder
@@ -51,6 +52,7 @@ def restore(store: Store, builder: FeatureBuilder, clusterer: OnlineClusterer) -
             clusterer.restore(f, assigned[f.id])
         n += len(ids)
         retired += clusterer.retire_old(repair=False)  # restoring merges nothing
+    clusterer.set_pins(active_pins(store.corrections()))  # people's corrections hold
     log.info("restored %d articles in %d events (%d behind the window retired)",
              n, clusterer.n_events_, retired)
     return orphans

@@ -87,6 +87,7 @@ class EventWriter:
                 if target and target != sid:
                     self.store.record_merge(Merge("story", sid, target, 1.0, utc_now(), "event merged"))
             self.store.set_state("stories", json.dumps(self.linker.to_state()))
+            self.store.put_decisions(self.clusterer.take_decisions(fresh))  # for `storyline why`
 
     def created(self, ev: str) -> str:
         """When the event was first stored (now for a new one, or a merged-away id)."""

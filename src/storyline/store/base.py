@@ -15,7 +15,7 @@ from typing import Self
 
 import numpy as np
 
-from ..model import Assignment, Event, Merge, Processed, Quarantined, Story
+from ..model import Assignment, Correction, Event, Merge, Processed, Quarantined, Story
 
 
 class Store(abc.ABC):
@@ -176,6 +176,42 @@ class Store(abc.ABC):
 
     def _put_quarantine(self, items: list[Quarantined]) -> None:
         self.set_state("quarantine", json.dumps([q.to_json() for q in items], ensure_ascii=False))
+
+    # -- corrections and decision records (SQL stores keep them in tables of their own) -----
+    def add_correction(self, correction: Correction) -> None:
+        """Log a person's correction (its constraints are in ``correction.data``)."""
+        with self.transaction():
+            items = [c for c in self.corrections() if c.id != correction.id]
+            self._put_corrections([*items, correction])
+
+    def corrections(self) -> list[Correction]:
+        """Every correction, undone ones included, oldest first."""
+        raw = self.get_state("corrections")
+        return [Correction(**d) for d in json.loads(raw)] if raw else []
+
+    def mark_undone(self, correction_id: str, at: str, by: str) -> None:
+        """Mark a correction undone (it stays in the log)."""
+        with self.transaction():
+            items = self.corrections()
+            out = [
+                Correction(c.id, c.action, c.at, c.author, c.data, at, by) if c.id == correction_id else c
+                for c in items
+            ]
+            self._put_corrections(out)
+
+    def _put_corrections(self, items: list[Correction]) -> None:
+        self.set_state("corrections", json.dumps([c.__dict__ for c in items], ensure_ascii=False))
+
+    def put_decisions(self, records: dict[str, dict[str, object]]) -> None:
+        """Store (replacing) the decision record of each article id."""
+        with self.transaction():
+            for aid, rec in records.items():
+                self.set_state(f"decision:{aid}", json.dumps(rec, ensure_ascii=False))
+
+    def get_decision(self, article_id: str) -> dict[str, object] | None:
+        """The record of the decision that assigned ``article_id``, when one was stored."""
+        raw = self.get_state(f"decision:{article_id}")
+        return json.loads(raw) if raw else None
 
     # -- search --------------------------------------------------------------------------------
     def search_events(self, query: str, limit: int = 20) -> list[Event]:

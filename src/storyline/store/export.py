@@ -33,8 +33,15 @@ def article_record(p: Processed, assignment: Any = None) -> dict[str, Any]:
     return rec
 
 
-def event_record(store: Store, ev: Event) -> dict[str, Any]:
-    """An event with its families of articles, ready for JSON."""
+def event_record(store: Store, ev: Event, lang: str | None = None) -> dict[str, Any]:
+    """An event with its families of articles, ready for JSON; described in ``lang`` when
+    given (``display_lang`` says which language the description is in, ``display_fallback``
+    that no member has the language asked for)."""
+    from ..describe.display import describe_event
+    from ..describe.headline import short_headline
+
+    shown = describe_event(store, ev, lang)
+    ev = shown.item  # type: ignore[assignment]
     arts = {p.id: p for p in store.iter_articles(ev.article_ids)}
     fams: dict[str, list[dict[str, Any]]] = {}
     for aid in ev.article_ids:
@@ -45,7 +52,7 @@ def event_record(store: Store, ev: Event) -> dict[str, Any]:
         fam = asg.family if asg else aid
         rec = article_record(p, asg)
         rec.pop("text")
-        rec["title"] = p.title or (p.sentences[0] if p.sentences else "")[:200]
+        rec["title"] = p.title or short_headline(p.sentences[0] if p.sentences else "", p.lang)
         fams.setdefault(fam, []).append(rec)
     return {
         "id": ev.id,
@@ -62,18 +69,31 @@ def event_record(store: Store, ev: Event) -> dict[str, Any]:
         "entities": [{"key": k, "name": n, "count": c} for k, n, c in ev.entities],
         "families": [{"id": f, "articles": a} for f, a in fams.items()],
         "created": ev.created,
+        "display_lang": shown.lang,
+        "display_fallback": shown.fallback,
     }
 
 
-def story_record(store: Store, st: Story) -> dict[str, Any]:
+def story_record(store: Store, st: Story, lang: str | None = None) -> dict[str, Any]:
+    """A story as a timeline of its events, ready for JSON. Its headline and summary come
+    from one event (:func:`storyline.describe.display.describe_story`), in ``lang`` when
+    given, as are the events' headlines."""
+    from ..describe.display import describe_event, describe_story
+
     evs = [e for e in (store.get_event(i) for i in st.event_ids) if e is not None]
     evs.sort(key=lambda e: (e.date is None, e.date, e.id))
+    shown = describe_story(store, st, lang, evs)
+    told = shown.item
+    if lang:
+        evs = [describe_event(store, e, lang).item for e in evs]  # type: ignore[misc]
     return {
         "id": st.id,
-        "headline": st.headline,
-        "summary": st.summary,
+        "headline": told.headline,
+        "summary": told.summary,
         "start": st.start.isoformat() if st.start else None,
         "end": st.end.isoformat() if st.end else None,
+        "display_lang": shown.lang,
+        "display_fallback": shown.fallback,
         "events": [
             {
                 "id": e.id,
@@ -81,6 +101,7 @@ def story_record(store: Store, st: Story) -> dict[str, Any]:
                 "headline": e.headline or e.title,
                 "size": e.size,
                 "languages": e.languages,
+                "sources": e.sources,
             }
             for e in evs
         ],

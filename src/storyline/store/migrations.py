@@ -109,7 +109,29 @@ _INITIAL = (
     "CREATE TABLE state (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
 )
 
-MIGRATIONS: list[Migration] = [Migration(1, "initial schema", _INITIAL)]
+# people's corrections (constraints, with time and author) and the record of each decision
+_CORRECTIONS = (
+    """CREATE TABLE corrections (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        action TEXT NOT NULL,
+        author TEXT NOT NULL DEFAULT '',
+        at TEXT NOT NULL,
+        data TEXT NOT NULL,
+        undone_at TEXT,
+        undone_by TEXT
+    )""",
+    """CREATE TABLE decisions (
+        article_id TEXT PRIMARY KEY,
+        data TEXT NOT NULL,
+        at TEXT NOT NULL
+    )""",
+)
+
+MIGRATIONS: list[Migration] = [
+    Migration(1, "initial schema", _INITIAL),
+    Migration(2, "corrections and decision records", _CORRECTIONS),
+]
 LATEST_VERSION = MIGRATIONS[-1].version
 
 _BOOKKEEPING = """CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -45,7 +45,7 @@ WRITER_LOCK_KEY = 0x5707_1E  # pg_advisory_lock key of storyline's single writer
 
 _ANY = 10_000  # at most this many ids per ``= ANY(%s)`` query
 ANN_KINDS = frozenset({"doc", "centroid"})  # 1-d kinds also kept in the ``vector`` column
-_TABLES = ("articles", "vectors", "assignments", "events", "stories", "merges", "state")
+_TABLES = ("articles", "vectors", "assignments", "events", "stories", "merges", "state", "corrections", "decisions")
 
 
 def _no_nul(value: Any) -> Any:
@@ -63,6 +63,7 @@ class PostgresStore(SQLStore):
 
     _P = "%s"
     _key = staticmethod(_no_nul)
+    _TS = "::timestamptz"  # ingested_at is a timestamptz column
 
     def __init__(self, url: str, *, timeout: float = 30.0) -> None:
         if _MISSING is not None:

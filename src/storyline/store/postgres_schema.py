@@ -105,9 +105,29 @@ _VECTOR = (
     "ALTER TABLE vectors ADD COLUMN embedding vector",
 )
 
+# people's corrections (constraints, with time and author) and the record of each decision
+_CORRECTIONS = (
+    """CREATE TABLE corrections (
+        seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        id TEXT COLLATE "C" NOT NULL UNIQUE,
+        action TEXT NOT NULL,
+        author TEXT NOT NULL DEFAULT '',
+        at TEXT NOT NULL,
+        data TEXT NOT NULL,
+        undone_at TEXT,
+        undone_by TEXT
+    )""",
+    """CREATE TABLE decisions (
+        article_id TEXT COLLATE "C" PRIMARY KEY,
+        data TEXT NOT NULL,
+        at TEXT NOT NULL
+    )""",
+)
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "initial schema", _INITIAL),
     Migration(_VECTOR_VERSION, "pgvector column for 1-d doc/centroid vectors", _VECTOR),
+    Migration(3, "corrections and decision records", _CORRECTIONS),
 ]
 LATEST_VERSION = MIGRATIONS[-1].version
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import abc
 import datetime as dt
+import json
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, ClassVar
 
-from ..model import Assignment, Event, Merge, Processed, Story
+from ..model import Assignment, Correction, Event, Merge, Processed, Story
 from .base import Store
 from .codec import (
     assignment_from_row,
@@ -207,6 +208,48 @@ class SQLStore(Store):
             some_id = row["winner"]
         return some_id
 
+    # -- corrections and decision records ----------------------------------------------------
+    def add_correction(self, correction: Correction) -> None:
+        p = self._P
+        c = correction
+        self._write(
+            "INSERT INTO corrections (id, action, author, at, data, undone_at, undone_by) "
+            f"VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p})",
+            (c.id, c.action, c.author, c.at, json.dumps(c.data, ensure_ascii=False), c.undone_at, c.undone_by),
+        )
+
+    def corrections(self) -> list[Correction]:
+        rows = self._all(
+            "SELECT id, action, author, at, data, undone_at, undone_by FROM corrections ORDER BY seq"
+        )
+        return [
+            Correction(r["id"], r["action"], r["at"], r["author"], json.loads(r["data"]),
+                       r["undone_at"], r["undone_by"])
+            for r in rows
+        ]  # fmt: skip
+
+    def mark_undone(self, correction_id: str, at: str, by: str) -> None:
+        p = self._P
+        self._write(
+            f"UPDATE corrections SET undone_at = {p}, undone_by = {p} WHERE id = {p}",
+            (at, by, correction_id),
+        )
+
+    def put_decisions(self, records: dict[str, dict[str, object]]) -> None:
+        p = self._P
+        at = now()
+        with self.transaction():
+            for aid, rec in records.items():
+                self._conn.execute(
+                    f"INSERT INTO decisions (article_id, data, at) VALUES ({p}, {p}, {p}) "
+                    "ON CONFLICT (article_id) DO UPDATE SET data = excluded.data, at = excluded.at",
+                    (aid, json.dumps(rec, ensure_ascii=False), at),
+                )
+
+    def get_decision(self, article_id: str) -> dict[str, object] | None:
+        row = self._one(f"SELECT data FROM decisions WHERE article_id = {self._P}", (article_id,))
+        return None if row is None else dict(json.loads(row["data"]))
+
     # -- state -------------------------------------------------------------------------------
     def get_state(self, key: str) -> str | None:
         row = self._one(f"SELECT value FROM state WHERE key = {self._P}", (key,))
@@ -231,6 +274,21 @@ class SQLStore(Store):
                     seen.add(event_id)
                     event_id = winners[event_id]
                 out[article_id] = event_id
+        return out
+
+    _TS = ""  # how a timestamp parameter is cast to compare with ``ingested_at``
+
+    def ingested_since(self, since: str) -> dict[str, str]:
+        """Article id -> when it was stored (ISO, UTC), for the articles stored at or after
+        ``since`` (an ISO timestamp): what ``storyline follow news`` reports."""
+        rows = self._all(
+            f"SELECT id, ingested_at FROM articles WHERE ingested_at >= {self._P}{self._TS} ORDER BY seq",
+            (since,),
+        )
+        out = {}
+        for r in rows:
+            at = r["ingested_at"]
+            out[r["id"]] = at.astimezone(dt.UTC).isoformat() if isinstance(at, dt.datetime) else str(at)
         return out
 
     def articles_of_event(self, event_id: str) -> list[Processed]:

@@ -100,7 +100,7 @@ class StoryLinker(LinkScoring):
 
     def _candidates(self, ev: StoryEvent) -> list[str]:
         """Events sharing a specific (non-country) key with ``ev``, rarest keys first."""
-        keys = sorted((k for k in ev.entities if not is_weak(k)), key=lambda k: self._df[k])
+        keys = sorted((k for k in ev.entities if not is_weak(k)), key=lambda k: (self._df[k], k))
         seen: dict[str, None] = {}
         for k in keys:
             for other in sorted(self._index.get(k, ())):

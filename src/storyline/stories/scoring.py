@@ -54,12 +54,12 @@ class LinkScoring:
             return NO_LINK
         if w.intercept is None:
             return self._hand_link(a, b, gap, shared, w, self.actor_min, self.min_cosine)
-        actors = sum(w.kind_weight(k) * self._rarity(self._df[k]) for k in shared)
+        actors = sum(w.kind_weight(k) * self._rarity(self._df[k]) for k in sorted(shared))
         cos = float(np.dot(a.centroid, b.centroid))
         if actors < self.actor_min or cos < self.min_cosine:
             return LinkScore(0.0, cos, actors, 0.0, gap, tuple(sorted(shared)))
         kp = self._keyphrase_overlap(a.keyphrases, b.keyphrases)
-        specific = [self._rarity(self._df[k]) for k in shared if not is_weak(k)]
+        specific = [self._rarity(self._df[k]) for k in sorted(shared) if not is_weak(k)]
         extra = {"shared": math.log1p(len(specific)), "rarest": max(specific, default=0.0),
                  "gap": math.log1p(min(gap, w.gap_cap_days))}
         z = (
@@ -70,7 +70,8 @@ class LinkScoring:
         score = 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
         vouch = (
             gap > w.fitted_days and w.hand_floor <= score < self.threshold
-            and len(specific) >= w.vouch_keys
+            and sum(r >= w.vouch_rarity for r in specific) >= w.vouch_keys
+            and sum(k.startswith(("per:", "org:")) for k in shared) >= w.vouch_actors
         )
         if vouch and self._hand_link(a, b, gap, shared).score >= HAND_THRESHOLD:  # the hand rule
             score = self.threshold
@@ -83,7 +84,7 @@ class LinkScoring:
     ) -> LinkScore:
         """The hand-set rule (docs/stories.md): gates, then a weighted sum."""
         w = w or LinkWeights()
-        actors = sum(w.kind_weight(k) * self._rarity(self._df[k]) for k in shared)
+        actors = sum(w.kind_weight(k) * self._rarity(self._df[k]) for k in sorted(shared))
         cos = float(np.dot(a.centroid, b.centroid))
         if actors < actor_min or cos < min_cosine:
             return LinkScore(0.0, cos, actors, 0.0, gap, tuple(sorted(shared)))
@@ -102,7 +103,7 @@ class LinkScoring:
             return 0.0
 
         def weight(ks: Iterable[str]) -> float:
-            return sum(self._rarity(self._kdf[k]) for k in ks)
+            return sum(self._rarity(self._kdf[k]) for k in sorted(ks))
 
         return weight(fa & fb) / min(weight(fa), weight(fb))
 

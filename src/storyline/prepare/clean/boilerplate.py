@@ -61,10 +61,20 @@ _WHOLE = re.compile(
            aktualisiert|ver[öo]ffentlicht|actualizado|publicado|aggiornato|pubblicato)
            (?:\s+(?:on|at|le|am|el|il))?\s*:?\s*(?:[\d(]|[a-z]{3,9}\.?,?\s+\d).{0,80}|
         (?:photo|image|credit|crédit|foto|bild)s?\s*:.{0,80}|
+        .{0,120}[.!?]\s+(?:photo|image|credit|crédit|foto|bild)s?(?:\s+by)?\s*:\s*[^.]{0,60}|
+        .{0,120}\((?:photo|image|credit|foto|file\s+photo)s?\s*[:/][^)]{0,80}\)|
+        buy\s+photo|
+        before\s+you\s+go,?\s+we\s+thought\s+you.{0,40}|
+        by\s*:?\s+.{1,80}\b(?:updated|posted|published)\s*:?\s*.{0,60}|
+        (?:please\s+)?(?:enable|turn\s+on|activate)\s+javascript.*|
+        .{0,60}\bjavascript\s+(?:is\s+)?(?:disabled|required|must\s+be\s+enabled).*|
+        (?:your|this)\s+browser\s+does\s+(?:not|n['’]t)\s+support.*|
+        (?:click|tap)\s+here\s+(?:to|for)\s+.{0,80}|
         [\W_]*
     )\W*$""",
     re.IGNORECASE | re.VERBOSE,
 )
+_PHOTO_PREFIX = re.compile(r"^(?:buy\s+photo\s+)+", re.IGNORECASE)  # a gallery button before the text
 _MAX_BOILER_LEN = 160  # whole-line patterns only apply to lines up to this length
 _MAX_TEASER_LEN = 220
 
@@ -101,6 +111,12 @@ def is_boilerplate(line: str, lang: str | None = None) -> bool:
     (True, True)
     >>> is_boilerplate("He said he would subscribe to the plan once the vote was held in May.")
     False
+    >>> is_boilerplate("Please enable Javascript to watch this video")
+    True
+    >>> is_boilerplate("by: Tom Regan, Tom Jones Updated: Aug 4, 2016 - 7:30 AM")
+    True
+    >>> is_boilerplate("Jordan Larkin graduated from North Crowley High School. Photo: Courtesy")
+    True
     """
     del lang  # the patterns are multilingual; kept for a future per-language rule set
     s = line.strip()
@@ -116,8 +132,10 @@ def clean_text(text: str, lang: str | None = None) -> str:
 
     >>> clean_text("Real news here.\\n\\nI subscribe\\n\\nRead also: other story\\n.")
     'Real news here.'
+    >>> clean_text("Buy Photo Several houses were taped off.\\nPolice Siren (Photo: Media File Photo)")
+    'Several houses were taped off.'
     """
-    lines = normalize_whitespace(text).split("\n")
+    lines = [_PHOTO_PREFIX.sub("", line) for line in normalize_whitespace(text).split("\n")]
     kept: list[str] = []
     dropped = 0
     for line in lines:
