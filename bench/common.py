@@ -238,9 +238,9 @@ def percentile(values: Sequence[float], q: float) -> float:
     return float(np.percentile(np.asarray(values, dtype=float), q)) if len(values) else float("nan")
 
 
-def run_child(argv: list[str], timeout: float | None = None) -> dict:
+def run_child(argv: list[str], timeout: float | None = None, env: dict[str, str] | None = None) -> dict:
     """Run a benchmark step in a fresh interpreter; it prints one JSON object last on stdout."""
-    env = dict(os.environ)
+    env = dict(os.environ if env is None else env)
     env.setdefault("OMP_NUM_THREADS", "1")
     env.setdefault("OPENBLAS_NUM_THREADS", "1")
     env.setdefault("MKL_NUM_THREADS", "1")

@@ -174,6 +174,8 @@ def test_get_vectors_many_hashes(store: Store) -> None:
     store.put_vectors(items, "doc")
     got = store.get_vectors((f"h{i}" for i in range(1400)), "doc")
     assert len(got) == 1300 and got["h1299"][0] == 1299.0
+    assert store.vector_keys((f"h{i}" for i in range(1250, 1400)), "doc") == {f"h{i}" for i in range(1250, 1300)}
+    assert store.vector_keys(["h1"], "lead") == set() and store.vector_keys([], "doc") == set()
 
 
 # -- assignments ---------------------------------------------------------------------------------
@@ -182,6 +184,8 @@ def test_assignments_insert_replace_order(store: Store) -> None:
         store.add_article(proc(i, i))
     store.put_assignments([assign("b", "ev-2"), assign("a"), assign("c", score=0.25)])
     assert store.get_assignment("a") == assign("a")
+    got = store.get_assignments(["c", "missing", "a", "a"])
+    assert got == {"a": assign("a"), "c": assign("c", score=0.25)} and store.get_assignments([]) == {}
     assert store.get_assignment("missing") is None
     store.put_assignments([assign("b", "ev-3", 0.9)])
     assert store.get_assignment("b") == assign("b", "ev-3", 0.9)

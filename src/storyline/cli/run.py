@@ -45,24 +45,64 @@ def _readers(columns: str | None) -> list[object] | None:
     return [r for r in default_readers() if not isinstance(r, tables)] + [t(mapping) for t in tables]
 
 
+def ray_address_option(fn):  # type: ignore[no-untyped-def]
+    """``--ray-address``: the Ray cluster the ingest workers run on."""
+    return click.option(
+        "--ray-address",
+        default=None,
+        metavar="ADDR",
+        help="Run the --workers on this Ray cluster (e.g. ray://head:10001, or auto); "
+        "without it a local Ray is started for the command.",
+    )(fn)
+
+
 def _run(
-    inputs: tuple[str, ...], db: str, quiet: bool, workers: int, columns: str | None = None
+    inputs: tuple[str, ...], db: str, quiet: bool, workers: int, columns: str | None = None,
+    ray_address: str | None = None, assign: bool = True,
 ) -> tuple[Pipeline, RunReport]:
-    """Run the pipeline over ``inputs`` (with a progress bar on a terminal); name the skips."""
+    """Run the pipeline over ``inputs`` (with a progress bar on a terminal); name the skips.
+
+    With more than one worker (or a Ray address), reading, preparing and encoding run on
+    ingest workers that store articles and vectors (:mod:`storyline.run.distributed`); then,
+    when ``assign``, the one ordered clusterer of this process assigns them."""
     readers = _readers(columns)
     bar, update = progress_bar(quiet)
-    if bar is not None:
-        with bar:
-            pipe = build_pipeline(db, update, workers)
-            pipe.readers = readers  # type: ignore[assignment]
-            report = pipe.run(list(inputs), stdin=sys.stdin)
-    else:
-        pipe = build_pipeline(db, workers=workers)
+    with bar if bar is not None else _nothing():
+        pipe = build_pipeline(db, update)  # (workers > 1 run as ingest workers, below)
         pipe.readers = readers  # type: ignore[assignment]
-        report = pipe.run(list(inputs), stdin=sys.stdin)
+        if workers > 1 or ray_address:
+            report = _distributed(pipe, inputs, workers, ray_address, assign)
+        else:
+            report = pipe.run(list(inputs), stdin=sys.stdin)
     for s in report.skipped:
         echo_skipped(s.origin, s.reason)
     return pipe, report
+
+
+def _distributed(
+    pipe: Pipeline, inputs: tuple[str, ...], workers: int, address: str | None, assign: bool
+) -> RunReport:
+    """Ingest on ``workers`` workers, then (``assign``) assign in this process."""
+    from ..run.distributed import ingest as ingest_on_workers
+    from ..run.pipeline import RunReport
+
+    stored = ingest_on_workers(pipe, list(inputs), workers=workers, address=address, stdin=sys.stdin)
+    click.echo(f"storyline: {safe(stored.summary())}", err=True)
+    if assign:
+        report = pipe.assign(stored.order)
+    else:
+        report = RunReport(new=len(stored.stored))
+    report.skipped = [*stored.skipped, *report.skipped]
+    report.known += stored.known
+    return report
+
+
+class _nothing:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
 
 
 def _done(report: RunReport) -> None:
@@ -78,13 +118,19 @@ def _done(report: RunReport) -> None:
 @out_option("Write assignments (JSONL).")
 @quiet_option("No progress bar, no event table.")
 @workers_option
+@ray_address_option
 @columns_option
 @handle_errors
 def cluster(
-    inputs: tuple[str, ...], db: str, out: str | None, quiet: bool, workers: int, columns: str | None
+    inputs: tuple[str, ...], db: str, out: str | None, quiet: bool, workers: int,
+    ray_address: str | None, columns: str | None,
 ) -> None:
-    """Ingest INPUTS (files, folders, - for stdin) and assign every article to an event."""
-    pipe, report = _run(inputs, db, quiet, workers, columns)
+    """Ingest INPUTS (files, folders, - for stdin) and assign every article to an event.
+
+    With --workers N (N > 1) or --ray-address, N Ray workers read, prepare and encode the
+    articles and store them with their vectors; this process then assigns them in order.
+    """
+    pipe, report = _run(inputs, db, quiet, workers, columns, ray_address)
     if out:
         with open(out, "w", encoding="utf-8") as fh:
             fh.writelines(
@@ -101,11 +147,56 @@ def cluster(
 @db_option
 @quiet_option("No progress bar.")
 @workers_option
+@ray_address_option
+@click.option(
+    "--no-assign", is_flag=True,
+    help="Only store the articles and their vectors; `storyline assign` assigns them later "
+    "(e.g. on the one machine that clusters).",
+)
 @columns_option
 @handle_errors
-def ingest(inputs: tuple[str, ...], db: str, quiet: bool, workers: int, columns: str | None) -> None:
-    """Add INPUTS to the store (each article once) and assign them; prints a summary."""
-    _, report = _run(inputs, db, quiet, workers, columns)
+def ingest(
+    inputs: tuple[str, ...], db: str, quiet: bool, workers: int, ray_address: str | None,
+    no_assign: bool, columns: str | None,
+) -> None:
+    """Add INPUTS to the store (each article once) and assign them; prints a summary.
+
+    With --workers N (N > 1) or --ray-address, N Ray workers (a local Ray unless an address
+    is given; local processes when Ray is not installed) read, prepare and encode the
+    articles and store them with their vectors: Postgres stores receive them from the workers
+    directly, SQLite ones through this process. Then this process assigns them, unless
+    --no-assign.
+    """
+    if no_assign and workers == 1 and not ray_address:
+        raise click.UsageError("--no-assign needs ingest workers (--workers N or --ray-address)")
+    _, report = _run(inputs, db, quiet, workers, columns, ray_address, assign=not no_assign)
+    if no_assign:
+        click.echo(f"storyline: {report.new} articles stored; `storyline assign --db DB` assigns them", err=True)
+        if report.skipped:
+            sys.exit(EXIT_SKIPPED)
+        return
+    _done(report)
+
+
+@click.command()
+@db_option
+@out_option("Write the assignments of the articles assigned now (JSONL).")
+@quiet_option("No progress bar.")
+@handle_errors
+def assign(db: str, out: str | None, quiet: bool) -> None:
+    """Assign the stored articles that have no event yet (stored by `ingest --no-assign`,
+    by workers on other machines, or by a run that stopped), in publication order, with
+    their stored vectors: nothing is encoded again."""
+    from .common import open_existing_store
+
+    open_existing_store(db).close()
+    bar, update = progress_bar(quiet)
+    with bar if bar is not None else _nothing():
+        pipe = build_pipeline(db, update)
+        report = pipe.assign(pipe.unassigned())
+    if out:
+        with open(out, "w", encoding="utf-8") as fh:
+            fh.writelines(json.dumps(a.to_json(), ensure_ascii=False) + "\n" for a in report.assignments)
     _done(report)
 
 
@@ -191,4 +282,4 @@ def skipped(db: str, retry: bool, ids: tuple[str, ...], as_json: bool) -> None:
     click.echo(f"storyline: {len(items)} quarantined article(s)", err=True)
 
 
-COMMANDS = (cluster, ingest, watch, skipped)
+COMMANDS = (cluster, ingest, assign, watch, skipped)

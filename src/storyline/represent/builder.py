@@ -114,6 +114,24 @@ class FeatureBuilder:
 
     def finish(self, plan: VectorPlan, mat: np.ndarray | None) -> list[ArticleFeatures]:
         """Features of a plan's articles, given the encoder's output for ``plan.texts``."""
+        new_s, new_t = self.vectors(plan, mat)
+        if plan.texts and self.store is not None:
+            self.store.put_vectors(new_s, self.kind("sents"))
+            self.store.put_vectors(new_t, self.kind("title"))
+        sents_of = {**plan.cached_s, **new_s}
+        title_of = {**plan.cached_t, **new_t}
+        out = []
+        for p in plan.items:
+            h = p.article.hash
+            terms = self._terms.pop(p.id, None) or terms_of(f"{p.title}\n{p.clean_text}")
+            out.append(self.features(p, sents_of[h], title_of[h], terms))  # type: ignore[arg-type]
+        return out
+
+    def vectors(
+        self, plan: VectorPlan, mat: np.ndarray | None
+    ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+        """The new sentence and title vectors of a plan's articles, by content hash, from the
+        encoder's output for ``plan.texts`` (what a store caches under :meth:`kind`)."""
         new_s: dict[str, np.ndarray] = {}
         new_t: dict[str, np.ndarray] = {}
         if plan.texts:
@@ -123,17 +141,7 @@ class FeatureBuilder:
             for h, start, end in plan.spans:
                 new_s[h] = mat[start : end - 1]
                 new_t[h] = mat[end - 1]
-            if self.store is not None:
-                self.store.put_vectors(new_s, self.kind("sents"))
-                self.store.put_vectors(new_t, self.kind("title"))
-        sents_of = {**plan.cached_s, **new_s}
-        title_of = {**plan.cached_t, **new_t}
-        out = []
-        for p in plan.items:
-            h = p.article.hash
-            terms = self._terms.pop(p.id, None) or terms_of(f"{p.title}\n{p.clean_text}")
-            out.append(self.features(p, sents_of[h], title_of[h], terms))  # type: ignore[arg-type]
-        return out
+        return new_s, new_t
 
     def load(self, ids: Sequence[str]) -> list[ArticleFeatures]:
         """Features of stored articles again (a retired event revived): from the vectors

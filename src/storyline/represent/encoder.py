@@ -103,12 +103,15 @@ class HashingEncoder:
     Texts that share words get similar vectors; it does not cross languages.
     """
 
-    def __init__(self, dim: int = 256) -> None:
+    def __init__(self, dim: int = 256, languages: frozenset[str] | None = None) -> None:
         self.dim = dim
         self.name = f"hashing-{dim}"
+        # the languages it claims to cover (None: all), so that tests can exercise the second
+        # encoder's path for languages the sentence encoder does not cover
+        self.languages = None if languages is None else frozenset(languages)
 
     def spec(self) -> functools.partial[HashingEncoder]:
-        return functools.partial(HashingEncoder, dim=self.dim)
+        return functools.partial(HashingEncoder, dim=self.dim, languages=self.languages)
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
@@ -119,7 +122,7 @@ class HashingEncoder:
         return _normalise(out)
 
     def covers(self, lang: str) -> bool:
-        return True
+        return self.languages is None or lang in self.languages
 
 
 class E5Encoder:

@@ -9,7 +9,8 @@ then goes through :func:`~storyline.prepare.guard.check_article`.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -17,12 +18,14 @@ from ..errors import InputError
 from ..ingest import Skip, read_inputs
 from ..ingest.base import Reader
 from ..ingest.jsonl import article_from_record
-from ..model import Article
+from ..model import Article, Quarantined
 from ..prepare.guard import check_article
+from ..store.base import Store
 
 log = logging.getLogger(__name__)
+skip_log = logging.getLogger("storyline.skips")  # one warning per skipped input
 
-__all__ = ["collect"]
+__all__ = ["collect", "triage"]
 
 
 def _table_rows(table: Any) -> Iterator[dict[str, Any]] | None:
@@ -78,4 +81,52 @@ def collect(
             if isinstance(x, Article) and not (isinstance(x.text, str) and x.text.strip()):
                 x = Skip(x.origin or x.id, "missing or empty text")
         out.append(x)
+    return out
+
+
+@dataclass
+class Triage:
+    """A run's inputs sorted out against the store: the articles to store (by id), every
+    input article id in input order, how many were stored already, and the skips."""
+
+    fresh: dict[str, Article] = field(default_factory=dict)
+    order: list[str] = field(default_factory=list)
+    known: int = 0
+    skipped: list[Skip] = field(default_factory=list)
+
+    def skip(self, skip: Skip) -> None:
+        self.skipped.append(skip)
+        skip_log.warning("skipped %s: %s", skip.origin, skip.reason)
+
+
+def triage(
+    items: Iterable[Article | Skip], store: Store, held: Mapping[str, Quarantined] | None = None
+) -> Triage:
+    """Which inputs are new, which the store has (the same id with other text is a skip:
+    the stored one is kept), which repeat an id of this run with other text, which were
+    quarantined by an earlier run (``held``: by article id)."""
+    out = Triage()
+    held = held if held is not None else {q.article.id: q for q in store.quarantined()}
+    fresh, seen = out.fresh, set()
+    for x in items:
+        if isinstance(x, Article) and x.id in held and not store.has_article(x.id):
+            why = held[x.id].error
+            x = Skip(x.origin or x.id, f"quarantined earlier ({why}); retry with `storyline skipped --retry`")
+        if isinstance(x, Skip):
+            out.skip(x)
+            continue
+        if x.id in fresh:
+            if fresh[x.id].hash != x.hash:
+                out.skip(Skip(x.origin or x.id, f"duplicate id {x.id!r} with different text"))
+            continue
+        if x.id not in seen:  # (a set: a list's membership test is quadratic at 100k)
+            seen.add(x.id)
+            out.order.append(x.id)
+        if store.has_article(x.id):
+            out.known += 1
+            stored = store.get_article(x.id)
+            if stored is not None and stored.article.hash != x.hash:
+                out.skip(Skip(x.origin or x.id, f"duplicate id {x.id!r} with different text (kept the stored one)"))
+            continue
+        fresh[x.id] = x
     return out

@@ -37,7 +37,7 @@ from ..store.base import Store
 from ..stories.base import Linker
 from ..stories.linker import StoryLinker
 from .encode import ENCODE_CHUNK, EncodeAhead
-from .inputs import collect
+from .inputs import collect, triage
 from .restore import restore
 from .workers import ProcessEncoder
 from .write import EventWriter
@@ -173,51 +173,57 @@ class Pipeline:
         other, and a run first catches up with what other writers stored since.
         """
         items = collect(inputs, stdin=stdin, readers=self.readers)
+        return self._locked(items)
+
+    def assign(self, order: Sequence[str] = ()) -> RunReport:
+        """Assign the stored articles that have no event yet, with the one ordered clusterer:
+        those stored by ingest workers (:func:`storyline.run.distributed.ingest`, ``storyline
+        ingest --workers``, other machines) or by a run that stopped before assigning them.
+        Their vectors are read from the store, not encoded again. The report lists the
+        assignments of ``order`` (article ids) and counts the articles assigned now as new.
+        """
+        return self._locked([], order)
+
+    def unassigned(self) -> list[str]:
+        """Ids of the stored articles without an event that the next run assigns."""
+        return [p.id for p in self._orphans]
+
+    def adopt(self, items: Sequence[Processed], seen: str | None, generation: str) -> None:
+        """Articles just stored for this pipeline by ingest workers, with the store's
+        ``generation`` as it was before (``seen``) and as they left it. When no other writer
+        came in between (``seen`` is the generation this pipeline knows), their term counts
+        are added and they wait for :meth:`assign`; otherwise the next run catches up with
+        the store as after any other writer (and finds them)."""
+        if seen != self._generation:
+            return
+        self.builder.observe(items, keep=len(items) <= PREPARE_CHUNK)
+        self._orphans = [*self._orphans, *items]
+        self._generation = generation
+
+    def _locked(self, items: list[Article | Skip], order: Sequence[str] = ()) -> RunReport:
         with self.store.writer_lock():
             if self.store.get_state("generation") != self._generation:
                 self._reset_memory()
                 self._restore()
-            report = self._run(items)
+            report = self._run(items, order)
             self._generation = str(uuid.uuid4())
             self.store.set_state("generation", self._generation)
         return report
 
-    def _run(self, items: list[Article | Skip]) -> RunReport:
+    def _run(self, items: list[Article | Skip], also: Sequence[str] = ()) -> RunReport:
         report = RunReport()
-        order: list[str] = []
-        fresh: dict[str, Article] = {}
         held = {q.article.id: q for q in self.store.quarantined()}
-        for x in items:
-            if isinstance(x, Article) and x.id in held and not self.store.has_article(x.id):
-                why = held[x.id].error
-                x = Skip(x.origin or x.id, f"quarantined earlier ({why}); retry with `storyline skipped --retry`")
-            if isinstance(x, Skip):
-                report.skipped.append(x)
-                skip_log.warning("skipped %s: %s", x.origin, x.reason)
-                continue
-            if x.id in fresh:
-                if fresh[x.id].hash != x.hash:
-                    skip = Skip(x.origin or x.id, f"duplicate id {x.id!r} with different text")
-                    report.skipped.append(skip)
-                    skip_log.warning("skipped %s: %s", skip.origin, skip.reason)
-                continue
-            if x.id not in order:
-                order.append(x.id)
-            if self.store.has_article(x.id):
-                report.known += 1
-                stored = self.store.get_article(x.id)
-                if stored is not None and stored.article.hash != x.hash:
-                    skip = Skip(x.origin or x.id, f"duplicate id {x.id!r} with different text (kept the stored one)")
-                    report.skipped.append(skip)
-                    skip_log.warning("skipped %s: %s", skip.origin, skip.reason)
-                continue
-            fresh[x.id] = x
+        sorted_out = triage(items, self.store, held)
+        order, fresh = sorted_out.order + [a for a in also if a not in sorted_out.fresh], sorted_out.fresh
+        report.known, report.skipped = sorted_out.known, sorted_out.skipped
         report.new = len(fresh)
         pending, self._orphans = self._pending(held), []
         self._failed: list[Quarantined] = []
         if fresh or pending:
             report.merges = self._process(list(fresh.values()), pending)
             self.store.set_state("attempts", "{}")  # the run finished: nothing is suspect
+        if not items:  # assign(): the stored articles it assigned are this run's new ones
+            report.new = len(pending)
         report.new -= len(self._failed)
         for q in self._failed:
             report.skipped.append(Skip(q.article.origin or q.article.id, f"quarantined: {q.error}"))

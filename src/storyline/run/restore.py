@@ -1,15 +1,20 @@
 """Reopening a store: the clusterer's memory rebuilt from what is stored.
 
-Term statistics first (one pass over the stored articles), then the features of assigned
-articles chunk by chunk from their stored vectors (nothing is encoded again), each put back
-into its stored event; events behind the time window are retired at once. Articles stored by
-a run that stopped before assigning them are returned: the next run clusters them.
+Term statistics first (one pass over the stored articles, which also notes each assigned
+article's date), then the features of assigned articles chunk by chunk from their stored
+vectors (nothing is encoded again), in publication order (the order the clusterer first saw
+them), each put back into its stored event. Events that fall behind the time window are
+retired after every chunk, so memory holds the window's features and one chunk, never the
+whole archive. Articles stored by a run that stopped before assigning them (or by ingest
+workers) are returned: the next run clusters them.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
+from ..cluster.batch import order_key
 from ..cluster.constraints import active_pins
 from ..cluster.online import OnlineClusterer
 from ..model import Processed
@@ -28,34 +33,26 @@ def restore(store: Store, builder: FeatureBuilder, clusterer: OnlineClusterer) -
     if not store.count_articles():
         return orphans
     clusterer.merges_ = store.merges("event")
+    order: list[tuple[tuple[bool, dt.date, str], str]] = []
     for p in store.iter_articles():
         if p.id in assigned:
-            builder.observe([p])
-            builder.forget(p.id)
+            builder.observe([p], keep=False)
+            order.append((order_key(p.event_date, p.id), p.id))
         else:  # stored by a run that stopped before assigning it: clustered next run
             orphans.append(p)
     if orphans:
-        builder.observe(orphans)
+        builder.observe(orphans, keep=len(orphans) <= CHUNK)
         log.info("%d stored articles have no event yet; they are assigned on the next run", len(orphans))
-    chunk: list[Processed] = []
-    n = 0
-    for p in store.iter_articles():
-        if p.id in assigned:
-            chunk.append(p)
-        if len(chunk) >= CHUNK:
-            n += _restore_chunk(builder, clusterer, chunk, assigned)
-            chunk = []
-    n += _restore_chunk(builder, clusterer, chunk, assigned)
+    order.sort()
+    n = retired = 0
+    for start in range(0, len(order), CHUNK):
+        ids = [aid for _, aid in order[start : start + CHUNK]]
+        stored = {p.id: p for p in store.iter_articles(ids)}
+        for f in builder.build([stored[a] for a in ids]):
+            clusterer.restore(f, assigned[f.id])
+        n += len(ids)
+        retired += clusterer.retire_old(repair=False)  # restoring merges nothing
     clusterer.set_pins(active_pins(store.corrections()))  # people's corrections hold
-    retired = clusterer.retire_old(repair=False)  # restoring merges nothing
     log.info("restored %d articles in %d events (%d behind the window retired)",
              n, clusterer.n_events_, retired)
     return orphans
-
-
-def _restore_chunk(
-    builder: FeatureBuilder, clusterer: OnlineClusterer, chunk: list[Processed], assigned: dict[str, str]
-) -> int:
-    for f in builder.build(chunk):
-        clusterer.restore(f, assigned[f.id])
-    return len(chunk)

@@ -106,19 +106,17 @@ class EventWriter:
         event, fams = described
         event.story = self.link_event(ev, event, items)
         self.store.put_event(event)
-        old_scores = {}
-        if missing:
-            for aid in missing:
-                a = self.store.get_assignment(aid)
-                if a is not None:
-                    old_scores[aid] = a.score
-        self.store.put_assignments(
+        # the members assigned earlier keep their score; of those, only the ones whose event,
+        # story or family changed are written again (one read for all of them)
+        old = self.store.get_assignments(missing) if missing else {}
+        new = (
             Assignment(
                 p.id, ev, event.story or ev, fams.get(p.id, p.id), p.lang,
-                scores.get(p.id, old_scores.get(p.id, 1.0)),
+                scores.get(p.id, old[p.id].score if p.id in old else 1.0),
             )
             for p in items
         )
+        self.store.put_assignments(a for a in new if old.get(a.article_id) != a)
 
     def link_event(
         self, ev: str, event: Event | None = None, items: Sequence[Processed] | None = None

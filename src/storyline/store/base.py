@@ -74,6 +74,11 @@ class Store(abc.ABC):
     def put_vectors(self, items: dict[str, np.ndarray], kind: str) -> None:
         """Store float32 arrays; existing (hash, kind) entries are left as they are."""
 
+    def vector_keys(self, hashes: Iterable[str], kind: str) -> set[str]:
+        """The hashes among ``hashes`` that have a vector of ``kind`` (without reading the
+        vectors: ingest workers skip what is encoded already)."""
+        return set(self.get_vectors(hashes, kind))
+
     # -- assignments --------------------------------------------------------------------------
     @abc.abstractmethod
     def put_assignments(self, items: Iterable[Assignment]) -> None:
@@ -81,6 +86,12 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def get_assignment(self, article_id: str) -> Assignment | None: ...
+
+    def get_assignments(self, article_ids: Iterable[str]) -> dict[str, Assignment]:
+        """The stored assignments of these articles (those that have one), by article id:
+        the writer reads a touched event's members at once, not one query each."""
+        found = ((a, self.get_assignment(a)) for a in dict.fromkeys(article_ids))
+        return {a: x for a, x in found if x is not None}
 
     @abc.abstractmethod
     def iter_assignments(self) -> Iterator[Assignment]:

@@ -179,6 +179,20 @@ class PostgresStore(SQLStore):
                 out[row["hash"]] = arr.reshape(tuple(row["shape"])).copy()
         return out
 
+    def get_assignments(self, article_ids: Iterable[str]) -> dict[str, Assignment]:
+        out: dict[str, Assignment] = {}
+        for chunk in chunks(list(dict.fromkeys(article_ids)), _ANY):
+            rows = self._all("SELECT * FROM assignments WHERE article_id = ANY(%s)", (list(chunk),))
+            out.update((a.article_id, a) for a in map(assignment_from_row, rows))
+        return out
+
+    def vector_keys(self, hashes: Iterable[str], kind: str) -> set[str]:
+        out: set[str] = set()
+        for chunk in chunks(list(dict.fromkeys(hashes)), _ANY):
+            rows = self._all("SELECT hash FROM vectors WHERE kind = %s AND hash = ANY(%s)", (kind, list(chunk)))
+            out.update(row["hash"] for row in rows)
+        return out
+
     def put_vectors(self, items: dict[str, np.ndarray], kind: str) -> None:
         rows: list[tuple[Any, ...]] = []
         for key, value in items.items():

@@ -202,6 +202,25 @@ class SQLiteStore(SQLStore):
                 )
         return out
 
+    def get_assignments(self, article_ids: Iterable[str]) -> dict[str, Assignment]:
+        out: dict[str, Assignment] = {}
+        for chunk in chunks(list(dict.fromkeys(article_ids)), _CHUNK):
+            rows = self._all(
+                f"SELECT * FROM assignments WHERE article_id IN ({', '.join('?' * len(chunk))})", chunk
+            )
+            out.update((a.article_id, a) for a in map(assignment_from_row, rows))
+        return out
+
+    def vector_keys(self, hashes: Iterable[str], kind: str) -> set[str]:
+        out: set[str] = set()
+        for chunk in chunks(list(dict.fromkeys(hashes)), _CHUNK - 1):
+            rows = self._all(
+                f"SELECT hash FROM vectors WHERE kind = ? AND hash IN ({', '.join('?' * len(chunk))})",
+                (kind, *chunk),
+            )
+            out.update(row["hash"] for row in rows)
+        return out
+
     def put_vectors(self, items: dict[str, np.ndarray], kind: str) -> None:
         rows = []
         for key, value in items.items():
