@@ -490,3 +490,20 @@ def test_cli_seeds_one_story(seeds_dir: Path, tmp_path: Path) -> None:
     r = runner.invoke(main, ["story", rows[0]["story"], "--db", str(db)])
     assert r.exit_code == 0, r.output
     assert r.output.index("2020-06-11") < r.output.index("2024-01-27")
+
+
+def test_stored_story_text_comes_from_one_event(seeds_db: Path) -> None:
+    """The stored story's headline and summary are both its main event's (the largest), not
+    a headline from one event above a summary of another."""
+    from storyline.store import open_store
+
+    store = open_store(str(seeds_db))
+    try:
+        stories = list(store.iter_stories())
+        assert len(stories) == 1 and len(stories[0].event_ids) == 2
+        events = [store.get_event(i) for i in stories[0].event_ids]
+        main = max((e for e in events if e is not None), key=lambda e: e.size)
+        assert stories[0].headline == (main.headline or main.title)
+        assert stories[0].summary == main.summary
+    finally:
+        store.close()

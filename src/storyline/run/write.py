@@ -17,7 +17,7 @@ from ..describe import anatomy
 from ..model import Assignment, Event, Merge, Processed, Story, utc_now
 from ..store.base import Store
 from ..stories.base import Linker
-from ..stories.event import story_headline
+from ..describe.display import main_event
 
 
 class EventWriter:
@@ -148,12 +148,13 @@ class EventWriter:
             if e is not None
         ]
         dates = [e.date for e in evs if e.date]
+        main = main_event(evs)  # headline and summary from one event, in one language
         self.store.put_story(
             Story(
                 id=story_id,
                 event_ids=ids,
-                headline=story_headline([(e.headline or e.title, e.size, e.date) for e in evs]) if evs else "",
-                summary=evs[-1].summary if evs else "",
+                headline=(main.headline or main.title) if main else "",
+                summary=main.summary if main else "",
                 start=min(dates) if dates else None,
                 end=max(dates) if dates else None,
             )
