@@ -176,3 +176,23 @@ async def test_pages_show_why_and_correction_buttons(client: httpx.AsyncClient, 
     assert r.status_code == 200 and "Correct this event" in r.text and 'data-action="move"' in r.text
     assert (await client.get("/static/correct.js")).status_code == 200
     assert (await client.get("/articles/nope/why")).status_code == 404
+
+
+def test_a_run_says_when_saved_searches_match(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STORYLINE_ENCODER", "hashing")
+    db = str(tmp_path / "x.db")
+    rows = records()
+    first, second = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    moon = [r for r in rows if "Chandrayaan" in r.get("text", "") + r.get("title", "")]
+    rest = [r for r in rows if r not in moon]
+    first.write_text("".join(json.dumps(r) + "\n" for r in rest), "utf-8")
+    second.write_text("".join(json.dumps(r) + "\n" for r in moon), "utf-8")
+    runner = CliRunner()
+    r = runner.invoke(main, ["ingest", str(first), "--db", db, "-q"])
+    assert r.exit_code == 0 and "saved-search" not in r.output  # nothing followed yet
+    assert runner.invoke(main, ["follow", "add", "Chandrayaan", "--db", db]).exit_code == 0
+    r = runner.invoke(main, ["cluster", str(second), "--db", db, "-q"])
+    assert r.exit_code == 0, r.output
+    assert "saved-search match(es) in 1 event(s)" in r.output
+    r = runner.invoke(main, ["ingest", str(second), "--db", db, "-q"])  # nothing new: no line
+    assert r.exit_code == 0 and "saved-search" not in r.output

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from typing import TYPE_CHECKING
 
 import click
 
+from ..errors import StorylineError
 from .common import (
     EXIT_SKIPPED,
     build_pipeline,
@@ -67,6 +69,7 @@ def _run(
     when ``assign``, the one ordered clusterer of this process assigns them."""
     readers = _readers(columns)
     bar, update = progress_bar(quiet)
+    started = _now()
     with bar if bar is not None else _nothing():
         pipe = build_pipeline(db, update)  # (workers > 1 run as ingest workers, below)
         pipe.readers = readers  # type: ignore[assignment]
@@ -76,7 +79,36 @@ def _run(
             report = pipe.run(list(inputs), stdin=sys.stdin)
     for s in report.skipped:
         echo_skipped(s.origin, s.reason)
+    if assign:
+        _report_follows(pipe.store, started)
     return pipe, report
+
+
+def _now() -> str:
+    import datetime as dt
+
+    return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
+
+
+def _report_follows(store: object, started: str) -> None:
+    """One line when this run's articles match saved searches (`follow news` lists them;
+    its own "since the last report" marker is left as it is)."""
+    from ..follow import follows, news
+
+    try:
+        if not follows(store):  # type: ignore[arg-type]
+            return
+        found = news(store, started)  # type: ignore[arg-type]
+    except StorylineError as exc:  # a store that cannot say when articles came: say nothing
+        logging.getLogger(__name__).debug("no saved-search report: %s", exc)
+        return
+    if found:
+        events = len({m.event.id for m in found})
+        click.echo(
+            f"storyline: {len(found)} saved-search match(es) in {events} event(s); "
+            "`storyline follow news` lists them",
+            err=True,
+        )
 
 
 def _distributed(
