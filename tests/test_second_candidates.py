@@ -90,3 +90,47 @@ def test_an_uncovered_article_first_is_merged_with_its_later_original() -> None:
     clusterer.repair()
     events = clusterer.event_of_
     assert all(events[f"a{i}/is"] == events[f"a{i}/en"] for i in range(n))
+
+
+class MappedSecond:
+    """A second encoder with a text hook: what the packaged e5 map path calls."""
+
+    def __init__(self, vectors: dict[str, np.ndarray]) -> None:
+        self.vectors = vectors
+        self.texts: list[str] = []
+
+    def __call__(self, f: ArticleFeatures) -> np.ndarray | None:
+        return f.second
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        self.texts.extend(texts)
+        return np.stack([self.vectors[t] for t in texts])
+
+
+def test_a_map_into_the_sentence_space_finds_events_without_their_second_vectors() -> None:
+    rng = np.random.default_rng(7)
+    n = 40
+    secs = _unit(rng.standard_normal((n, 8)))
+    m = rng.standard_normal((8, 16))  # the two spaces: covered documents sit at secs @ m
+    docs = _unit(secs @ m)
+    noise = _unit(rng.standard_normal((n, 16)))
+    covered = [_article(f"e{i}/en", True, docs[i], secs[i]) for i in range(n)]
+    uncovered = []
+    for i in range(n):
+        f = _article(f"e{i}/is", False, noise[i], secs[i])
+        f.second_text = f"lead {i}"
+        uncovered.append(f)
+    vectors = {f"lead {i}"[:100]: _unit(secs[i] + 0.05 * rng.standard_normal(8)) for i in range(n)}
+    scorer = SameTag()
+    scorer.second = MappedSecond(vectors)  # type: ignore[assignment]
+    clusterer = OnlineClusterer(  # type: ignore[arg-type]
+        scorer, threshold=0.5, merge_threshold=0.5, dim=16, second_map=m.astype(np.float32)
+    )
+    events = cluster_batch(clusterer, covered + uncovered)
+    assert sum(events[f"e{i}/is"] == events[f"e{i}/en"] for i in range(n)) == n
+    # one short text per uncovered article, none for the events it was compared with
+    assert sorted(scorer.second.texts) == sorted(vectors)  # type: ignore[attr-defined]
+    # a map of other dimensions than the index is not used: the events' own vectors are
+    other = OnlineClusterer(scorer, threshold=0.5, merge_threshold=0.5, dim=16,  # type: ignore[arg-type]
+                            second_map=np.zeros((8, 5), np.float32))
+    assert other._map() is None

@@ -41,6 +41,21 @@ log = logging.getLogger(__name__)
 
 
 
+def load_second_map(path: str | None = None) -> np.ndarray | None:
+    """The packaged linear map from the second encoder's space to the sentence encoder's
+    (``data/second_map.npz``, ``scripts/train_second_map.py``), or the one at ``path``;
+    None when there is none."""
+    from importlib import resources
+
+    try:
+        if path is None:
+            with resources.as_file(resources.files("storyline") / "data" / "second_map.npz") as p:
+                return np.load(p, allow_pickle=False)["W"].astype(np.float32)
+        return np.load(path, allow_pickle=False)["W"].astype(np.float32)
+    except (OSError, KeyError, ValueError):
+        return None
+
+
 class OnlineClusterer(Constraints, Repair, WindowMemory):
     """Streaming event clusterer (``learn_one``) with stable ids and a merge log."""
 
@@ -58,6 +73,7 @@ class OnlineClusterer(Constraints, Repair, WindowMemory):
         second_k: int = 10,
         second_events: int = 3000,
         second_rep_chars: int = 100,
+        second_map: str | np.ndarray | None = "packaged",
         dim: int = 512,
         pair_cache_size: int = 300_000,
         retire_days: int | None = None,
@@ -79,6 +95,8 @@ class OnlineClusterer(Constraints, Repair, WindowMemory):
         self.second_k = second_k
         self.second_events = second_events
         self.second_rep_chars = second_rep_chars
+        self.second_map = second_map
+        self._second_w: np.ndarray | None | bool = False  # not loaded yet
         self.dim = dim
         # events this far behind the newest article are retired (needs a loader); default:
         # twice the window, beyond which neither a new article nor a repair can reach them
@@ -208,38 +226,49 @@ class OnlineClusterer(Constraints, Repair, WindowMemory):
         return [ev for ev in seen if self._in_window(f, ev)]
 
     def _second_candidates(self, f: ArticleFeatures, exclude: str | None = None) -> list[str]:
-        """Events closest to ``f`` in the second encoder's space (by their first member).
+        """Events close to ``f`` by the second encoder, for an article outside the sentence
+        encoder's languages (its sentence vectors are noise: an Icelandic report never has
+        its English original among its 30 nearest by USE).
 
-        For a language the sentence encoder lacks, its vector neighbours are noise (Icelandic
-        reports never have their English original among the nearest 30); the second encoder
-        knows the language. Each event's representative vector is computed once, when such an
-        article first needs it, and only for events in its time window (the most recent
-        ``second_events``), so streams in covered languages never pay for it. The
-        representative reads the first ``second_rep_chars`` characters of the member's lead
-        (title first), and so does the query: the second encoder's cost grows with the text,
-        and this is a search for candidates, which the pair scorer then judges on the leads.
+        With the packaged map (``second_map``; ``scripts/train_second_map.py``), the second
+        encoder's vector of the first ``second_rep_chars`` characters of the lead is mapped
+        into the sentence encoder's space and searched in the centroid index: no event needs
+        a second-encoder vector of its own. Without it (another second encoder, other
+        dimensions), each event's first member gets a second vector once, when such an
+        article first needs it, for events in its window (the most recent ``second_events``).
         """
         second = self.scorer.second
         if second is None or not self.members_:
             return []
+        encode = getattr(second, "encode", None)
+        w = self._map() if encode is not None else None
+        if w is not None:
+            v = encode([f.second_text[: self.second_rep_chars] or " "])  # type: ignore[misc]
+            if v is None:
+                return []
+            if len(v) and v.shape[1] == w.shape[0]:
+                q = np.asarray(v[0], np.float32) @ w
+                q /= float(np.linalg.norm(q)) or 1.0
+                hits = self.index_.query(q, self.second_k + 1)
+                return [ev for ev, _ in hits if ev != exclude][: self.second_k]
         evs = [ev for ev in self.members_ if ev != exclude and self._in_window(f, ev)]
         evs = sorted(evs, key=lambda e: -self.created_[e])[: self.second_events]
         todo = [ev for ev in evs if ev not in self._second_rep]
         for ev in todo:  # as a vector neighbour would be: the same candidates with or without retiring
             if ev in self.retired_:
                 self._revive(ev)
-        encode = getattr(second, "encode", None)
-        if encode is None:  # a second encoder without a text hook: whole leads, batched
-            return self._second_by_leads(f, evs, todo, second)
-        chars = self.second_rep_chars
-        texts = [f.second_text[:chars]] + [self.feats_[self.members_[ev][0]].second_text[:chars] for ev in todo]
-        vecs = encode(texts)
-        if vecs is None:
-            return []
-        mine = np.asarray(vecs[0], np.float32)
-        for ev, v in zip(todo, vecs[1:], strict=True):
-            self._second_rep[ev] = np.asarray(v, np.float32)
-        return self._second_top(evs, mine)
+        return self._second_by_leads(f, evs, todo, second)
+
+    def _map(self) -> np.ndarray | None:
+        """The second-to-sentence-encoder map (``second_map``: "packaged", a path, an array
+        or None), loaded once; None when absent or of other dimensions than the index."""
+        if self._second_w is False:
+            m = self.second_map
+            if isinstance(m, str):
+                m = load_second_map(None if m == "packaged" else m)
+            self._second_w = None if m is None else np.asarray(m, np.float32)
+        w = self._second_w
+        return w if isinstance(w, np.ndarray) and w.shape[1] == self.dim else None
 
     def _second_by_leads(self, f, evs, todo, second) -> list[str]:  # type: ignore[no-untyped-def]
         reps = [self.feats_[self.members_[ev][0]] for ev in todo]
