@@ -144,24 +144,8 @@ def keyphrases(members: Sequence[SummDoc], k: int = 8, lang: str | None = None) 
                     if key not in seen:
                         seen.add(key)
                         df[key] += 1
-    scored = []
-    for key, f in tf.items():
-        n = len(key.split())
-        if f < 2 or key not in in_body:
-            continue
-        score = math.log1p(f) * (1 + df[key]) * (1.0 + 0.6 * (n - 1))
-        scored.append((score, key))
-    scored.sort(key=lambda x: (-x[0], x[1]))
-    out: list[str] = []
-    keys: list[str] = []
-    for _, key in scored:
-        if any(f" {key} " in f" {o} " or f" {o} " in f" {key} " for o in keys):
-            continue
-        keys.append(key)
-        out.append(surface[key].most_common(1)[0][0])
-        if len(out) >= k:
-            break
-    return out
+    keep = [key for key, f in tf.items() if f >= 2 and key in in_body]
+    return _top(keep, tf, df, surface, k)
 
 
 def _ngram_phrases(text: str, stop: frozenset[str], max_len: int = 3) -> list[str]:
@@ -209,20 +193,25 @@ def linking_keyphrases(members: Sequence[SummDoc], k: int = 8) -> list[str]:
                     if key not in seen:
                         seen.add(key)
                         df[key] += 1
-    scored = []
-    for key, f in tf.items():
-        n = len(key.split())
-        if f < 2 and len(members) > 1:
-            continue
-        score = math.log1p(f) * (1 + df[key]) * (1.0 + 0.6 * (n - 1))
-        scored.append((score, key))
-    scored.sort(key=lambda x: (-x[0], x[1]))
+    keep = [key for key, f in tf.items() if f >= 2 or len(members) <= 1]
+    return _top(keep, tf, df, surface, k)
+
+
+def _top(
+    keys: Sequence[str], tf: Counter[str], df: Counter[str], surface: dict[str, Counter[str]], k: int
+) -> list[str]:
+    """The ``k`` best of ``keys`` (frequent, spread over members, multi-word preferred), none
+    inside another one chosen, each in its most common surface form."""
+    scored = sorted(
+        ((math.log1p(tf[key]) * (1 + df[key]) * (1.0 + 0.6 * (len(key.split()) - 1)), key) for key in keys),
+        key=lambda x: (-x[0], x[1]),
+    )
     out: list[str] = []
-    keys: list[str] = []
+    chosen: list[str] = []
     for _, key in scored:
-        if any(f" {key} " in f" {o} " or f" {o} " in f" {key} " for o in keys):
+        if any(f" {key} " in f" {o} " or f" {o} " in f" {key} " for o in chosen):
             continue
-        keys.append(key)
+        chosen.append(key)
         out.append(surface[key].most_common(1)[0][0])
         if len(out) >= k:
             break
