@@ -124,7 +124,7 @@ def weights_from(coef: np.ndarray, intercept: float) -> tuple[LinkWeights, float
         max_years=1.0, kinds=kinds, intercept=intercept,
         terms=(("shared", c["shared"]), ("rarest", c["rarest"]), ("gap", c["gap"])),
         gap_cap_days=GAP_CAP[0], fitted_days=FITTED_DAYS[0], hand_floor=HAND_FLOOR[0],
-        vouch_actors=VOUCH_ACTORS[0], vouch_rarity=VOUCH_RARITY[0],
+        vouch_rarity=VOUCH_RARITY[0],
     )
     return w, 0.5
 
@@ -135,7 +135,6 @@ GAP_CAP = [36525.0]
 C_ = [1.0]
 HAND_FLOOR = [1.0]
 VOUCH_RARITY = [0.0]  # ... counting keys at least this rare (--vouch-rarity)
-VOUCH_ACTORS = [0]  # beyond --fitted-days: shared person/organisation keys required (--vouch-actors)
 CW: list[object] = [None]  # days counted by the "gap" column (--gap-cap)
 
 
@@ -171,7 +170,6 @@ def main() -> None:
     ap.add_argument("--balanced", action="store_true")
     ap.add_argument("--hand-floor", type=float, default=1.0)
     ap.add_argument("--gap-cap", type=float, default=36525.0)
-    ap.add_argument("--vouch-actors", type=int, default=0)
     ap.add_argument("--vouch-rarity", type=float, default=0.0)
     ap.add_argument("--drop", nargs="*", default=[], help="columns to leave out")
     ap.add_argument("--reuse", action="store_true", help="reuse the events of the last run")
@@ -184,7 +182,6 @@ def main() -> None:
     FITTED_DAYS[0] = args.fitted_days
     CW[0] = "balanced" if args.balanced else None
     HAND_FLOOR[0] = args.hand_floor
-    VOUCH_ACTORS[0] = args.vouch_actors
     VOUCH_RARITY[0] = args.vouch_rarity
     runs = {}
     import pickle

@@ -85,7 +85,6 @@ class LinkWeights:
     fitted_days: float = 36525.0  # beyond this many days apart ...
     hand_floor: float = 1.0  # ... a fitted score this high links when the hand rule links
     vouch_keys: int = 3  # ... and they share this many specific keys
-    vouch_actors: int = 0  # ... of which this many name a person or an organisation
     vouch_rarity: float = 0.0  # ... counting only keys at least this rare (``_rarity``)
 
     def kind_weight(self, key: str) -> float:

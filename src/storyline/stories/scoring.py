@@ -71,7 +71,6 @@ class LinkScoring:
         vouch = (
             gap > w.fitted_days and w.hand_floor <= score < self.threshold
             and sum(r >= w.vouch_rarity for r in specific) >= w.vouch_keys
-            and sum(k.startswith(("per:", "org:")) for k in shared) >= w.vouch_actors
         )
         if vouch and self._hand_link(a, b, gap, shared).score >= HAND_THRESHOLD:  # the hand rule
             score = self.threshold
