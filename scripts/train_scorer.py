@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from storyline.cluster.batch import cluster_batch
 from storyline.cluster.online import OnlineClusterer
-from storyline.cluster.pairs import FEATURES, features_grid
+from storyline.cluster.pairs import FEATURES, cap_disjoint, features_grid
 from storyline.cluster.scorer import PairScorer, TreeModel
 from storyline.evaluate.baselines import BASELINES, run_baselines
 from storyline.evaluate.crossval import group_folds
@@ -193,7 +193,7 @@ class FoldScorer(PairScorer):
         for key in np.unique(keys):
             rows = keys == key
             out[rows] = self.models[int(key)].predict_proba(x[rows])
-        return out
+        return cap_disjoint(x, out)  # as PairScorer.predict
 
     def _keys(self, a, b) -> np.ndarray:  # type: ignore[no-untyped-def]
         fa = np.array([self.fold_of[f.id] for f in a])[:, None]

@@ -134,6 +134,21 @@ def test_junk_persons_are_not_shown() -> None:
     assert not any("Bord der" in n for _, n, _ in display_entities(ferry, "de"))
 
 
+def test_the_story_linker_gets_no_junk_persons_either() -> None:
+    from storyline.describe.anatomy import core_entities
+    from storyline.describe.entities import checked_keys
+
+    items = [processed(r) for r in rows("news.jsonl") if r["id"] in ("n05", "n06", "n07", "n08",
+                                                                       "n09")]  # fmt: skip
+    raw = {k for p in items for _, _, k in p.entities}
+    checked = set().union(*(checked_keys(p) for p in items))
+    dropped = raw - checked
+    assert any(k.startswith("per:") for k in dropped), dropped  # the extractor's junk persons
+    keys = core_entities(items, share=0.0)
+    assert keys <= checked and not keys & dropped
+    assert "country:MA" in keys
+
+
 def test_transliterations_of_one_person_merge() -> None:
     assert same_person("Osman Abdulcelil", "Othman Abduljaleel")
     assert not same_person("Robert Ford", "Gerald Ford")

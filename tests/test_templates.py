@@ -2,8 +2,10 @@
 
 Hundreds of match reports written from one template ("Fulham 2-0 Leicester"), one round a
 week, are the worst case for the centroid index: the few events that grow re-centre over and
-over, leaving deleted points that crowd the live ones out of a search. How well such reports
-are kept apart is measured by ``bench/templates.py`` (not pinned: see its results).
+over, leaving deleted points that crowd the live ones out of a search. One round's matches
+(one day, different teams) are kept apart by the cap on same-language pairs that name
+different things; how well the rounds of different weeks are kept apart is measured by
+``bench/templates.py`` (not pinned: see its results).
 """
 
 from __future__ import annotations
@@ -70,3 +72,30 @@ def test_hundreds_of_same_template_reports_cluster_without_a_crash(tmp_path: Pat
     assert {a.article_id: a.event for a in again.assignments} == {
         a.article_id: a.event for a in first.assignments
     }
+
+
+def test_the_cap_applies_only_to_same_language_pairs_naming_different_things() -> None:
+    from storyline.cluster.pairs import DISJOINT_CAP, FEATURES, cap_disjoint
+
+    col = {f: i for i, f in enumerate(FEATURES)}
+    x = np.zeros((5, len(FEATURES)))
+    x[:, col["same_lang"]] = [1, 1, 1, 0, 1]
+    x[:, col["names_shared"]] = [0, np.log1p(1), 0, 0, 0]
+    x[:, col["names_min"]] = [np.log1p(2), np.log1p(2), np.log1p(1), np.log1p(5), np.log1p(3)]
+    p = np.array([0.99, 0.99, 0.99, 0.99, 0.1])
+    # capped: the first (2 names each, none shared); not: one shared, one side names one
+    # thing, two languages (names are matched less well across them); a low one stays as it is
+    assert cap_disjoint(x, p).tolist() == [DISJOINT_CAP, 0.99, 0.99, 0.99, 0.1]
+
+
+def test_one_rounds_different_matches_are_different_events(tmp_path: Path, encoder) -> None:  # type: ignore[no-untyped-def]
+    from storyline.explain import Explainer, pair_lines
+
+    path = tmp_path / "round.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in match_reports(4)))  # one day, 4 matches
+    pipe = Pipeline(str(tmp_path / "r.db"), encoder=encoder, second=False)
+    report = pipe.run([str(path)])
+    assert len({a.event for a in report.assignments}) == 4
+    why = Explainer.for_pipeline(pipe).pair("match-000", "match-001")
+    assert why["names_disjoint"] and why["probability"] <= 0.2
+    assert any("none in common" in line for line in pair_lines(why))

@@ -29,7 +29,7 @@ import numpy as np
 
 from .cluster.base import Scorer
 from .cluster.constraints import active_pins
-from .cluster.pairs import FEATURES, pair_features
+from .cluster.pairs import DISJOINT_CAP, DISJOINT_NAMES, FEATURES, disjoint_names, pair_features
 from .cluster.scorer import PairScorer
 from .errors import NotFound
 from .model import Processed
@@ -119,6 +119,7 @@ class Explainer:
             "languages": [fa.lang, fb.lang],
             "cosines": {k: round(values[k], 4) for k in ("doc_cos", "lead_cos", "tfidf_cos", "second_cos")},
             "features": {k: round(v, 4) for k, v in values.items()},
+            "names_disjoint": bool(disjoint_names(np.array([list(values.values())]))[0]),
         }  # fmt: skip
 
     # -- an article --------------------------------------------------------------------------
@@ -248,6 +249,9 @@ def pair_lines(p: dict[str, Any], indent: str = "") -> list[str]:
         lines.append(f"{indent}shared names: {shown}")
     else:
         lines.append(f"{indent}shared names: none")
+    if p.get("names_disjoint"):
+        lines.append(f"{indent}both name {DISJOINT_NAMES}+ things, none in common: "
+                     f"different happenings (probability capped at {_pct(DISJOINT_CAP)})")
     lines.append(f"{indent}shared numbers: {', '.join(p['numbers']) or 'none'}")
     gap = p["date_gap_days"]
     lines.append(

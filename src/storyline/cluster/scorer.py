@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..represent.features import ArticleFeatures
-from .pairs import FEATURES, SecondVector, features_grid, pair_features, unit_cos
+from .pairs import FEATURES, SecondVector, cap_disjoint, features_grid, pair_features, unit_cos
 from .tree import TreeModel
 
 __all__ = ["FEATURES", "PairScorer", "SecondVector", "TreeModel", "pair_features", "unit_cos"]
@@ -67,8 +67,13 @@ class PairScorer:
         (a boolean (len(a), len(b)) array) a flat array of the needed pairs, in row order."""
         grid = self.features_grid(a, b, need)
         if need is None:
-            return self.model.predict_proba(grid.reshape(len(a) * len(b), -1)).reshape(len(a), len(b))
-        return self.model.predict_proba(grid[need])
+            return self.predict(grid.reshape(len(a) * len(b), -1)).reshape(len(a), len(b))
+        return self.predict(grid[need])
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        """Probabilities of pairs from their features: the model's, capped for same-language
+        pairs that name different things (:func:`~storyline.cluster.pairs.cap_disjoint`)."""
+        return cap_disjoint(x, self.model.predict_proba(x))
 
     def fingerprint(self) -> tuple[object, ...]:
         """Objects whose identity decides the scores: pair probabilities cached under one
@@ -78,7 +83,7 @@ class PairScorer:
     def score_many(self, a: ArticleFeatures, others: Sequence[ArticleFeatures]) -> np.ndarray:
         if not others:
             return np.zeros(0)
-        return self.model.predict_proba(self.features(a, others))
+        return self.predict(self.features(a, others))
 
     def score(self, a: ArticleFeatures, b: ArticleFeatures) -> float:
         return float(self.score_many(a, [b])[0])

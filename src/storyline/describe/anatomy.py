@@ -15,7 +15,7 @@ import numpy as np
 from ..model import Event, Processed
 from ..stories.event import StoryEvent
 from ..text import fold
-from .entities import display_entities
+from .entities import checked_keys, display_entities
 from .families import FamilyDoc, FamilyFinder
 from .keyphrases import keyphrases, linking_keyphrases
 from .summarize import SummDoc, display_language, headline, summary
@@ -92,10 +92,12 @@ def describe_members(store, ev: str, items: Sequence[Processed], created: str, k
 
 
 def core_entities(items: Sequence[Processed], share: float = 0.5) -> frozenset[str]:
-    """Entity keys found in at least ``share`` of the members (the event's main actors)."""
+    """Entity keys found in at least ``share`` of the members (the event's main actors), after
+    the same checks as the entities shown (a "person" that is a common noun phrase, a number
+    or a place is not one: "per:foto" would tie unrelated events)."""
     counts: Counter[str] = Counter()
     for p in items:
-        counts.update({k for _, _, k in p.entities})
+        counts.update(checked_keys(p))
     need = max(1, int(np.ceil(share * len(items))))
     return frozenset(k for k, c in counts.items() if c >= need)
 

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from ..model import Processed
 from ..text import fold_name, strip_accents
 
-__all__ = ["EntityView", "country_name", "display_entities", "transliterate"]
+__all__ = ["EntityView", "checked_keys", "country_name", "display_entities", "transliterate"]
 
 
 def _set(words: str) -> frozenset[str]:
@@ -278,6 +278,13 @@ def _checked_key(
     if " " not in surface.strip() and _after_article(surface, texts):
         return None
     return key
+
+
+def checked_keys(p: Processed) -> set[str]:
+    """The keys of an article's entities that pass :func:`_checked_key` (as shown)."""
+    texts = [p.title, p.clean_text]
+    keys = (_checked_key(surface, label, key, texts, p.lang) for surface, label, key in p.entities)
+    return {k for k in keys if k is not None}
 
 
 def display_entities(
