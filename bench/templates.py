@@ -39,11 +39,13 @@ def main() -> None:
         members[a.event].append(a.article_id)
     weeks = sum(len({day[m] for m in ms}) > 1 for ms in members.values())
     mixed = sum(len(ms) > 1 for ms in members.values())
+    rounds = sum(len({day[m] for m in ms}) < len(ms) for ms in members.values())  # 2 of one day
     text = (
         f"# Same-template match reports ({args.n} reports, 4 matches a week)\n\n"
         f"- events: {len(members)} (one per report would be right)\n"
         f"- events joining reports of different weeks: {weeks}\n"
         f"- events joining two or more reports: {mixed}\n"
+        f"- events joining two matches of one round (one day): {rounds}\n"
         f"- run time: {took:.0f} s\n"
     )
     Path(args.out).write_text(text)

@@ -46,7 +46,7 @@ SETS = ["seeds", "meantime_dev", "wmt21_dev", "ecbplus_dev", "gva_dev"]
 SCORED = ["ecbplus_dev", "wmt21_dev", "gva_dev", "meantime_dev"]
 ROOT = Path(__file__).resolve().parents[1]
 GRID = [(j, j + g) for j in (0.3, 0.4, 0.5, 0.6) for g in (0.0, 0.1)]  # (join, merge) tried
-THRESHOLD = 0.5  # of the leave-one-corpus-out model files
+DATED = ("gva_dev", "meantime_dev")  # sets whose articles have publication dates
 UNDATED = ("meantime_dev",)  # gva's episodes are cut by time: undated, they would mislead
 NEIGHBOURS = 40  # training pairs of a large set: each article with its nearest by USE cosine
 
@@ -312,6 +312,7 @@ def main() -> None:
         blocks[f"{name}:crosslingual"] = b
     cv: dict[str, dict[float, dict[str, str]]] = {n: {t: {} for t in GRID} for n in args.sets}
     loco: dict[str, dict[float, dict[str, str]]] = {n: {} for n in args.sets}
+    loco_models: dict[str, TreeModel] = {}
     for name in args.sets:
         feats, b = sets[name]["feats"], blocks[name]
         t0 = time.time()
@@ -332,22 +333,28 @@ def main() -> None:
             clusterer = OnlineClusterer(scorer, threshold=t[0], merge_threshold=t[1])
             cv[name][t] = cluster_batch(clusterer, feats)
         model = fit(blocks, lambda other, ii, jj, name=name: np.full(len(ii), other.split(":")[0] != name))
-        model.save(feats_dir / f"loco-{name}.npz", threshold=THRESHOLD, merge_threshold=THRESHOLD + 0.05)
+        loco_models[name] = model  # saved with the thresholds chosen for this set, below
         for t in GRID:
             loco[name][t] = cluster(feats, model, second, t)
         print(name, f"{time.time() - t0:.0f}s", flush=True)
     f1 = {n: {t: bcubed(cv[n][t], sets[n]["gold"]).f1 for t in GRID} for n in args.sets}
     report["grouped_cv_by_threshold"] = {n: {f"{t[0]}/{t[1]}": round(v, 4) for t, v in f1[n].items()} for n in args.sets}
     for name in args.sets:
-        # the join threshold is chosen on the other sets' grouped-CV figures, never on this one
-        t = best_threshold(f1, [o for o in args.sets if o != name])
+        # the thresholds are chosen on the other sets' grouped-CV figures, never on this one's:
+        # those of its kind (dated: publication dates known; undated), as the product applies
+        # one pair of thresholds to articles with a publication date and another to the rest
+        kind = [o for o in args.sets if o != name and (o in DATED) == (name in DATED)]
+        t = best_threshold(f1, kind or [o for o in args.sets if o != name])
+        loco_models[name].save(feats_dir / f"loco-{name}.npz", threshold=t[0], merge_threshold=t[1])
         gold, langs = sets[name]["gold"], {f.id: f.lang for f in sets[name]["feats"]}
         report["grouped_cv"][name] = {**scores(cv[name][t], gold, langs), "threshold": t}  # type: ignore[index]
         report["leave_one_corpus_out"][name] = {**scores(loco[name][t], gold, langs), "threshold": t}  # type: ignore[index]
         print(name, "grouped CV", report["grouped_cv"][name], "| LOCO",  # type: ignore[index]
               report["leave_one_corpus_out"][name], flush=True)  # type: ignore[index]
-    ship = best_threshold(f1, list(args.sets))
+    ship = best_threshold(f1, [n for n in args.sets if n in DATED] or list(args.sets))
+    ship_undated = best_threshold(f1, [n for n in args.sets if n not in DATED] or list(args.sets))
     report["threshold"], report["merge_threshold"] = ship
+    report["undated_threshold"], report["undated_merge_threshold"] = ship_undated
     if not args.no_baselines:
         report["baselines"] = run_baselines(sets, args.sets, {n: blocks[n]["fold"] for n in sets})
         for name in args.sets:
@@ -358,7 +365,8 @@ def main() -> None:
         print(json.dumps(report, indent=1))
         return
     model = fit(blocks, lambda other, ii, jj: np.ones(len(ii), bool))
-    model.save(args.out, threshold=ship[0], merge_threshold=ship[1])
+    model.save(args.out, threshold=ship[0], merge_threshold=ship[1],
+               undated_threshold=ship_undated[0], undated_merge_threshold=ship_undated[1])
     report["model_sha256"] = hashlib.sha256(Path(args.out).read_bytes()).hexdigest()
     Path(args.out).with_suffix(".json").write_text(json.dumps(report, indent=2) + "\n")
     print("wrote", args.out)

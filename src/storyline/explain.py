@@ -51,16 +51,25 @@ class Explainer:
     """Explains decisions over one store with one feature builder and scorer (the pipeline's:
     :meth:`for_pipeline`; or the store's encoder and the shipped scorer: :meth:`for_store`)."""
 
-    def __init__(self, store: Store, builder: FeatureBuilder, scorer: Scorer, threshold: float) -> None:
+    def __init__(
+        self, store: Store, builder: FeatureBuilder, scorer: Scorer, threshold: float,
+        undated_threshold: float | None = None,
+    ) -> None:
         self.store = store
         self.builder = builder
         self.scorer = scorer
         self.threshold = threshold
+        self.undated_threshold = threshold if undated_threshold is None else undated_threshold
+
+    def threshold_for(self, f: ArticleFeatures) -> float:
+        """The join threshold the clusterer applies to ``f`` (undated articles have their own)."""
+        return self.threshold if f.published is not None else self.undated_threshold
 
     @classmethod
     def for_pipeline(cls, pipe: Pipeline) -> Explainer:
         """The pipeline's own builder, scorer and threshold: what its decisions used."""
-        return cls(pipe.store, pipe.builder, pipe.scorer, pipe.clusterer.threshold)
+        c = pipe.clusterer
+        return cls(pipe.store, pipe.builder, pipe.scorer, c.threshold, c.undated_threshold)
 
     @classmethod
     def for_store(cls, store: Store) -> Explainer:
@@ -77,7 +86,9 @@ class Explainer:
             scorer = PairScorer(second=LazySecondVectors(store=store))
         builder = FeatureBuilder(encoder, store)
         builder.observe(list(store.iter_articles()), keep=False)
-        return cls(store, builder, scorer, float(scorer.meta.get("threshold", 0.5)))  # type: ignore[arg-type]
+        threshold = float(scorer.meta.get("threshold", 0.5))
+        undated = float(scorer.meta.get("undated_threshold", threshold))
+        return cls(store, builder, scorer, threshold, undated)  # type: ignore[arg-type]
 
     # -- data --------------------------------------------------------------------------------
     def _items(self, ids: Sequence[str]) -> dict[str, Processed]:
@@ -109,8 +120,8 @@ class Explainer:
         values = dict(zip(FEATURES, pair_features(fa, fb, self.scorer.second), strict=True))
         gap = (fa.date - fb.date).days if fa.date is not None and fb.date is not None else None
         return {
-            "a": fa.id, "b": fb.id, "probability": prob, "threshold": self.threshold,
-            "same_event": prob >= self.threshold,
+            "a": fa.id, "b": fb.id, "probability": prob, "threshold": self.threshold_for(fa),
+            "same_event": prob >= self.threshold_for(fa),
             "names": _shared_names(fa, fb, pa, pb),
             "numbers": sorted(fa.numbers & fb.numbers, key=lambda n: (len(n), n))[:SHOWN_NAMES],
             "sentences": _aligned_sentences(fa, fb, pa, pb),
@@ -143,6 +154,7 @@ class Explainer:
             record = {"event": now, "action": "unrecorded", "score": assignment.score,
                       "threshold": self.threshold,
                       "candidates": [{"event": now, "score": None, "members": members}]}  # fmt: skip
+        out["threshold"] = record.get("threshold", self.threshold)  # the one the decision used
         out["decision"] = {
             "action": record["action"], "event": record["event"],
             "event_now": self._event_now(str(record["event"])), "score": record["score"],

@@ -116,7 +116,7 @@ class Constraints:
                 item["excluded"] = "pinned apart by a correction"
             cands.append(item)
         self.decisions_[f.id] = {
-            "event": ev, "action": action, "score": score, "threshold": self.threshold,
+            "event": ev, "action": action, "score": score, "threshold": self.threshold_for(f),
             "candidates": cands,
         }  # fmt: skip
         self._samples = {}

@@ -50,6 +50,8 @@ class OnlineClusterer(Constraints, Repair, SecondCandidates, WindowMemory):
         scorer: Scorer | None = None,
         threshold: float | None = None,
         merge_threshold: float | None = None,
+        undated_threshold: float | None = None,
+        undated_merge_threshold: float | None = None,
         k: int = 10,
         window_days: int = 90,
         max_members: int = 24,
@@ -72,6 +74,17 @@ class OnlineClusterer(Constraints, Repair, SecondCandidates, WindowMemory):
         self.merge_threshold = float(
             merge_threshold if merge_threshold is not None else meta.get("merge_threshold", 0.5)
         )
+        # an article without a publication date (an archive, a corpus) is decided at its own
+        # thresholds: the model's probabilities are not calibrated alike for dated and undated
+        # pairs (docs/scorer.md, "thresholds"); by default the dated ones
+        self.undated_threshold = float(
+            undated_threshold if undated_threshold is not None
+            else meta.get("undated_threshold", self.threshold)
+        )  # fmt: skip
+        self.undated_merge_threshold = float(
+            undated_merge_threshold if undated_merge_threshold is not None
+            else meta.get("undated_merge_threshold", self.merge_threshold)
+        )  # fmt: skip
         self.k = k
         self.window_days = window_days
         self.max_members = max_members
@@ -158,7 +171,7 @@ class OnlineClusterer(Constraints, Repair, SecondCandidates, WindowMemory):
                 best, best_score = ev, score
         if pinned is not None:
             pass
-        elif best is not None and best_score >= self.threshold:
+        elif best is not None and best_score >= self.threshold_for(f):
             self._add(f, best)
             self._note_decision(f, best, "joined", best_score, scored, excluded)
             self._repair_around(best)
@@ -171,6 +184,18 @@ class OnlineClusterer(Constraints, Repair, SecondCandidates, WindowMemory):
         if self._since_retire >= self.retire_every:
             self.retire_old()
         return ev, best_score
+
+    def threshold_for(self, f: ArticleFeatures) -> float:
+        """The join threshold of ``f``: ``threshold``, or ``undated_threshold`` when ``f`` has
+        no publication date."""
+        return self.threshold if f.published is not None else self.undated_threshold
+
+    def merge_threshold_for(self, ev: str) -> float:
+        """The merge threshold of event ``ev``: ``undated_merge_threshold`` when its first
+        member has no publication date, else ``merge_threshold``."""
+        first = self.feats_.get(self.members_[ev][0])
+        undated = first is not None and first.published is None
+        return self.undated_merge_threshold if undated else self.merge_threshold
 
     def restore(self, f: ArticleFeatures, event_id: str) -> None:
         """Put a stored article back into its stored event (reopening a store)."""

@@ -95,7 +95,7 @@ class Repair:
         for other, s in zip(near, self._links(ev, near) if near else [], strict=True):
             if s > best_score:
                 best, best_score = other, s
-        if best is None or best_score < self.merge_threshold:
+        if best is None or best_score < self.merge_threshold_for(ev):
             return False
         self._merge(ev, best, best_score)
         return True
