@@ -1,7 +1,7 @@
 """Fit the graded similarity model (``src/storyline/data/similarity.npz``) and report it.
 
     PYTHONPATH=src python scripts/train_similarity.py [--data ../shared/data] [--cache DIR]
-        [--features FILE.npz] [--no-save] [--dev-order]
+        [--features FILE.npz] [--no-save] [--no-gate]
 
 1. SemEval-2022 Task 8 training pairs (``semeval_train.jsonl``): the product's own graded
    features (:meth:`storyline.cluster.similarity.Similarity.featurize`), target 5 - overall,
@@ -19,8 +19,11 @@
    relative to that share at 2 days, made non-increasing. SemEval pairs have no dates, so
    dates cannot be fitted there; the curve is fitted on other data and only applied.
 4. The candidate chosen by the same grouped CV over all pairs, refitted on all pairs, saved
-   with the curve. ``--dev-order`` also scores graded pairs from the ECB+ and WMT21 dev sets
-   (translation / same event / same topic / unrelated).
+   with the curve.
+
+Before 2., each candidate fitted on all pairs scores graded pairs from the ECB+ and WMT21 dev
+sets (translation / same event / same topic / unrelated); candidates whose mean scores break
+that order are left out (``--no-gate``: keep all).
 
 Encoder outputs are cached per text in ``--cache`` (default: a folder in the temp dir);
 ``--features`` keeps the featurized pairs in one file (delete it after changing features).
@@ -314,6 +317,26 @@ def load_data(args: argparse.Namespace, rows: list[dict], groups: np.ndarray) ->
     return d
 
 
+ORDER = ["translation", "same event", "same topic", "unrelated"]
+
+
+def gate(
+    d: cv.Data, data: Path, use: DiskCache, e5: DiskCache
+) -> tuple[list[cv.Candidate], dict[cv.Candidate, dict[str, float]]]:
+    """The candidates that, fitted on all SemEval pairs, keep the order of the graded dev
+    pairs (mean scores: translation > same event > same topic > unrelated)."""
+    kept, means = [], {}
+    for cand in cv.CANDIDATES:
+        model = cv.fit(d, cand, np.arange(d.n))
+        means[cand] = dev_order(data, Similarity(encoder=use, e5=e5, model=model))
+        ok = [means[cand][k] for k in ORDER] == sorted(means[cand].values(), reverse=True)
+        print(f"  {cand}: " + ", ".join(f"{k} {means[cand][k]:.3f}" for k in ORDER)
+              + ("" if ok else "  -> order broken, left out"), flush=True)  # fmt: skip
+        if ok:
+            kept.append(cand)
+    return kept, means
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
@@ -325,7 +348,9 @@ def main() -> None:
         "--out", type=Path, default=REPO / "src" / "storyline" / "data" / "similarity.npz"
     )
     ap.add_argument("--no-save", action="store_true")
-    ap.add_argument("--dev-order", action="store_true")
+    ap.add_argument(
+        "--no-gate", action="store_true", help="do not check the dev order of the candidates"
+    )
     args = ap.parse_args()
     args.cache.mkdir(parents=True, exist_ok=True)
 
@@ -341,8 +366,16 @@ def main() -> None:
     use_cos, e5_cos = plain_cosines(rows, use), plain_cosines(rows, e5)
     y = d.y[: d.n]
 
+    candidates, means = list(cv.CANDIDATES), {}
+    if not args.no_gate:
+        print(
+            "\nOrder of graded dev pairs (WMT21 / ECB+ dev) of each candidate fitted on all pairs:"
+        )
+        candidates, means = gate(d, args.data, use, e5)
+        if not candidates:
+            sys.exit("no candidate keeps the order of the graded dev pairs")
     print("\nNested grouped 5-fold CV (candidate chosen on the training folds by an inner CV):")
-    pred, pred_alt, chosen = cv.nested_cv(d)
+    pred, pred_alt, chosen = cv.nested_cv(d, candidates)
     print("chosen in the outer folds: " + "; ".join(map(str, chosen)))
     print("\nPearson r of the outer-fold predictions with 5 - overall (no-USE model: the one used")
     print("when a language is outside USE, e5 sentence alignment instead of USE, same pairs):\n")
@@ -350,7 +383,7 @@ def main() -> None:
     print(report(rows, y, columns))
 
     print("\nCandidate for the shipped model (grouped 5-fold CV over all pairs):")
-    cand = cv.choose(d, np.arange(d.n))
+    cand = cv.choose(d, np.arange(d.n), candidates)
     graded = cv.fit(d, cand, np.arange(d.n), date_curve(args.data))
     trees = graded.covered.trees
     used = Counter(MODEL_INPUTS[f] for f, leaf in zip(trees.feature, trees.is_leaf, strict=True)
@@ -361,11 +394,9 @@ def main() -> None:
     if not args.no_save:
         graded.save(args.out, cv_pearson=cv.pearson(pred, y), candidate=str(cand))
         print(f"saved {args.out}")
-    if args.dev_order:
-        sim = Similarity(encoder=use, e5=e5, model=graded)
-        means = dev_order(args.data, sim)
+    if cand in means:
         print("\nMean score of graded dev pairs (ECB+ / WMT21 dev, not used in fitting):")
-        print("  " + ", ".join(f"{k} {v:.3f}" for k, v in means.items()))
+        print("  " + ", ".join(f"{k} {means[cand][k]:.3f}" for k in ORDER))
     use.save()
     e5.save()
 
