@@ -1,7 +1,7 @@
 """Fit the graded similarity model (``src/storyline/data/similarity.npz``) and report it.
 
     PYTHONPATH=src python scripts/train_similarity.py [--data ../shared/data] [--cache DIR]
-        [--features FILE.npz] [--no-save] [--no-gate]
+        [--features FILE.npz] [--no-save] [--no-gate] [--relative]
 
 1. SemEval-2022 Task 8 training pairs (``semeval_train.jsonl``): the product's own graded
    features (:meth:`storyline.cluster.similarity.Similarity.featurize`), target 5 - overall,
@@ -160,7 +160,7 @@ def featurize(rows: list[dict], use: DiskCache, e5: DiskCache, extra: list[dict]
     assert all(isinstance(p, Pair) for p in pairs)
     sim = Similarity(encoder=use, e5=e5)
     x, x_unc = {}, {}
-    chars = sorted({c.e5_chars for c in cv.CANDIDATES})
+    chars = sorted({c.e5_chars for c in [*cv.CANDIDATES, *cv.RELATIVE_CANDIDATES]})
     for c in chars:
         x[c], lp = sim.featurize(pairs, e5_chars=c)
         x_unc[c] = sim.features(pairs, e5_align=True, e5_chars=c)
@@ -321,12 +321,12 @@ ORDER = ["translation", "same event", "same topic", "unrelated"]
 
 
 def gate(
-    d: cv.Data, data: Path, use: DiskCache, e5: DiskCache
+    d: cv.Data, data: Path, use: DiskCache, e5: DiskCache, candidates: list[cv.Candidate]
 ) -> tuple[list[cv.Candidate], dict[cv.Candidate, dict[str, float]]]:
     """The candidates that, fitted on all SemEval pairs, keep the order of the graded dev
     pairs (mean scores: translation > same event > same topic > unrelated)."""
     kept, means = [], {}
-    for cand in cv.CANDIDATES:
+    for cand in candidates:
         model = cv.fit(d, cand, np.arange(d.n))
         means[cand] = dev_order(data, Similarity(encoder=use, e5=e5, model=model))
         ok = [means[cand][k] for k in ORDER] == sorted(means[cand].values(), reverse=True)
@@ -351,6 +351,9 @@ def main() -> None:
     ap.add_argument(
         "--no-gate", action="store_true", help="do not check the dev order of the candidates"
     )
+    ap.add_argument(
+        "--relative", action="store_true", help="relative cosines among the candidates too"
+    )
     args = ap.parse_args()
     args.cache.mkdir(parents=True, exist_ok=True)
 
@@ -366,12 +369,13 @@ def main() -> None:
     use_cos, e5_cos = plain_cosines(rows, use), plain_cosines(rows, e5)
     y = d.y[: d.n]
 
-    candidates, means = list(cv.CANDIDATES), {}
+    candidates = [*cv.CANDIDATES, *(cv.RELATIVE_CANDIDATES if args.relative else [])]
+    means: dict = {}
     if not args.no_gate:
         print(
             "\nOrder of graded dev pairs (WMT21 / ECB+ dev) of each candidate fitted on all pairs:"
         )
-        candidates, means = gate(d, args.data, use, e5)
+        candidates, means = gate(d, args.data, use, e5, candidates)
         if not candidates:
             sys.exit("no candidate keeps the order of the graded dev pairs")
     print("\nNested grouped 5-fold CV (candidate chosen on the training folds by an inner CV):")

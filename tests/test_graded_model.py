@@ -44,18 +44,17 @@ def test_language_pair_keys_ignore_order_and_missing_languages() -> None:
     assert lang_pair(None, "ru") == "ru-und"
 
 
-def test_cosine_baselines_give_z_scores_with_a_fallback_for_unseen_pairs() -> None:
-    base = CosineBaselines({"ru-ru": [0.4, 0.1, 0.85, 0.02], "*": [0.2, 0.1, 0.80, 0.04]})
+def test_cosine_baselines_give_z_scores_and_nothing_for_unseen_pairs() -> None:
+    base = CosineBaselines({"ru-ru": [0.4, 0.1, 0.85, 0.02], "en-en": [0.2, 0.1, 0.80, 0.04]})
     rows = np.zeros((3, len(GRADED_FEATURES)))
     rows[:, USE], rows[:, E5] = 0.5, 0.88
-    cols = base.columns(rows, ["ru-ru", "en-en", "ru-ru"])
-    assert np.allclose(cols[0], [1.0, 1.5]) and np.allclose(cols[2], cols[0])
-    assert np.allclose(cols[1], [3.0, 2.0])  # not seen: the figures over all pairs
-    assert np.allclose(base.columns(rows, None), cols[[1, 1, 1]])
+    cols = base.columns(rows, ["ru-ru", "en-en", "ja-ja"])
+    assert np.allclose(cols[0], [1.0, 1.5]) and np.allclose(cols[1], [3.0, 2.0])
+    assert np.isnan(cols[2]).all()  # no baseline for Japanese: no relative columns
+    assert list(base.known(["ru-ru", "en-en", "ja-ja"], 3)) == [True, True, False]
+    assert np.isnan(base.columns(rows, None)).all()
     with pytest.raises(ValueError, match="3 rows but 1"):
         base.columns(rows, ["ru-ru"])
-    with pytest.raises(ValueError, match="all pairs"):
-        CosineBaselines({"ru-ru": [0.4, 0.1, 0.85, 0.02]})
 
 
 def _synthetic(n: int = 600, seed: int = 0):  # type: ignore[no-untyped-def]
@@ -103,13 +102,13 @@ def _synthetic(n: int = 600, seed: int = 0):  # type: ignore[no-untyped-def]
 def test_nested_cv_chooses_relative_cosines_when_levels_differ_by_language() -> None:
     pytest.importorskip("sklearn")
     cv, d = _synthetic(400)
-    cv.CANDIDATES = [cv.Candidate(500, False, False), cv.Candidate(500, True, False)]
+    cands = [cv.Candidate(500, False, False), cv.Candidate(500, True, False)]
     cv.PARAMS["max_iter"] = 60  # fewer trees: the test is about the choice, not the fit
-    pred, _, chosen = cv.nested_cv(d, log=lambda _: None)
+    pred, _, chosen = cv.nested_cv(d, cands, log=lambda _: None)
     assert all(c.relative for c in chosen)
     raw = np.zeros(d.n)
     for tr, te in cv._splits(d.groups):
-        raw[te] = cv.predict(d, cv.fit(d, cv.CANDIDATES[0], tr), te)[0]
+        raw[te] = cv.predict(d, cv.fit(d, cands[0], tr), te)[0]
     assert cv.pearson(pred, d.y) > cv.pearson(raw, d.y) + 0.05
     assert cv.pearson(pred, d.y) > 0.9
     # the model's baselines were measured on training articles: ru-ru cosines run highest
@@ -130,12 +129,18 @@ def test_a_model_with_baselines_round_trips_and_reads_language_pairs(tmp_path: P
     assert np.array_equal(model.scores(d.x[500], pairs=lp), again.scores(d.x[500], pairs=lp))
     assert model.inputs(d.x[500], lp).shape == (d.n, len(MODEL_INPUTS))
     # the language pair changes the reading of the same cosines
-    same = np.repeat(d.x[500][:1], 2, axis=0)
-    ru, en = model.predict(same, ["ru-ru", "en-en"])
+    same = np.repeat(d.x[500][:1], 3, axis=0)
+    ru, en, unseen = model.predict(same, ["ru-ru", "en-en", "ja-ja"])
     assert ru < en
+    # a pair in languages without a baseline is scored by the fit without relative columns
+    assert model.raw is not None
+    assert np.isclose(unseen, model.raw[0].predict(same[:1])[0])
+    assert np.isclose(model.predict(same[:1])[0], unseen)  # no language pairs given: the same
     # uncovered pairs never read the USE columns, relative ones included
     x = model.inputs(d.x[500], lp)
     assert (without_use(x)[:, MODEL_INPUTS.index("use_rel")] == 0).all()
+    with pytest.raises(ValueError, match="raw"):
+        GradedModel(model.covered, model.uncovered, baselines=model.baselines)
 
 
 def test_monotone_candidates_never_lower_the_prediction_as_a_cosine_rises() -> None:

@@ -216,24 +216,31 @@ class CosineBaselines:
 
     ``stats[lang_pair]`` = (mean, sd) of the USE cosine and (mean, sd) of the e5 cosine over
     pairs of different articles in those languages (the training articles, whatever their
-    grades); ``"*"`` holds the figures over all pairs, used for language pairs not seen.
-    :meth:`columns` turns a pair's cosines into z-scores against them.
+    grades). :meth:`columns` turns a pair's cosines into z-scores against them. A language pair
+    without figures has no relative columns (NaN): the model scores it without them.
     """
 
-    ANY = "*"
-
     def __init__(self, stats: Mapping[str, Sequence[float]]) -> None:
-        if self.ANY not in stats:
-            raise ValueError("cosine baselines need the figures over all pairs ('*')")
         self.stats = {k: np.asarray(v, np.float64) for k, v in stats.items()}
+
+    def known(self, pairs: Sequence[str] | None, n: int) -> np.ndarray:
+        """Which of ``n`` rows (language pairs ``pairs``; None: unknown) have figures."""
+        if pairs is None:
+            return np.zeros(n, bool)
+        if len(pairs) != n:
+            raise ValueError(f"{n} rows but {len(pairs)} language pairs")
+        return np.array([k in self.stats for k in pairs], dtype=bool)
 
     def columns(self, rows: np.ndarray, pairs: Sequence[str] | None) -> np.ndarray:
         """The :data:`RELATIVE_COLUMNS` of ``rows`` (graded feature rows) for language pairs
-        ``pairs`` (None: the figures over all pairs)."""
-        keys = pairs if pairs is not None else [self.ANY] * len(rows)
-        if len(keys) != len(rows):
-            raise ValueError(f"{len(rows)} rows but {len(keys)} language pairs")
-        st = np.array([self.stats.get(k, self.stats[self.ANY]) for k in keys]).reshape(-1, 4)
+        ``pairs``; NaN for a pair without figures."""
+        known = self.known(pairs, len(rows))
+        nan = np.full(4, np.nan)
+        st = np.array(
+            [self.stats[k] if ok else nan for k, ok in zip(pairs or [], known, strict=False)]
+        ).reshape(-1, 4)
+        if not len(st):
+            st = np.full((len(rows), 4), np.nan)
         use = rows[:, GRADED_FEATURES.index("use_cos")]
         e5 = rows[:, GRADED_FEATURES.index("e5_cos")]
         return np.column_stack([(use - st[:, 0]) / st[:, 1], (e5 - st[:, 2]) / st[:, 3]])
@@ -254,6 +261,18 @@ class CosineBaselines:
         )
 
 
+def _route(covered: Regressor, uncovered: Regressor, x: np.ndarray) -> np.ndarray:
+    """``covered`` for rows whose languages USE covers, ``uncovered`` (USE columns zeroed) for
+    the others."""
+    out = np.zeros(len(x))
+    cov = x[:, _COVERED] == 1.0
+    if cov.any():
+        out[cov] = covered.predict(x[cov])
+    if (~cov).any():
+        out[~cov] = uncovered.predict(without_use(x[~cov]))
+    return out
+
+
 class GradedModel:
     """What ``data/similarity.npz`` holds: the regressor for pairs in languages that USE covers,
     one fitted without the USE columns for the other pairs (Icelandic, Greek, Czech …: e5,
@@ -262,7 +281,9 @@ class GradedModel:
     ``date_days`` / ``date_factor``: a non-increasing curve over the gap in days between the
     two publication dates; the part of the score above ``topic_level`` is multiplied by it.
     ``e5_chars``: how much of each article the e5 encoder reads for ``e5_cos``;
-    ``baselines``: when given, the regressors also read :data:`RELATIVE_COLUMNS`.
+    ``baselines``: when given, the regressors also read :data:`RELATIVE_COLUMNS`, and ``raw``
+    (covered, uncovered regressors fitted on the same pairs without those columns) scores the
+    pairs whose languages have no baseline: a cosine's usual level is not guessed.
     """
 
     def __init__(
@@ -274,13 +295,17 @@ class GradedModel:
         topic_level: float = 1 / 3,
         e5_chars: int = E5_CHARS,
         baselines: CosineBaselines | None = None,
+        raw: tuple[Regressor, Regressor] | None = None,
     ) -> None:
+        if baselines is not None and raw is None:
+            raise ValueError("a model with cosine baselines needs regressors without them (raw)")
         self.covered, self.uncovered = covered, uncovered
         self.date_days = np.asarray(date_days, dtype=np.float64)
         self.date_factors = np.asarray(date_factor, dtype=np.float64)
         self.topic_level = float(topic_level)
         self.e5_chars = int(e5_chars)
         self.baselines = baselines
+        self.raw = raw if baselines is not None else None
 
     def inputs(self, rows: np.ndarray, pairs: Sequence[str] | None = None) -> np.ndarray:
         """What the regressors read: the graded feature rows, and the relative columns when
@@ -298,12 +323,14 @@ class GradedModel:
     def predict(self, rows: np.ndarray, pairs: Sequence[str] | None = None) -> np.ndarray:
         """Predictions on the SemEval scale (4 = same event, 1 = unrelated), not clipped."""
         x = self.inputs(rows, pairs)
+        if self.baselines is None or self.raw is None:
+            return _route(self.covered, self.uncovered, x)
+        known = self.baselines.known(pairs, len(x))
         out = np.zeros(len(x))
-        cov = x[:, _COVERED] == 1.0
-        if cov.any():
-            out[cov] = self.covered.predict(x[cov])
-        if (~cov).any():
-            out[~cov] = self.uncovered.predict(without_use(x[~cov]))
+        if known.any():
+            out[known] = _route(self.covered, self.uncovered, x[known])
+        if (~known).any():
+            out[~known] = _route(*self.raw, x[~known, : len(GRADED_FEATURES)])
         return out
 
     def date_factor(self, gap_days: float | None) -> float:
@@ -337,6 +364,8 @@ class GradedModel:
             topic_level=np.array([self.topic_level]),
             e5_chars=np.array([self.e5_chars]),
             **(self.baselines.arrays() if self.baselines is not None else {}),
+            **(self.raw[0].arrays("raw_covered_") if self.raw is not None else {}),
+            **(self.raw[1].arrays("raw_uncovered_") if self.raw is not None else {}),
             **self.covered.arrays("covered_"),
             **self.uncovered.arrays("uncovered_"),
             **{k: np.array(v) for k, v in meta.items()},
@@ -353,4 +382,12 @@ class GradedModel:
             float(z["topic_level"][0]),
             int(z["e5_chars"][0]) if "e5_chars" in z else E5_CHARS,
             CosineBaselines.from_arrays(z),
+            (
+                (
+                    Regressor.from_arrays(z, "raw_covered_"),
+                    Regressor.from_arrays(z, "raw_uncovered_"),
+                )
+                if "raw_covered_nodes" in z
+                else None
+            ),
         )
