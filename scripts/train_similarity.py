@@ -1,23 +1,32 @@
 """Fit the graded similarity model (``src/storyline/data/similarity.npz``) and report it.
 
     PYTHONPATH=src python scripts/train_similarity.py [--data ../shared/data] [--cache DIR]
-        [--no-save] [--dev-order] [--no-translations]
+        [--features FILE.npz] [--no-save] [--no-gate] [--relative]
 
 1. SemEval-2022 Task 8 training pairs (``semeval_train.jsonl``): the product's own graded
-   features (:meth:`storyline.cluster.similarity.Similarity.features`), target 5 - overall.
-2. Grouped 5-fold cross-validation: groups = connected components of the article graph
+   features (:meth:`storyline.cluster.similarity.Similarity.featurize`), target 5 - overall,
+   for each way of reading articles with e5 among the candidates (``similarity_cv.py``), plus
+   translation pairs (two versions of one article, target 4) for the training side.
+2. Nested grouped 5-fold cross-validation: groups = connected components of the article graph
    (ids with their machine-translation suffix stripped), so no article is on both sides of a
-   fold. Pearson r of the out-of-fold predictions overall, per language pair and on the
-   pairs without a machine-translated side, beside the plain USE and e5 cosines of
-   title + text on the same pairs.
+   fold. In each outer fold the candidate is chosen by an inner grouped CV on the training
+   folds, then fitted there. Pearson r of the outer-fold predictions overall, per language
+   pair and on the pairs without a machine-translated side, beside the plain USE and e5
+   cosines of title + text on the same pairs, with a bootstrap interval of the difference
+   wherever the model is below a plain cosine.
 3. The date curve from the Gun Violence Archive dev gold (``gva_dev``: dated reports, events
    = episodes of incidents): the share of same-event pairs published at least g days apart,
    relative to that share at 2 days, made non-increasing. SemEval pairs have no dates, so
    dates cannot be fitted there; the curve is fitted on other data and only applied.
-4. The model refitted on all pairs, saved with the curve. ``--dev-order`` also scores graded
-   pairs from the ECB+ and WMT21 dev sets (translation / same event / same topic / unrelated).
+4. The candidate chosen by the same grouped CV over all pairs, refitted on all pairs, saved
+   with the curve.
 
-Encoder outputs are cached per text in ``--cache`` (default: a folder in the temp dir).
+Before 2., each candidate fitted on all pairs scores graded pairs from the ECB+ and WMT21 dev
+sets (translation / same event / same topic / unrelated); candidates whose mean scores break
+that order are left out (``--no-gate``: keep all).
+
+Encoder outputs are cached per text in ``--cache`` (default: a folder in the temp dir);
+``--features`` keeps the featurized pairs in one file (delete it after changing features).
 """
 
 from __future__ import annotations
@@ -38,24 +47,15 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
-from storyline.cluster.graded import (
-    GRADED_FEATURES,
-    GradedModel,
-    Linear,
-    Regressor,
-    without_use,
-)
-from storyline.cluster.similarity import Pair, Similarity, pair_from_record
-from storyline.cluster.tree import TreeModel
+sys.path.insert(0, str(REPO / "scripts"))
+
+import similarity_cv as cv
+
+from storyline.cluster.graded import MODEL_INPUTS, e5_text
+from storyline.cluster.similarity import Pair, Similarity, pair_from_record, whole_text
+from storyline.prepare.article import prepare
 from storyline.represent.encoder import E5Encoder, USEEncoder
 
-PARAMS = {
-    "max_iter": 250, "learning_rate": 0.04, "max_leaf_nodes": 8, "min_samples_leaf": 25,
-    "l2_regularization": 1.0, "random_state": 0,
-}  # fmt: skip
-RIDGE_ALPHA = 10.0
-BLEND = 0.3  # share of the ridge regression in the prediction
-TOPIC_LEVEL = 1 / 3  # score of "somewhat similar" (overall 3): where a date gap pulls a score
 GRACE_DAYS = 2.0
 
 
@@ -145,12 +145,6 @@ def translation_pairs(rows: list[dict], groups: np.ndarray) -> tuple[list[dict],
     return out, np.array(out_groups, dtype=np.int64)
 
 
-def pearson(x: np.ndarray, y: np.ndarray) -> float:
-    if len(x) < 3 or np.std(x) == 0 or np.std(y) == 0:
-        return float("nan")
-    return float(np.corrcoef(x, y)[0, 1])
-
-
 def plain_cosines(rows: list[dict], enc) -> np.ndarray:  # type: ignore[no-untyped-def]
     """Cosine of title + text encoded as one string (the baselines)."""
     texts = [f"{r[f'title{s}'] or ''}\n{r[f'text{s}']}" for r in rows for s in "12"]
@@ -159,81 +153,77 @@ def plain_cosines(rows: list[dict], enc) -> np.ndarray:  # type: ignore[no-untyp
     return np.einsum("ij,ij->i", v[0::2], v[1::2])
 
 
-def fit_regressor(x: np.ndarray, y: np.ndarray) -> Regressor:
-    """Trees and ridge regression on (x, y), exported to numpy (no scikit-learn at run time)."""
-    from sklearn.ensemble import HistGradientBoostingRegressor
-    from sklearn.linear_model import Ridge
+def featurize(rows: list[dict], use: DiskCache, e5: DiskCache, extra: list[dict]) -> cv.Data:
+    """Graded rows of the SemEval pairs then the translation pairs (``extra``), for every
+    ``e5_chars`` of the candidates, and the article vectors behind the cosine baselines."""
+    pairs = [pair_from_record(r, str(n)) for n, r in enumerate([*rows, *extra])]
+    assert all(isinstance(p, Pair) for p in pairs)
+    sim = Similarity(encoder=use, e5=e5)
+    x, x_unc = {}, {}
+    chars = sorted({c.e5_chars for c in [*cv.CANDIDATES, *cv.RELATIVE_CANDIDATES]})
+    for c in chars:
+        x[c], lp = sim.featurize(pairs, e5_chars=c)
+        x_unc[c] = sim.features(pairs, e5_align=True, e5_chars=c)
+    # an article = its SemEval id with its text (a few ids come with two versions of a text)
+    index: dict[tuple, int] = {}
+    arts, articles, art_ids = [], [], []
+    for r, p in zip([*rows, *extra], pairs, strict=True):
+        ids = (r["id1"], r["id2"]) if "id1" in r else tuple(r["pair_id"].split("|"))
+        row = []
+        for i, a in zip(ids, (p.a, p.b), strict=True):
+            key = (i, a.title, a.text)
+            if key not in index:
+                index[key] = len(articles)
+                articles.append(a)
+                art_ids.append(i)
+            row.append(index[key])
+        arts.append(row)
+    prepared = [prepare(a) for a in articles]
 
-    trees = TreeModel.from_sklearn(HistGradientBoostingRegressor(**PARAMS).fit(x, y))
-    mean, scale = x.mean(axis=0), x.std(axis=0)
-    scale[scale == 0] = 1.0
-    ridge = Ridge(alpha=RIDGE_ALPHA).fit((x - mean) / scale, y)
-    return Regressor(trees, Linear(mean, scale, ridge.coef_, float(ridge.intercept_)), BLEND)
+    def unit(v: np.ndarray) -> np.ndarray:
+        v = np.asarray(v, np.float64)
+        return v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
 
-
-def fit(
-    x: np.ndarray,
-    x_unc: np.ndarray,
-    y: np.ndarray,
-    curve: tuple[list[float], list[float]] = ([0.0], [1.0]),
-) -> GradedModel:
-    """The covered-language regressor (on ``x``), the one for other languages (on ``x_unc``:
-    e5 sentence alignment, USE cosines removed), the date curve."""
-    return GradedModel(
-        fit_regressor(x, y), fit_regressor(without_use(x_unc), y), *curve, topic_level=TOPIC_LEVEL
+    return cv.Data(
+        x=x,
+        x_unc=x_unc,
+        y=np.concatenate(
+            [5.0 - np.array([float(r["overall"]) for r in rows]), np.full(len(extra), 4.0)]
+        ),
+        lp=np.array(lp),
+        arts=np.array(arts),
+        groups=np.array([]),  # set by the caller
+        n=len(rows),
+        use_vec=unit(use.encode([whole_text(a) for a in articles])),
+        e5_vec={c: unit(e5.encode([e5_text(p, c) for p in prepared])) for c in chars},
+        art_lang=np.array([p.lang for p in prepared]),
+        art_base=np.array([base_id(i) for i in art_ids]),
     )
 
 
-def as_uncovered(x_unc: np.ndarray) -> np.ndarray:
-    """Rows marked as having a language outside USE (so the model routes them there)."""
-    out = x_unc.copy()
-    out[:, GRADED_FEATURES.index("covered")] = 0.0
-    return out
-
-
-def cross_validate(
-    x: np.ndarray,
-    x_unc: np.ndarray,
-    y: np.ndarray,
-    groups: np.ndarray,
-    extra: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None,
-    folds: int = 5,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Out-of-fold predictions of both regressors (the second as if no language were in USE).
-    ``extra`` (x, x_unc, y, groups of the translation pairs) join the training side of the
-    folds their groups are in; only the SemEval pairs are predicted."""
-    from sklearn.model_selection import GroupKFold
-
-    pred, pred_unc = np.zeros(len(y)), np.zeros(len(y))
-    for tr, te in GroupKFold(n_splits=folds).split(x, y, groups):
-        assert not set(groups[tr]) & set(groups[te])
-        xt, xut, yt = x[tr], x_unc[tr], y[tr]
-        if extra is not None:
-            keep = np.isin(extra[3], groups[tr])
-            xt, xut, yt = (
-                np.concatenate([a, b[keep]])
-                for a, b in ((xt, extra[0]), (xut, extra[1]), (yt, extra[2]))
-            )
-        model = fit(xt, xut, yt)
-        pred[te] = model.predict(x[te])
-        pred_unc[te] = model.predict(as_uncovered(x_unc[te]))
-    return pred, pred_unc
-
-
 def report(rows: list[dict], y: np.ndarray, columns: dict[str, np.ndarray]) -> str:
+    """Pearson r of each column with ``y``: all pairs, pairs without machine translation, each
+    language pair; then, for every group where the first column is below a plain cosine
+    (the last two columns), the difference with a bootstrap 95 % interval."""
     lp = np.array(["-".join(sorted((r["lang1"], r["lang2"]))) for r in rows])
     no_mt = np.array([not (r.get("mt1") or r.get("mt2")) for r in rows])
     names = list(columns)
     lines = ["| pairs | n | " + " | ".join(names) + " |", "|---|---|" + "---|" * len(names)]
-
-    def line(label: str, m: np.ndarray) -> str:
-        vals = " | ".join(f"{pearson(columns[k][m], y[m]):.3f}" for k in names)
-        return f"| {label} | {int(m.sum())} | {vals} |"
-
-    lines.append(line("all", np.ones(len(y), bool)))
-    lines.append(line("no machine translation", no_mt))
-    for pair, _ in Counter(lp).most_common():
-        lines.append(line(pair, lp == pair))
+    groups = [("all", np.ones(len(y), bool)), ("no machine translation", no_mt)]
+    groups += [(pair, lp == pair) for pair, _ in Counter(lp).most_common()]
+    below = []
+    for label, m in groups:
+        r = {k: cv.pearson(columns[k][m], y[m]) for k in names}
+        lines.append(
+            f"| {label} | {int(m.sum())} | " + " | ".join(f"{r[k]:.3f}" for k in names) + " |"
+        )
+        for k in names[-2:]:
+            if r[names[0]] < r[k]:
+                d, lo, hi = cv.bootstrap_difference(columns[names[0]][m], columns[k][m], y[m])
+                below.append(f"{label} (n={int(m.sum())}): {names[0]} - {k} = {d:+.3f}, "
+                             f"95 % bootstrap interval [{lo:+.3f}, {hi:+.3f}]")  # fmt: skip
+    if below:
+        lines += ["", "Below a plain cosine (2,000 resamples of the pairs):", *below]
     return "\n".join(lines)
 
 
@@ -310,78 +300,107 @@ def dev_order(data: Path, sim: Similarity, per_grade: int = 150, seed: int = 0) 
     return means
 
 
+def load_data(args: argparse.Namespace, rows: list[dict], groups: np.ndarray) -> cv.Data:
+    """The featurized pairs, from ``--features`` when that file exists."""
+    if args.features and args.features.exists():
+        print(f"featurized pairs from {args.features}")
+        return cv.Data.load(args.features)
+    use = DiskCache(USEEncoder(threads=1), args.cache)
+    e5 = DiskCache(E5Encoder(threads=1), args.cache)
+    extra, t_groups = translation_pairs(rows, groups)
+    d = featurize(rows, use, e5, extra)
+    d.groups = np.concatenate([groups, t_groups])
+    use.save()
+    e5.save()
+    if args.features:
+        d.save(args.features)
+    return d
+
+
+ORDER = ["translation", "same event", "same topic", "unrelated"]
+
+
+def gate(
+    d: cv.Data, data: Path, use: DiskCache, e5: DiskCache, candidates: list[cv.Candidate]
+) -> tuple[list[cv.Candidate], dict[cv.Candidate, dict[str, float]]]:
+    """The candidates that, fitted on all SemEval pairs, keep the order of the graded dev
+    pairs (mean scores: translation > same event > same topic > unrelated)."""
+    kept, means = [], {}
+    for cand in candidates:
+        model = cv.fit(d, cand, np.arange(d.n))
+        means[cand] = dev_order(data, Similarity(encoder=use, e5=e5, model=model))
+        ok = [means[cand][k] for k in ORDER] == sorted(means[cand].values(), reverse=True)
+        print(f"  {cand}: " + ", ".join(f"{k} {means[cand][k]:.3f}" for k in ORDER)
+              + ("" if ok else "  -> order broken, left out"), flush=True)  # fmt: skip
+        if ok:
+            kept.append(cand)
+    return kept, means
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
     ap.add_argument(
         "--cache", type=Path, default=Path(tempfile.gettempdir()) / "storyline-similarity"
     )
+    ap.add_argument("--features", type=Path, help="featurized pairs kept in this .npz file")
     ap.add_argument(
         "--out", type=Path, default=REPO / "src" / "storyline" / "data" / "similarity.npz"
     )
     ap.add_argument("--no-save", action="store_true")
-    ap.add_argument("--dev-order", action="store_true")
     ap.add_argument(
-        "--no-translations", action="store_true", help="fit without the translation pairs"
+        "--no-gate", action="store_true", help="do not check the dev order of the candidates"
+    )
+    ap.add_argument(
+        "--relative", action="store_true", help="relative cosines among the candidates too"
     )
     args = ap.parse_args()
     args.cache.mkdir(parents=True, exist_ok=True)
-    use = DiskCache(USEEncoder(threads=1), args.cache)
-    e5 = DiskCache(E5Encoder(threads=1), args.cache)
 
     rows = [json.loads(x) for x in (args.data / "semeval_train.jsonl").open(encoding="utf-8")]
-    pairs = [pair_from_record(r, str(n)) for n, r in enumerate(rows)]
-    assert all(isinstance(p, Pair) for p in pairs)
-    y = 5.0 - np.array([float(r["overall"]) for r in rows])
     groups = components(rows)
     print(
         f"{len(rows)} pairs, {len(set(groups))} groups (connected components of base article ids)"
     )
+    d = load_data(args, rows, groups)
+    print(f"{len(d.y) - d.n} translation pairs (two versions of one article) for the training side")
+    use = DiskCache(USEEncoder(threads=1), args.cache)
+    e5 = DiskCache(E5Encoder(threads=1), args.cache)
+    use_cos, e5_cos = plain_cosines(rows, use), plain_cosines(rows, e5)
+    y = d.y[: d.n]
 
-    sim = Similarity(encoder=use, e5=e5)
-    x = sim.features(pairs)
-    use_cos = plain_cosines(rows, use)
-    e5_cos = plain_cosines(rows, e5)
-    x_unc = sim.features(pairs, e5_align=True)
-    extra = None
-    if not args.no_translations:
-        recs, t_groups = translation_pairs(rows, groups)
-        t_pairs = [pair_from_record(r, r["pair_id"]) for r in recs]
-        extra = (
-            sim.features(t_pairs),
-            sim.features(t_pairs, e5_align=True),
-            np.full(len(recs), 4.0),
-            t_groups,
-        )
+    candidates = [*cv.CANDIDATES, *(cv.RELATIVE_CANDIDATES if args.relative else [])]
+    means: dict = {}
+    if not args.no_gate:
         print(
-            f"{len(recs)} translation pairs (two versions of one article) added to the training side"
+            "\nOrder of graded dev pairs (WMT21 / ECB+ dev) of each candidate fitted on all pairs:"
         )
-    pred, pred_alt = cross_validate(x, x_unc, y, groups, extra)
-    print("\nGrouped 5-fold CV, Pearson r with 5 - overall (no-USE model: the one used when a")
-    print(
-        "language is outside USE, e5 sentence alignment instead of USE, here on the same pairs):\n"
-    )
+        candidates, means = gate(d, args.data, use, e5, candidates)
+        if not candidates:
+            sys.exit("no candidate keeps the order of the graded dev pairs")
+    print("\nNested grouped 5-fold CV (candidate chosen on the training folds by an inner CV):")
+    pred, pred_alt, chosen = cv.nested_cv(d, candidates)
+    print("chosen in the outer folds: " + "; ".join(map(str, chosen)))
+    print("\nPearson r of the outer-fold predictions with 5 - overall (no-USE model: the one used")
+    print("when a language is outside USE, e5 sentence alignment instead of USE, same pairs):\n")
     columns = {"model": pred, "no-USE model": pred_alt, "USE cosine": use_cos, "e5 cosine": e5_cos}
     print(report(rows, y, columns))
 
-    if extra is not None:
-        x, x_unc, y = (
-            np.concatenate([a, b]) for a, b in ((x, extra[0]), (x_unc, extra[1]), (y, extra[2]))
-        )
-    graded = fit(x, x_unc, y, date_curve(args.data))
+    print("\nCandidate for the shipped model (grouped 5-fold CV over all pairs):")
+    cand = cv.choose(d, np.arange(d.n), candidates)
+    graded = cv.fit(d, cand, np.arange(d.n), date_curve(args.data))
     trees = graded.covered.trees
-    used = Counter(GRADED_FEATURES[f] for f, leaf in zip(trees.feature, trees.is_leaf, strict=True)
+    used = Counter(MODEL_INPUTS[f] for f, leaf in zip(trees.feature, trees.is_leaf, strict=True)
                    if not leaf)  # fmt: skip
-    print(f"\ncovered-language model: {len(trees.tree_starts)} trees, {len(trees.feature)} nodes; "
-          "splits per feature: " + ", ".join(f"{k} {v}" for k, v in used.most_common()))  # fmt: skip
+    print(f"\nshipped: {cand}; covered-language model: {len(trees.tree_starts)} trees, "
+          f"{len(trees.feature)} nodes; splits per feature: "
+          + ", ".join(f"{k} {v}" for k, v in used.most_common()))  # fmt: skip
     if not args.no_save:
-        graded.save(args.out, cv_pearson=float(pearson(pred, y[: len(pred)])))
+        graded.save(args.out, cv_pearson=cv.pearson(pred, y), candidate=str(cand))
         print(f"saved {args.out}")
-    if args.dev_order:
-        sim.model = graded
-        means = dev_order(args.data, sim)
+    if cand in means:
         print("\nMean score of graded dev pairs (ECB+ / WMT21 dev, not used in fitting):")
-        print("  " + ", ".join(f"{k} {v:.3f}" for k, v in means.items()))
+        print("  " + ", ".join(f"{k} {means[cand][k]:.3f}" for k in ORDER))
     use.save()
     e5.save()
 

@@ -62,12 +62,14 @@ def test_pairs_outside_the_sentence_encoder_go_to_the_model_without_its_columns(
     model = GradedModel.load()
     rows = np.random.default_rng(3).uniform(0, 1, size=(10, len(GRADED_FEATURES)))
     rows[:, GRADED_FEATURES.index("covered")] = [1, 0] * 5
-    pred = model.predict(rows)
-    assert np.allclose(pred[0::2], model.covered.predict(rows[0::2]))
-    assert np.allclose(pred[1::2], model.uncovered.predict(without_use(rows[1::2])))
+    langs = ["en-en"] * 10
+    pred = model.predict(rows, langs)
+    x = model.inputs(rows, langs)  # the graded rows (and relative cosines when the model has them)
+    assert np.allclose(pred[0::2], model.covered.predict(x[0::2]))
+    assert np.allclose(pred[1::2], model.uncovered.predict(without_use(x[1::2])))
     changed = rows[1::2].copy()
     changed[:, [GRADED_FEATURES.index(c) for c in USE_COLUMNS]] = 0.3
-    assert np.allclose(model.predict(changed), pred[1::2])  # the USE cosines are not read
+    assert np.allclose(model.predict(changed, langs[:5]), pred[1::2])  # USE cosines not read
     eye = np.eye(3)
     assert e5_alignment(eye, eye) == (1.0, 1.0, 1.0)
     assert e5_alignment(eye, np.zeros((0, 3))) == (0.0, 0.0, 0.0)

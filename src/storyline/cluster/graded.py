@@ -10,6 +10,12 @@ whole text. Small gradient-boosted regression trees blended with a ridge regress
 pairs; a second set without the USE columns for languages outside USE) map them to the SemEval scale, 4 = the same event and story,
 1 = unrelated; the score is that prediction rescaled to [0, 1].
 
+The model may also read two columns of its own (:data:`RELATIVE_COLUMNS`): the USE and e5
+cosines relative to what they usually are for the pair's two languages (:class:`CosineBaselines`,
+a mean and spread per language pair measured on article pairs of the training data, labels
+unused). A cosine of 0.85 is ordinary between two machine-translated Russian texts and high
+between two English ones; the trees see both readings.
+
 Dates do not enter the model (the training pairs have none); a known gap between the two
 publication dates shrinks the score towards the same-topic level afterwards
 (:meth:`GradedModel.date_factor`, a monotone curve shipped in the same file).
@@ -50,21 +56,33 @@ GRADED_FEATURES = [
 # fitted without them) and the sentence alignment columns come from e5 sentence vectors.
 USE_COLUMNS = ["doc_cos", "lead_cos", "use_cos", "title_cos"]
 ALIGN_COLUMNS = ["aligned_share", "aligned_soft", "sent_max"]
-_USE_INDEX = [GRADED_FEATURES.index(f) for f in USE_COLUMNS]
+# read by a model that carries cosine baselines, after GRADED_FEATURES: the use_cos and e5_cos
+# columns as z-scores against the cosines usual for the pair's languages
+RELATIVE_COLUMNS = ["use_rel", "e5_rel"]
+MODEL_INPUTS = [*GRADED_FEATURES, *RELATIVE_COLUMNS]
+_USE_INDEX = [GRADED_FEATURES.index(f) for f in USE_COLUMNS] + [MODEL_INPUTS.index("use_rel")]
 _ALIGN_INDEX = [GRADED_FEATURES.index(f) for f in ALIGN_COLUMNS]
 E5_ALIGN_CUT = 0.9  # e5 cosines run higher than USE ones: a sentence "has a counterpart" above this
 E5_SENTENCES = 8
 _COVERED = GRADED_FEATURES.index("covered")
 _LENGTH = GRADED_FEATURES.index("length_ratio")
 LENGTH_CAP = 1100  # length_ratio compares lengths up to this (the SemEval texts are cut near 1,000)
-E5_CHARS = 500  # characters of title + cleaned text that the e5 encoder reads
+E5_CHARS = (
+    500  # characters of title + cleaned text that the e5 encoder reads (models before 2026-12)
+)
 SCALE_LOW, SCALE_HIGH = 1.0, 4.0  # the SemEval scale, after target = 5 - overall
 
 
-def e5_text(p: Processed) -> str:
-    """What the e5 encoder reads of an article: title and the start of the cleaned text."""
+def e5_text(p: Processed, chars: int = E5_CHARS) -> str:
+    """What the e5 encoder reads of an article: title and the first ``chars`` characters of the
+    cleaned text (the shipped model says how many: :attr:`GradedModel.e5_chars`)."""
     head = f"{p.title}\n{p.clean_text}" if p.title else p.clean_text
-    return head[:E5_CHARS] or " "
+    return head[:chars] or " "
+
+
+def lang_pair(a: str | None, b: str | None) -> str:
+    """The key of a pair's two languages, in either order: ``de-en`` for (en, de)."""
+    return "-".join(sorted((a or "und", b or "und")))
 
 
 def _keys(p: Processed, kinds: tuple[str, ...]) -> frozenset[str]:
@@ -187,9 +205,72 @@ class Regressor:
 
 
 def without_use(rows: np.ndarray) -> np.ndarray:
-    """``rows`` with the USE-based columns set to 0 (what the uncovered-language model reads)."""
+    """``rows`` with the USE-based columns set to 0 (what the uncovered-language model reads).
+    ``rows`` are graded feature rows, optionally followed by the relative columns."""
     out = np.array(rows, dtype=np.float64, copy=True)
-    out[:, _USE_INDEX] = 0.0
+    out[:, [i for i in _USE_INDEX if i < out.shape[1]]] = 0.0
+    return out
+
+
+class CosineBaselines:
+    """What the USE and e5 cosines usually are for two articles in given languages.
+
+    ``stats[lang_pair]`` = (mean, sd) of the USE cosine and (mean, sd) of the e5 cosine over
+    pairs of different articles in those languages (the training articles, whatever their
+    grades). :meth:`columns` turns a pair's cosines into z-scores against them. A language pair
+    without figures has no relative columns (NaN): the model scores it without them.
+    """
+
+    def __init__(self, stats: Mapping[str, Sequence[float]]) -> None:
+        self.stats = {k: np.asarray(v, np.float64) for k, v in stats.items()}
+
+    def known(self, pairs: Sequence[str] | None, n: int) -> np.ndarray:
+        """Which of ``n`` rows (language pairs ``pairs``; None: unknown) have figures."""
+        if pairs is None:
+            return np.zeros(n, bool)
+        if len(pairs) != n:
+            raise ValueError(f"{n} rows but {len(pairs)} language pairs")
+        return np.array([k in self.stats for k in pairs], dtype=bool)
+
+    def columns(self, rows: np.ndarray, pairs: Sequence[str] | None) -> np.ndarray:
+        """The :data:`RELATIVE_COLUMNS` of ``rows`` (graded feature rows) for language pairs
+        ``pairs``; NaN for a pair without figures."""
+        known = self.known(pairs, len(rows))
+        nan = np.full(4, np.nan)
+        st = np.array(
+            [self.stats[k] if ok else nan for k, ok in zip(pairs or [], known, strict=False)]
+        ).reshape(-1, 4)
+        if not len(st):
+            st = np.full((len(rows), 4), np.nan)
+        use = rows[:, GRADED_FEATURES.index("use_cos")]
+        e5 = rows[:, GRADED_FEATURES.index("e5_cos")]
+        return np.column_stack([(use - st[:, 0]) / st[:, 1], (e5 - st[:, 2]) / st[:, 3]])
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        keys = sorted(self.stats)
+        return {
+            "baseline_keys": np.array(keys),
+            "baseline_stats": np.array([self.stats[k] for k in keys]),
+        }
+
+    @classmethod
+    def from_arrays(cls, z: Mapping[str, np.ndarray]) -> CosineBaselines | None:
+        if "baseline_keys" not in z:
+            return None
+        return cls(
+            dict(zip((str(k) for k in z["baseline_keys"]), z["baseline_stats"], strict=True))
+        )
+
+
+def _route(covered: Regressor, uncovered: Regressor, x: np.ndarray) -> np.ndarray:
+    """``covered`` for rows whose languages USE covers, ``uncovered`` (USE columns zeroed) for
+    the others."""
+    out = np.zeros(len(x))
+    cov = x[:, _COVERED] == 1.0
+    if cov.any():
+        out[cov] = covered.predict(x[cov])
+    if (~cov).any():
+        out[~cov] = uncovered.predict(without_use(x[~cov]))
     return out
 
 
@@ -200,6 +281,10 @@ class GradedModel:
 
     ``date_days`` / ``date_factor``: a non-increasing curve over the gap in days between the
     two publication dates; the part of the score above ``topic_level`` is multiplied by it.
+    ``e5_chars``: how much of each article the e5 encoder reads for ``e5_cos``;
+    ``baselines``: when given, the regressors also read :data:`RELATIVE_COLUMNS`, and ``raw``
+    (covered, uncovered regressors fitted on the same pairs without those columns) scores the
+    pairs whose languages have no baseline: a cosine's usual level is not guessed.
     """
 
     def __init__(
@@ -209,25 +294,44 @@ class GradedModel:
         date_days: Sequence[float] = (0.0,),
         date_factor: Sequence[float] = (1.0,),
         topic_level: float = 1 / 3,
+        e5_chars: int = E5_CHARS,
+        baselines: CosineBaselines | None = None,
+        raw: tuple[Regressor, Regressor] | None = None,
     ) -> None:
+        if baselines is not None and raw is None:
+            raise ValueError("a model with cosine baselines needs regressors without them (raw)")
         self.covered, self.uncovered = covered, uncovered
         self.date_days = np.asarray(date_days, dtype=np.float64)
         self.date_factors = np.asarray(date_factor, dtype=np.float64)
         self.topic_level = float(topic_level)
+        self.e5_chars = int(e5_chars)
+        self.baselines = baselines
+        self.raw = raw if baselines is not None else None
 
-    def predict(self, rows: np.ndarray) -> np.ndarray:
-        """Predictions on the SemEval scale (4 = same event, 1 = unrelated), not clipped."""
+    def inputs(self, rows: np.ndarray, pairs: Sequence[str] | None = None) -> np.ndarray:
+        """What the regressors read: the graded feature rows, and the relative columns when
+        the model carries cosine baselines (``pairs``: the rows' language pairs,
+        :func:`lang_pair`)."""
         rows = np.asarray(rows, dtype=np.float64).reshape(len(rows), -1)
         if rows.shape[1] != len(GRADED_FEATURES):
             raise ValueError(
                 f"expected rows of {len(GRADED_FEATURES)} graded features, got {rows.shape}"
             )
-        out = np.zeros(len(rows))
-        cov = rows[:, _COVERED] == 1.0
-        if cov.any():
-            out[cov] = self.covered.predict(rows[cov])
-        if (~cov).any():
-            out[~cov] = self.uncovered.predict(without_use(rows[~cov]))
+        if self.baselines is None:
+            return rows
+        return np.column_stack([rows, self.baselines.columns(rows, pairs)])
+
+    def predict(self, rows: np.ndarray, pairs: Sequence[str] | None = None) -> np.ndarray:
+        """Predictions on the SemEval scale (4 = same event, 1 = unrelated), not clipped."""
+        x = self.inputs(rows, pairs)
+        if self.baselines is None or self.raw is None:
+            return _route(self.covered, self.uncovered, x)
+        known = self.baselines.known(pairs, len(x))
+        out = np.zeros(len(x))
+        if known.any():
+            out[known] = _route(self.covered, self.uncovered, x[known])
+        if (~known).any():
+            out[~known] = _route(*self.raw, x[~known, : len(GRADED_FEATURES)])
         return out
 
     def date_factor(self, gap_days: float | None) -> float:
@@ -237,9 +341,15 @@ class GradedModel:
             return 1.0
         return float(np.interp(abs(gap_days), self.date_days, self.date_factors))
 
-    def scores(self, rows: np.ndarray, gaps: Sequence[float | None] | None = None) -> np.ndarray:
-        """Scores in [0, 1]: 1 = the same event (SemEval "very similar"), 0 = unrelated."""
-        s = np.clip((self.predict(rows) - SCALE_LOW) / (SCALE_HIGH - SCALE_LOW), 0.0, 1.0)
+    def scores(
+        self,
+        rows: np.ndarray,
+        gaps: Sequence[float | None] | None = None,
+        pairs: Sequence[str] | None = None,
+    ) -> np.ndarray:
+        """Scores in [0, 1]: 1 = the same event (SemEval "very similar"), 0 = unrelated.
+        ``pairs``: the rows' language pairs (:func:`lang_pair`), read by cosine baselines."""
+        s = np.clip((self.predict(rows, pairs) - SCALE_LOW) / (SCALE_HIGH - SCALE_LOW), 0.0, 1.0)
         if gaps is not None:
             f = np.array([self.date_factor(g) for g in gaps])
             above = np.maximum(s - self.topic_level, 0.0)
@@ -253,6 +363,10 @@ class GradedModel:
             date_days=self.date_days,
             date_factor=self.date_factors,
             topic_level=np.array([self.topic_level]),
+            e5_chars=np.array([self.e5_chars]),
+            **(self.baselines.arrays() if self.baselines is not None else {}),
+            **(self.raw[0].arrays("raw_covered_") if self.raw is not None else {}),
+            **(self.raw[1].arrays("raw_uncovered_") if self.raw is not None else {}),
             **self.covered.arrays("covered_"),
             **self.uncovered.arrays("uncovered_"),
             **{k: np.array(v) for k, v in meta.items()},
@@ -267,4 +381,14 @@ class GradedModel:
             z["date_days"],
             z["date_factor"],
             float(z["topic_level"][0]),
+            int(z["e5_chars"][0]) if "e5_chars" in z else E5_CHARS,
+            CosineBaselines.from_arrays(z),
+            (
+                (
+                    Regressor.from_arrays(z, "raw_covered_"),
+                    Regressor.from_arrays(z, "raw_uncovered_"),
+                )
+                if "raw_covered_nodes" in z
+                else None
+            ),
         )

@@ -26,7 +26,7 @@ from ..prepare.dates import parse_date
 from ..represent.base import Encoder
 from ..represent.builder import MAX_ENCODED, FeatureBuilder
 from ..represent.encoder import E5Encoder, USEEncoder
-from .graded import E5_SENTENCES, GradedModel, e5_text, graded_row
+from .graded import E5_SENTENCES, GradedModel, e5_text, graded_row, lang_pair
 
 log = logging.getLogger(__name__)
 
@@ -166,12 +166,23 @@ class Similarity:
             self.e5 = None
             return None
 
-    def features(self, pairs: Sequence[Pair], e5_align: bool | None = None) -> np.ndarray:
+    def features(
+        self, pairs: Sequence[Pair], e5_align: bool | None = None, e5_chars: int | None = None
+    ) -> np.ndarray:
         """The graded feature rows of ``pairs`` (one encoder batch for all of them).
 
         ``e5_align``: sentence alignment from e5 vectors for every pair (True), for none
         (False), or for the pairs with a language outside the sentence encoder (None).
+        ``e5_chars``: characters of each article the e5 encoder reads (default: the model's).
         """
+        return self.featurize(pairs, e5_align, e5_chars)[0]
+
+    def featurize(
+        self, pairs: Sequence[Pair], e5_align: bool | None = None, e5_chars: int | None = None
+    ) -> tuple[np.ndarray, list[str]]:
+        """:meth:`features` and the language pair of each (:func:`~.graded.lang_pair` of the
+        languages given or detected), which the model's cosine baselines read."""
+        chars = self.model.e5_chars if e5_chars is None else int(e5_chars)
         prepared = [(prepare(p.a), prepare(p.b)) for p in pairs]
         use_texts: list[str] = []
         for pa, pb in prepared:
@@ -188,7 +199,7 @@ class Similarity:
             bool(e5_align) if e5_align is not None else not (fa.covered and fb.covered)
             for fa, fb in built
         ]
-        e5_texts = [e5_text(x) for pair in prepared for x in pair]
+        e5_texts = [e5_text(x, chars) for pair in prepared for x in pair]
         e5_texts += [
             t
             for pair, al in zip(prepared, align, strict=True)
@@ -203,19 +214,20 @@ class Similarity:
             use_cos = _cos(*(memo.vec[whole_text(x.article)] for x in (pa, pb)))
             sents = None
             if e5 is not None:
-                e5_cos = _cos(e5.vec[e5_text(pa)], e5.vec[e5_text(pb)])
+                e5_cos = _cos(e5.vec[e5_text(pa, chars)], e5.vec[e5_text(pb, chars)])
                 if al:
                     sents = (e5.stack(_sents(pa)), e5.stack(_sents(pb)))
             else:
                 e5_cos = _cos(fa.lead, fb.lead)
             rows.append(graded_row(pa, pb, fa, fb, use_cos, title_cos, e5_cos, sents))
-        return np.asarray(rows, dtype=np.float64).reshape(len(rows), -1)
+        langs = [lang_pair(pa.lang, pb.lang) for pa, pb in prepared]
+        return np.asarray(rows, dtype=np.float64).reshape(len(rows), -1), langs
 
     def _score_chunk(self, pairs: Sequence[Pair]) -> list[float]:
         if not pairs:
             return []
-        rows = self.features(pairs)
-        return [float(s) for s in self.model.scores(rows, [_gap(p) for p in pairs])]
+        rows, langs = self.featurize(pairs)
+        return [float(s) for s in self.model.scores(rows, [_gap(p) for p in pairs], langs)]
 
     def score_pairs(self, pairs: Iterable[Pair]) -> list[float]:
         """Scores of ``pairs`` in order (scored ``chunk_size`` at a time)."""
