@@ -43,6 +43,8 @@ def test_undated_thresholds_come_from_the_model_file_else_the_dated_ones() -> No
     assert (c.threshold, c.merge_threshold) == (shipped.meta["threshold"], shipped.meta["merge_threshold"])
     assert (c.undated_threshold, c.undated_merge_threshold) == (
         shipped.meta["undated_threshold"], shipped.meta["undated_merge_threshold"])
-    bare = OnlineClusterer(PairScorer(model=shipped.model), threshold=0.7, merge_threshold=0.8)
-    assert (bare.undated_threshold, bare.undated_merge_threshold) == (0.7, 0.8)
-    assert bare.clone().get_params()["undated_threshold"] == 0.7
+    given = OnlineClusterer(shipped, threshold=0.7, merge_threshold=0.8)  # given: for both kinds
+    assert (given.undated_threshold, given.undated_merge_threshold) == (0.7, 0.8)
+    assert given.clone().get_params()["undated_threshold"] == 0.7
+    bare = OnlineClusterer(PairScorer(model=shipped.model))  # a model file without them
+    assert (bare.undated_threshold, bare.undated_merge_threshold) == (bare.threshold, bare.merge_threshold)

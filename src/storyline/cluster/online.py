@@ -76,13 +76,16 @@ class OnlineClusterer(Constraints, Repair, SecondCandidates, WindowMemory):
         )
         # an article without a publication date (an archive, a corpus) is decided at its own
         # thresholds: the model's probabilities are not calibrated alike for dated and undated
-        # pairs (docs/scorer.md, "thresholds"); by default the dated ones
+        # pairs (docs/scorer.md, "thresholds"). A threshold given here applies to both kinds
+        # unless its undated one is given too; else both come from the model file.
         self.undated_threshold = float(
             undated_threshold if undated_threshold is not None
+            else self.threshold if threshold is not None
             else meta.get("undated_threshold", self.threshold)
         )  # fmt: skip
         self.undated_merge_threshold = float(
             undated_merge_threshold if undated_merge_threshold is not None
+            else self.merge_threshold if merge_threshold is not None
             else meta.get("undated_merge_threshold", self.merge_threshold)
         )  # fmt: skip
         self.k = k
