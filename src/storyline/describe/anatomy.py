@@ -76,6 +76,11 @@ def describe_stored(
             for ev, ids, created in jobs]
 
 
+def describe_jobs(url: str, kind: str, jobs: Sequence[tuple[str, list[str], str]]) -> list[tuple[Event, dict[str, str]]]:
+    """:func:`describe_stored` with the jobs last (for :meth:`ProcessEncoder.spare`)."""
+    return describe_stored(url, jobs, kind)
+
+
 def store_items(store, ids: Sequence[str]) -> list[Processed]:  # type: ignore[no-untyped-def]
     """The stored articles ``ids``, in that order."""
     stored = {p.id: p for p in store.iter_articles(ids)}
