@@ -114,6 +114,7 @@ class EventWriter:
         self.clusterer = clusterer
         self.linker = linker
         self.share_min = share_min
+        self.memo = anatomy.FamilyMemo()  # large events' families, extended as members join
 
     def write(
         self, fresh: set[str], scores: dict[str, float], merges: list[Merge],
@@ -180,7 +181,7 @@ class EventWriter:
         missing = [a for a in ids if a not in fresh]
         items = anatomy.store_items(self.store, ids)
         if described is None:
-            described = anatomy.describe_members(self.store, ev, items, self.created(ev), self.kind)
+            described = anatomy.describe_members(self.store, ev, items, self.created(ev), self.kind, self.memo)
         event, fams = described
         event.story = self.link_event(ev, event, items)
         self.store.put_event(event)
