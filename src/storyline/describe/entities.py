@@ -64,6 +64,7 @@ _TRANSLIT = {
 _DIGIT = re.compile(r"\d")
 
 
+@functools.lru_cache(maxsize=1 << 16)  # compared pairwise: the same names again and again
 def transliterate(name: str) -> str:
     """A Latin, spelling-tolerant form of a name for comparing variants: lowercase, Turkish,
     Cyrillic and Greek letters spelled out, accents off, sounds written several ways unified.
