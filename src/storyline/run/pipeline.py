@@ -49,7 +49,7 @@ Progress = Callable[[str, int, int], None]
 
 PREPARE_CHUNK = 2048  # articles prepared and stored per transaction (bounds memory)
 OFFLOAD_MIN = 4 * ENCODE_CHUNK  # runs this large encode in a child process (offload)
-SHARE_MIN = 64  # the child prepares / describes half of a batch at least this large
+SHARE_MIN = 64  # the child prepares half of a batch / shares describing one at least this large
 COMMIT_EVERY = 1000  # decisions committed every this many articles ...
 COMMIT_SECONDS = 30.0  # ... or this many seconds, whichever comes first
 MAX_ATTEMPTS = 6  # runs that stopped with an article pending before it is quarantined
