@@ -6,6 +6,7 @@ Computed from an event's member articles whenever the event changes.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -201,10 +202,7 @@ def keyphrase_keys(phrases: Sequence[str], items: Sequence[Processed]) -> list[s
             name = fold(surface.strip())
             if len(name) >= 2:
                 names.setdefault(name, key)
-    pats = [
-        (re.compile(r"(?<![\w])" + re.escape(n) + r"(?![\w])"), k)
-        for n, k in sorted(names.items(), key=lambda nk: -len(nk[0]))
-    ]
+    pats = [(_whole_word(n), k) for n, k in sorted(names.items(), key=lambda nk: -len(nk[0]))]
     out: list[str] = []
     for phrase in phrases:
         folded = fold(phrase)
@@ -214,6 +212,11 @@ def keyphrase_keys(phrases: Sequence[str], items: Sequence[Processed]) -> list[s
             if k not in out:
                 out.append(k)
     return out
+
+
+@functools.lru_cache(maxsize=1 << 13)  # names recur across events (the re module caches 512)
+def _whole_word(name: str) -> re.Pattern[str]:
+    return re.compile(r"(?<![\w])" + re.escape(name) + r"(?![\w])")
 
 
 def story_event(event: Event, centroid: np.ndarray, items: Sequence[Processed]) -> StoryEvent:
