@@ -16,10 +16,10 @@ from typing import Any
 
 from ..cluster.online import OnlineClusterer
 from ..describe import anatomy
+from ..describe.display import main_event
 from ..model import Assignment, Event, Merge, Processed, Story, utc_now
 from ..store.base import Store
 from ..stories.base import Linker
-from ..describe.display import main_event
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +91,7 @@ class SharedDescribe:
                     for k, described in enumerate(done[1]):
                         self._done[self._taking + k] = described
                     self._cv.notify_all()
-        except Exception:  # noqa: BLE001 - this process describes what is left
+        except Exception:  # (this process describes what is left)
             with self._cv:
                 if not self._closed:
                     log.exception("describing in the encoder process failed; describing here")
