@@ -57,6 +57,8 @@ def child_pipeline(n: int, workdir: Path, profile: Path | None) -> dict:
         _write_inputs(n, src)
     off = os.environ.get("STORYLINE_BENCH_SECOND", "on") == "off"
     db = workdir / f"store{n}{'-prof' if profile else ''}{'-nosecond' if off else ''}.db"
+    for old in (db, Path(f"{db}-wal"), Path(f"{db}-shm")):  # a fresh store (--workdir kept one)
+        old.unlink(missing_ok=True)
     stages: dict[str, list[float]] = {}
 
     def progress(stage: str, done: int, total: int) -> None:

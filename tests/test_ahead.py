@@ -153,3 +153,53 @@ def test_e5_engine_loads_single_threaded_and_the_environment_is_put_back(
     import os
 
     assert os.environ.get("OMP_NUM_THREADS") == before
+
+
+def test_compute_shares_the_jobs_needed_now_with_the_worker() -> None:
+    """Jobs needed now go to the front of the queue: the worker takes some while the calling
+    thread computes the rest; each text is computed once, the vectors are the encoder's."""
+    gate = _Gate(hold={"queued"})
+    with SecondAhead(gate) as work:
+        work.submit({"q": "queued", "later": "later"})  # the worker holds "queued"
+        assert gate.started.wait(10)
+        jobs = {f"k{i}": f"text {i}" for i in range(6)}
+        got = work.compute({**jobs, "later": "later"})
+        gate.release.set()
+        assert set(got) == {*jobs, "later"}  # "later" was queued: taken over, not recomputed
+        for key, text in {**jobs, "later": "later"}.items():
+            assert np.allclose(got[key], ENC.encode([text])[0])
+        assert sorted(t for _, t in gate.calls) == sorted(["queued", "later", *jobs.values()])
+        assert work.drain() == {}  # everything was handed over
+    assert work.computed["here"] == 8
+
+
+def test_query_vectors_are_computed_once_and_ahead() -> None:
+    """The candidate search's query vector (the lead's first characters) is the encoder's
+    vector of that text, computed once per article, also when queued ahead of need."""
+    from types import SimpleNamespace
+
+    from storyline.represent.encoder import LazySecondVectors
+
+    texts: list[str] = []
+
+    class Counting:
+        name = "count"
+
+        def encode(self, batch):  # type: ignore[no-untyped-def]
+            texts.extend(batch)
+            return ENC.encode(batch)
+
+    second = LazySecondVectors(Counting())
+    f = SimpleNamespace(key="h1", second_text="Eldgos hófst á Reykjanesskaga í gærkvöldi")
+    v = second.query(f, 10)
+    assert np.allclose(v, ENC.encode(["Eldgos hóf"])[0])
+    assert second.query(f, 10) is v and texts == ["Eldgos hóf"]  # once
+    g = SimpleNamespace(key="h2", second_text="Jarðskjálfti")
+    with SecondAhead(second.encode) as work:
+        second.ahead = work
+        work.submit(dict([LazySecondVectors.query_job("h2", g.second_text, 5)]))
+        _until(lambda: work.computed["here"] == 1)
+        assert np.allclose(second.query(g, 5), ENC.encode(["Jarðs"])[0])
+    assert texts == ["Eldgos hóf", "Jarðs"]  # computed ahead, not again
+    second.remember({"h3:5": ENC.encode(["x"])[0]})  # a query vector computed ahead: kept, not stored
+    assert "h3:5" in second._queries

@@ -206,3 +206,36 @@ def test_meantime_families() -> None:
     from storyline.evaluate.metrics import bcubed
 
     assert bcubed(FamilyFinder().group(docs), gold).f1 >= 0.95
+
+
+def test_known_prefix_gives_the_same_families_and_compares_only_new_docs() -> None:
+    """An event's families computed again after members joined: the families of the members
+    before them (in the same order) are reused, only the new ones are compared; same result."""
+    from storyline.describe.anatomy import FamilyMemo
+
+    enc = HashingEncoder()
+    texts = [TEXT, TEXT.replace("Monday", "Tuesday"), "Local football club wins the regional cup.",
+             "Local football club wins the regional cup again.", TEXT + " More soon.",
+             "Unrelated: a museum opens a new wing for modern art in the old harbour."]
+    docs = _docs([(f"d{i}", "en", t) for i, t in enumerate(texts)], enc)
+    ff = FamilyFinder()
+    full = ff.group(docs)
+    assert len(set(full.values())) == 3
+    calls: list[tuple[str, str]] = []
+
+    class Counting(FamilyFinder):
+        def similarity(self, a, b):  # type: ignore[no-untyped-def]
+            calls.append((a.id, b.id))
+            return super().similarity(a, b)
+
+    memo = FamilyMemo(min_size=2)
+    assert memo.known("ev", [d.id for d in docs]) is None
+    memo.remember("ev", [d.id for d in docs[:4]], ff.group(docs[:4]))
+    known = memo.known("ev", [d.id for d in docs])
+    assert known == ff.group(docs[:4])
+    assert Counting().group(docs, known) == full
+    assert {a for a, _ in calls} == {"d4", "d5"}  # only the new docs were compared
+    assert memo.known("ev", [d.id for d in reversed(docs)]) is None  # another order: all again
+    assert memo.known("ev", [d.id for d in docs[:3]]) is None  # fewer members (a split)
+    memo.remember("ev", ["d0"], {"d0": "fam-d0"})  # below min_size: forgotten
+    assert memo.known("ev", [d.id for d in docs]) is None

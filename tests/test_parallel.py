@@ -221,7 +221,8 @@ def test_process_encoder_is_safe_from_several_threads() -> None:
 def test_encoder_process_shares_describing_with_the_same_events(
     monkeypatch: pytest.MonkeyPatch, tmp_path
 ) -> None:  # type: ignore[no-untyped-def]
-    """A file store: the child reads the store and describes half the touched events."""
+    """A file store: the child reads the store and describes touched events while this
+    process describes others (from the other end of the list): the same events."""
     import storyline.run.pipeline as pl
     import storyline.run.workers as par
 
@@ -233,9 +234,27 @@ def test_encoder_process_shares_describing_with_the_same_events(
             called.append(fn.__name__)
             return super().call(fn, *args)
 
+        def spare(self, take, fn, *args):  # type: ignore[no-untyped-def]
+            out = super().spare(take, fn, *args)
+            if out is not None:
+                called.append(fn.__name__)
+            return out
+
     monkeypatch.setattr(pl, "ProcessEncoder", Spy)
     monkeypatch.setattr(pl, "OFFLOAD_MIN", 10)
     monkeypatch.setattr(pl, "SHARE_MIN", 4)
+    # describing here is slow (the child, a fresh interpreter, is not): the child takes some
+    import time
+
+    from storyline.describe import anatomy
+
+    real_describe = anatomy.describe_members
+
+    def slow(*args, **kwargs):  # type: ignore[no-untyped-def]
+        time.sleep(0.1)
+        return real_describe(*args, **kwargs)
+
+    monkeypatch.setattr(anatomy, "describe_members", slow)
     import random
 
     rng = random.Random(3)
@@ -259,7 +278,7 @@ def test_encoder_process_shares_describing_with_the_same_events(
 
     here = run(tmp_path / "here.db", False)
     there = run(tmp_path / "there.db", True)
-    assert "describe_stored" in called
+    assert "describe_jobs" in called
     assert len(here[0]) >= 4  # SHARE_MIN: the child described some
     strip = lambda evs: [(e.id, e.headline, e.summary, e.keyphrases, e.entities, e.date, e.article_ids) for e in evs]
     assert strip(here[0]) == strip(there[0])

@@ -224,7 +224,7 @@ class Corrector:
                 pipe._reset_memory()
                 pipe._restore()  # the clusterer as the store now says, pins included
                 order = sorted(ev for ev, m in after.items() if m and ev not in gone)
-                pipe.writer.write_events(order, set(), {}, merges, {})
+                pipe.writer.write_events(order, set(), {}, merges)
                 pipe._generation = str(uuid.uuid4())
                 store.set_state("generation", pipe._generation)
         except BaseException:

@@ -90,7 +90,7 @@ def recluster(pipe: Pipeline) -> ReclusterReport:
                 )
                 pipe._reset_memory()
                 pipe._restore()  # memory as the store now says (stories keep their ids)
-                pipe.writer.write_events(sorted(set(now.values())), set(), scores, merges, {})
+                pipe.writer.write_events(sorted(set(now.values())), set(), scores, merges)
                 store.put_decisions(records)
                 pipe._generation = str(uuid.uuid4())
                 store.set_state("generation", pipe._generation)

@@ -46,6 +46,8 @@ def strip_accents(text: str) -> str:
     >>> strip_accents("Irák ＆ Ｋöln")
     'Irak & Koln'
     """
+    if text.isascii():  # (unchanged by NFKD, no combining marks: most text, at no cost)
+        return text
     text = unicodedata.normalize("NFKD", text)
     return "".join(c for c in text if not unicodedata.combining(c))
 

@@ -47,7 +47,12 @@ class SecondCandidates:
         encode = getattr(second, "encode", None)
         w = self._map() if encode is not None else None
         if w is not None:
-            v = encode([f.second_text[: self.second_rep_chars] or " "])  # type: ignore[misc]
+            query = getattr(second, "query", None)  # (computed once, ahead of need)
+            if query is not None:
+                v = query(f, self.second_rep_chars)
+                v = None if v is None else np.asarray(v, np.float32).reshape(1, -1)
+            else:
+                v = encode([f.second_text[: self.second_rep_chars] or " "])  # type: ignore[misc]
             if v is None:
                 return []
             if len(v) and v.shape[1] == w.shape[0]:
@@ -62,6 +67,11 @@ class SecondCandidates:
             if ev in self.retired_:
                 self._revive(ev)
         return self._second_by_leads(f, evs, todo, second)
+
+    def second_query_chars(self) -> int | None:
+        """How many characters of an uncovered article's lead the candidate search encodes
+        (None: it encodes none, without the map): a run queues them ahead of need."""
+        return self.second_rep_chars if self.scorer.second is not None and self._map() is not None else None
 
     def _map(self) -> np.ndarray | None:
         """The second-to-sentence-encoder map (``second_map``: "packaged", a path, an array

@@ -6,6 +6,7 @@ Computed from an event's member articles whenever the event changes.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -37,12 +38,15 @@ def families(
     vectors: dict[str, np.ndarray],
     finder: FamilyFinder | None = None,
     titles: dict[str, np.ndarray] | None = None,
+    known: dict[str, str] | None = None,
 ) -> dict[str, str]:
     """Article id → family id (``fam-<first member id>``), members in the given order.
 
     ``titles`` (title vectors by content hash) put a titled article's title first among its
     sentences: a translation translates the title too, two reports of one event seldom share
     one, which tells them apart when their sentences are close (docs/entities.md).
+    ``known``: the families this gave for a prefix of ``items`` (see
+    :meth:`FamilyFinder.group`).
     """
     finder = finder or FamilyFinder()
     docs = []
@@ -56,10 +60,38 @@ def families(
             v = np.vstack([t.reshape(1, -1).astype(v.dtype), v])
             sents = [p.title, *sents]
         docs.append(FamilyDoc(p.id, p.lang, p.clean_text, vectors=v, sentences=sents))
-    return finder.group(docs)
+    return finder.group(docs, known)
+
+
+MEMO_MIN = 16  # events at least this large remember their members' families (FamilyMemo)
+
+
+class FamilyMemo:
+    """The families last computed for each large event of one store (by event id: its
+    members in order and their families), so that describing the event again after members
+    joined compares only the new members with the others: linear in the event's size rather
+    than quadratic. Only a prefix of the members in the same order is reused (a merge or a
+    correction that reorders them computes everything again)."""
+
+    def __init__(self, min_size: int = MEMO_MIN) -> None:
+        self.min_size = min_size
+        self._last: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {}
+
+    def known(self, ev: str, ids: Sequence[str]) -> dict[str, str] | None:
+        last = self._last.get(ev)
+        if last is None or len(last[0]) > len(ids) or tuple(ids[: len(last[0])]) != last[0]:
+            return None
+        return last[1]
+
+    def remember(self, ev: str, ids: Sequence[str], fams: dict[str, str]) -> None:
+        if len(ids) >= self.min_size:
+            self._last[ev] = (tuple(ids), fams)
+        else:
+            self._last.pop(ev, None)
 
 
 _stores: dict[str, object] = {}  # stores opened by a worker process, by URL
+_memos: dict[tuple[str, str], FamilyMemo] = {}  # their families memos, by URL and vector kind
 
 
 def describe_stored(
@@ -72,8 +104,14 @@ def describe_stored(
     store = _stores.get(url)
     if store is None:
         store = _stores[url] = open_store(url)
-    return [describe_members(store, ev, list(store_items(store, ids)), created, kind)
+    memo = _memos.setdefault((url, kind), FamilyMemo())
+    return [describe_members(store, ev, list(store_items(store, ids)), created, kind, memo)
             for ev, ids, created in jobs]
+
+
+def describe_jobs(url: str, kind: str, jobs: Sequence[tuple[str, list[str], str]]) -> list[tuple[Event, dict[str, str]]]:
+    """:func:`describe_stored` with the jobs last (for :meth:`ProcessEncoder.spare`)."""
+    return describe_stored(url, jobs, kind)
 
 
 def store_items(store, ids: Sequence[str]) -> list[Processed]:  # type: ignore[no-untyped-def]
@@ -82,13 +120,20 @@ def store_items(store, ids: Sequence[str]) -> list[Processed]:  # type: ignore[n
     return [stored[a] for a in ids]
 
 
-def describe_members(store, ev: str, items: Sequence[Processed], created: str, kind: str) -> tuple[Event, dict[str, str]]:  # type: ignore[no-untyped-def]
+def describe_members(  # type: ignore[no-untyped-def]
+    store, ev: str, items: Sequence[Processed], created: str, kind: str, memo: FamilyMemo | None = None
+) -> tuple[Event, dict[str, str]]:
     """(:func:`describe`, :func:`families`) of an event's members, their sentence vectors (of
-    the vector ``kind``) read from ``store``."""
+    the vector ``kind``) read from ``store``; ``memo``: the store's :class:`FamilyMemo` (for
+    that ``kind``)."""
     hashes = [p.article.hash for p in items]
     vectors = store.get_vectors(hashes, kind)
     titles = store.get_vectors(hashes, kind.rsplit(":", 1)[0] + ":title")
-    return describe(ev, items, vectors, created), families(items, vectors, titles=titles)
+    ids = [p.id for p in items]
+    fams = families(items, vectors, titles=titles, known=memo.known(ev, ids) if memo else None)
+    if memo is not None:
+        memo.remember(ev, ids, fams)
+    return describe(ev, items, vectors, created), fams
 
 
 def core_entities(items: Sequence[Processed], share: float = 0.5) -> frozenset[str]:
@@ -159,10 +204,7 @@ def keyphrase_keys(phrases: Sequence[str], items: Sequence[Processed]) -> list[s
             name = fold(surface.strip())
             if len(name) >= 2:
                 names.setdefault(name, key)
-    pats = [
-        (re.compile(r"(?<![\w])" + re.escape(n) + r"(?![\w])"), k)
-        for n, k in sorted(names.items(), key=lambda nk: -len(nk[0]))
-    ]
+    pats = [(_whole_word(n), k) for n, k in sorted(names.items(), key=lambda nk: -len(nk[0]))]
     out: list[str] = []
     for phrase in phrases:
         folded = fold(phrase)
@@ -172,6 +214,11 @@ def keyphrase_keys(phrases: Sequence[str], items: Sequence[Processed]) -> list[s
             if k not in out:
                 out.append(k)
     return out
+
+
+@functools.lru_cache(maxsize=1 << 13)  # names recur across events (the re module caches 512)
+def _whole_word(name: str) -> re.Pattern[str]:
+    return re.compile(r"(?<![\w])" + re.escape(name) + r"(?![\w])")
 
 
 def story_event(event: Event, centroid: np.ndarray, items: Sequence[Processed]) -> StoryEvent:

@@ -64,6 +64,7 @@ _TRANSLIT = {
 _DIGIT = re.compile(r"\d")
 
 
+@functools.lru_cache(maxsize=1 << 16)  # compared pairwise: the same names again and again
 def transliterate(name: str) -> str:
     """A Latin, spelling-tolerant form of a name for comparing variants: lowercase, Turkish,
     Cyrillic and Greek letters spelled out, accents off, sounds written several ways unified.
@@ -184,10 +185,15 @@ def _is_place(surface: str) -> str | None:
     return gazetteer().get(fold_name(surface))
 
 
+@functools.lru_cache(maxsize=1 << 12)  # (more surfaces than the re module's own cache holds)
+def _after_article_pattern(surface: str) -> re.Pattern[str]:
+    return re.compile(r"(\w+)['’ ]\s*" + re.escape(surface) + r"(?!\w)")
+
+
 def _after_article(surface: str, texts: Sequence[str]) -> bool:
     """``surface`` is mostly used after an article ("la Lune", "the Pentagon"): a thing."""
-    pat = re.compile(r"(\w+)['’ ]\s*" + re.escape(surface) + r"(?!\w)")
-    uses = [m.group(1).lower() for t in texts for m in pat.finditer(t)]
+    pat = _after_article_pattern(surface)
+    uses = [m.group(1).lower() for t in texts if surface in t for m in pat.finditer(t)]
     return bool(uses) and sum(u in _DETERMINERS for u in uses) * 2 > len(uses)
 
 

@@ -51,6 +51,7 @@ class FamilyDoc:
     sentences: Sequence[str] | None = None
     _minhash: Any = field(default=None, init=False, repr=False, compare=False)
     _names: frozenset[str] | None = field(default=None, init=False, repr=False, compare=False)
+    _weights: np.ndarray | None = field(default=None, init=False, repr=False, compare=False)
 
     def minhash(self, num_perm: int = 128, shingle: int = 5) -> Any:
         """The MinHash signature of the word ``shingle``-grams (computed once)."""
@@ -68,7 +69,9 @@ class FamilyDoc:
         """Per-sentence weights: word counts capped at 25 (uniform without sentences)."""
         if self.sentences is None or len(self.sentences) != n:
             return np.ones(n)
-        return np.array([min(25, max(1, len(word_runs(s)))) for s in self.sentences], float)
+        if self._weights is None:  # (computed once: a doc is compared with every other member)
+            self._weights = np.array([min(25, max(1, len(word_runs(s)))) for s in self.sentences], float)
+        return self._weights
 
     def names(self) -> frozenset[str]:
         """Capitalised words (folded, cut to 5 letters for inflection) and normalised numbers."""
@@ -226,15 +229,19 @@ class FamilyFinder:
                 best, best_family = sim, family
         return best_family
 
-    def group(self, docs: Sequence[FamilyDoc]) -> dict[str, str]:
+    def group(self, docs: Sequence[FamilyDoc], known: dict[str, str] | None = None) -> dict[str, str]:
         """``id -> family id`` for ``docs``, processed in the given order (deterministic).
 
-        A family id is ``fam-`` + the id of its first member.
+        A family id is ``fam-`` + the id of its first member. ``known``: what ``group`` gave
+        for the first ``len(known)`` of these docs, in this order (an event's members before
+        new ones joined): each doc is only compared with those before it, so their families
+        stay, and only the docs after them are compared (with all).
         """
+        known = known or {}
         out: dict[str, str] = {}
         members: list[tuple[FamilyDoc, str]] = []
-        for doc in docs:
-            family = self.assign(doc, members) or f"fam-{doc.id}"
+        for i, doc in enumerate(docs):
+            family = (known.get(doc.id) if i < len(known) else None) or self.assign(doc, members) or f"fam-{doc.id}"
             out[doc.id] = family
             members.append((doc, family))
         return out

@@ -87,6 +87,29 @@ class SecondAhead:
                 self._cv.wait()
             return {key: self._done.pop(key) for key in keys if key in self._done}
 
+    def compute(self, jobs: Mapping[str, str]) -> dict[str, np.ndarray]:
+        """The vectors of ``jobs`` (key -> text), needed now. Those not queued yet go to the
+        front of the queue, so that the worker takes some of them as soon as it is free,
+        while the calling thread computes the others one by one (no core waits on the
+        other); returns every vector computed (a key missing: its computation failed, the
+        caller computes it and sees the error)."""
+        keys = list(jobs)
+        with self._cv:
+            fresh = [k for k in keys if k not in self._texts and k not in self._done]
+            for key in fresh:
+                self._texts[key] = jobs[key]
+            self._queue.extendleft(reversed(fresh))
+            self._cv.notify_all()
+        while True:
+            with self._cv:
+                mine = next((k for k in keys if k in self._texts and k not in self._running), None)
+                if mine is None:
+                    while any(key in self._running for key in keys):
+                        self._cv.wait()
+                    return {key: self._done.pop(key) for key in keys if key in self._done}
+                self._running.add(mine)
+            self._run_here([mine])
+
     def drain(self) -> dict[str, np.ndarray]:
         """Finished vectors nobody took (so far): the caller keeps them for later."""
         with self._cv:

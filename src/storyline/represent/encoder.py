@@ -186,6 +186,9 @@ class LazySecondVectors:
         self.kind = f"{getattr(self.encoder, 'name', type(self.encoder).__name__)}:lead"
         self.failed = False
         self.ahead: SecondAhead | None = None  # optional SecondAhead: vectors computed ahead of need, by key
+        # the candidate search's query vectors (:meth:`query`), by article and length
+        self.query_chars: int | None = None  # their length, when known before a run
+        self._queries: dict[str, np.ndarray] = {}
 
     def cached(self, keys: Sequence[str]) -> dict[str, np.ndarray]:
         """Stored vectors of these content hashes."""
@@ -208,6 +211,11 @@ class LazySecondVectors:
             return None
 
     def remember(self, vectors: dict[str, np.ndarray]) -> None:
+        """Keep vectors computed ahead: leads in the store, query vectors (:meth:`query`)
+        until asked for."""
+        queries = {k: v for k, v in vectors.items() if ":" in k}  # (content hashes have none)
+        self._queries.update(queries)
+        vectors = {k: v for k, v in vectors.items() if k not in queries}
         if self.store is not None and vectors:
             self.store.put_vectors(vectors, self.kind)  # type: ignore[attr-defined]
 
@@ -222,7 +230,9 @@ class LazySecondVectors:
                 f.second = cached[f.key]
         todo = list({id(f): f for f in todo if f.second is None}.values())
         if todo and self.ahead is not None:
-            ready = self.ahead.take([f.key for f in todo if f.key])
+            # computed ahead, or now by this thread and the ahead worker together (the
+            # encoder process takes a share when it is free)
+            ready = self.ahead.compute({f.key: f.second_text for f in todo if f.key})
             for f in todo:
                 if f.key in ready:
                     f.second = ready[f.key]
@@ -236,6 +246,33 @@ class LazySecondVectors:
         for f, v in zip(todo, vecs, strict=True):
             f.second = v
         self.remember({f.key: f.second for f in todo if f.key})
+
+    @staticmethod
+    def query_job(key: str, text: str, chars: int) -> tuple[str, str]:
+        """(key, text) of the query vector of the first ``chars`` characters of ``text`` (an
+        article's lead; ``key`` its content hash), as :meth:`query` and a run's ahead queue
+        name it."""
+        return f"{key}:{chars}", text[:chars] or " "
+
+    def query(self, f, chars: int) -> np.ndarray | None:  # type: ignore[no-untyped-def]
+        """The vector of the first ``chars`` characters of ``f``'s lead (what the candidate
+        search for an uncovered article encodes; :mod:`storyline.cluster.second`), the same
+        as ``encode([f.second_text[:chars] or " "])[0]``: computed once per article (also
+        when its event is repaired), ahead of need when the run queued it."""
+        key, text = self.query_job(f.key or "", f.second_text, chars)
+        if f.key and key in self._queries:
+            return self._queries[key]
+        v = self.ahead.compute({key: text}).get(key) if f.key and self.ahead is not None else None
+        if v is None:
+            out = self.encode([text])
+            if out is None:
+                return None
+            v = np.asarray(out[0], np.float32)
+        if f.key:
+            if len(self._queries) >= 4096:  # a run's recent articles are the ones asked again
+                self._queries.pop(next(iter(self._queries)))
+            self._queries[key] = v
+        return v
 
     def __call__(self, f):  # type: ignore[no-untyped-def]
         self.fill([f])

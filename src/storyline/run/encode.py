@@ -185,7 +185,13 @@ class EncodeAhead:
             if work is not None and second is not None and leads:  # all of them, in order
                 todo = dict(leads[a] for a in ids if a in leads)
                 cached = second.cached(list(todo))
-                work.submit({k: t for k, t in todo.items() if k not in cached})
+                jobs: dict[str, str] = {}
+                for k, t in todo.items():  # the candidate search's query first, then the lead
+                    if second.query_chars:
+                        jobs.update([second.query_job(k, t, second.query_chars)])
+                    if k not in cached:
+                        jobs[k] = t
+                work.submit(jobs)
             in_flight: deque[Job] = deque()
             rest = iter(chunks)
             while True:

@@ -49,7 +49,7 @@ Progress = Callable[[str, int, int], None]
 
 PREPARE_CHUNK = 2048  # articles prepared and stored per transaction (bounds memory)
 OFFLOAD_MIN = 4 * ENCODE_CHUNK  # runs this large encode in a child process (offload)
-SHARE_MIN = 64  # the child prepares / describes half of a batch at least this large
+SHARE_MIN = 64  # the child prepares half of a batch / shares describing one at least this large
 COMMIT_EVERY = 1000  # decisions committed every this many articles ...
 COMMIT_SECONDS = 30.0  # ... or this many seconds, whichever comes first
 MAX_ATTEMPTS = 6  # runs that stopped with an article pending before it is quarantined
@@ -138,6 +138,9 @@ class Pipeline:
         if self._own_loader:
             self.clusterer.loader = self.builder.load
         second = self.scorer.second
+        if isinstance(second, LazySecondVectors):  # the candidate search's queries, queued ahead
+            query_chars = getattr(self.clusterer, "second_query_chars", None)
+            second.query_chars = query_chars() if query_chars is not None else None
         self.encoding = EncodeAhead(
             self.store, self.builder, second if isinstance(second, LazySecondVectors) else None,
             self.progress,
@@ -315,6 +318,7 @@ class Pipeline:
             leads.update((p.id, (p.article.hash, second_text(p))) for p in items if not covers(p.lang))
 
         helper = encoder.call if isinstance(encoder, ProcessEncoder) else None  # it prepares half
+        spare = encoder.spare if isinstance(encoder, ProcessEncoder) else None  # it describes when free
         if helper is not None and articles:
             helper(use_filter, self.repeated)
         for start in range(0, len(articles), PREPARE_CHUNK):
@@ -345,25 +349,26 @@ class Pipeline:
             batch.append(f.id)
             if i % 50 == 0:
                 self.progress("cluster", i + 1, len(ids))
-            if len(batch) >= self.commit_every or time.monotonic() - since >= self.commit_seconds:
+            last = i + 1 == len(ids)  # (then the final commit below, shared with the child)
+            if not last and (len(batch) >= self.commit_every or time.monotonic() - since >= self.commit_seconds):
                 # progress that survives a kill: these decisions are committed now (the
-                # encoder process keeps encoding ahead meanwhile; it describes nothing here)
-                done = self._commit(batch, scores, done, None)
+                # encoder process keeps encoding ahead meanwhile, and describes when free)
+                done = self._commit(batch, scores, done, spare)
                 batch, since = [], time.monotonic()
         self.clusterer.repair({self.clusterer.event_of_[aid] for aid in ids})
         self.progress("cluster", len(ids), len(ids))
-        self._commit(batch, scores, done, helper)
+        self._commit(batch, scores, done, spare)
         return self.clusterer.merges_[n_merges:]
 
     def _commit(
         self, batch: list[str], scores: dict[str, float], done: int,
-        helper: Callable[..., object] | None,
+        spare: Callable[..., object] | None,
     ) -> int:
         """Write the decisions on ``batch`` and the merges after the first ``done`` (one
         transaction); returns how many merges are written now."""
         merges = self.clusterer.merges_[done:]
         if batch or merges:
-            self.writer.write(set(batch), scores, merges, helper)
+            self.writer.write(set(batch), scores, merges, spare)
             log.info("committed the events of %d articles (%d merges)", len(batch), len(merges))
         return len(self.clusterer.merges_)
 

@@ -2,29 +2,108 @@
 
 :class:`EventWriter` turns the clusterer's decisions into stored events (families, date,
 headline, summary, entities), assignments and stories, in one transaction. With an encoder
-child process and enough events, the child describes half of them meanwhile (it has nothing
-left to encode); the results are the same.
+child process and enough events, the child describes some of them meanwhile, whenever it has
+nothing to encode (:class:`SharedDescribe`); the results are the same.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
 
 from ..cluster.online import OnlineClusterer
 from ..describe import anatomy
+from ..describe.display import main_event
 from ..model import Assignment, Event, Merge, Processed, Story, utc_now
 from ..store.base import Store
 from ..stories.base import Linker
-from ..describe.display import main_event
+
+log = logging.getLogger(__name__)
+
+Described = tuple[Event, dict[str, str]]  # an event record and its members' families
+# ProcessEncoder.spare: (take, fn, *args) -> (jobs, fn(*args, jobs)) or None
+Spare = Callable[..., Any]
+SHARE_BATCH = 4  # events the encoder process describes per request
+
+
+class SharedDescribe:
+    """Events described by two processes at once: this one takes them from the start of the
+    list (:meth:`result`, in order), the encoder process from the end, a few at a time,
+    whenever it is free (between its encodings); they meet somewhere in between. The
+    results are the same wherever an event is described (:func:`anatomy.describe_members`
+    over the store)."""
+
+    def __init__(self, jobs: list[tuple[str, list[str], str]], spare: Spare, url: str, kind: str) -> None:
+        self.jobs = jobs
+        self._spare = spare
+        self._url, self._kind = url, kind
+        self._cv = threading.Condition()
+        self._front = 0  # jobs before this index: taken by this process
+        self._back = len(jobs)  # jobs from this index: taken by the encoder process
+        self._done: dict[int, Described] = {}
+        self._failed = False
+        self._closed = False
+        self._taking = 0  # the first job of the batch the encoder process is describing
+        self.counts = {"here": 0, "there": 0}
+        self._thread = threading.Thread(target=self._work, name="storyline-describe", daemon=True)
+        self._thread.start()
+
+    def result(self, n: int) -> Described | None:
+        """The description of job ``n`` when the encoder process made it (waiting for it if it
+        is at work on it); None when this process is to describe it (it is taken now)."""
+        with self._cv:
+            if n >= self._back:
+                while n not in self._done and not self._failed:
+                    self._cv.wait()
+                if n in self._done:
+                    self.counts["there"] += 1
+                    return self._done.pop(n)
+            self._front = max(self._front, n + 1)
+            self.counts["here"] += 1
+            return None
+
+    def close(self) -> None:
+        """Nothing more to take. Not waiting for the thread: it may be waiting for the encoder
+        process to finish an encoding (everything it took is done by now)."""
+        with self._cv:
+            self._closed = True
+            self._front = len(self.jobs)
+
+    def _take(self) -> list[tuple[str, list[str], str]] | None:
+        with self._cv:
+            end = self._back
+            start = max(self._front, end - SHARE_BATCH)
+            if start >= end:
+                return None
+            self._back = self._taking = start
+            return self.jobs[start:end]
+
+    def _work(self) -> None:
+        try:
+            while True:
+                done = self._spare(self._take, anatomy.describe_jobs, self._url, self._kind)
+                if done is None:
+                    return
+                with self._cv:
+                    for k, described in enumerate(done[1]):
+                        self._done[self._taking + k] = described
+                    self._cv.notify_all()
+        except Exception:  # (this process describes what is left)
+            with self._cv:
+                if not self._closed:
+                    log.exception("describing in the encoder process failed; describing here")
+                self._failed = True
+                self._cv.notify_all()
 
 
 class EventWriter:
     """Stores what a run decided, for one store, clusterer and story linker.
 
-    ``kind``: the store's vector kind of the members' sentence vectors; ``share_min``: the child describes half of the touched events when there are at least
-    this many.
+    ``kind``: the store's vector kind of the members' sentence vectors; ``share_min``: the
+    encoder process shares the describing when there are at least this many touched events.
     """
 
     def __init__(
@@ -35,37 +114,39 @@ class EventWriter:
         self.clusterer = clusterer
         self.linker = linker
         self.share_min = share_min
+        self.memo = anatomy.FamilyMemo()  # large events' families, extended as members join
 
     def write(
         self, fresh: set[str], scores: dict[str, float], merges: list[Merge],
-        helper: Callable[..., object] | None = None,
+        helper: Spare | None = None,
     ) -> None:
+        """Describe and store the events of ``fresh`` articles and the winners of ``merges``
+        (one transaction). ``helper``: the encoder process's ``spare`` (see
+        :meth:`~storyline.run.workers.ProcessEncoder.spare`): it describes events from the end
+        of the list while this process describes them from the start, whenever it is free."""
         touched = {self.clusterer.event_of_[aid] for aid in fresh}
         touched |= {m.winner for m in merges if m.winner in self.clusterer.members_}
         order = sorted(touched)
-        with ThreadPoolExecutor(1, thread_name_prefix="storyline-describe") as pool:
-            theirs = self.describe_elsewhere(order, helper, pool)
-            self.write_events(order, fresh, scores, merges, theirs)
+        share = self.share(order, helper)
+        try:
+            self.write_events(order, fresh, scores, merges, share)
+        finally:
+            if share is not None:
+                share.close()
 
-    def describe_elsewhere(
-        self, order: list[str], helper: Callable[..., object] | None, pool: ThreadPoolExecutor
-    ) -> dict[str, Future[list[tuple[Event, dict[str, str]]]]]:
-        """The second half of ``order`` described by the encoder process (when there is one
-        and it can open the store), in the background: it has nothing left to encode."""
+    def share(self, order: list[str], helper: Spare | None) -> SharedDescribe | None:
+        """A :class:`SharedDescribe` of ``order`` with the encoder process, when there is one
+        that can open the store and there are enough events to share."""
         url = self.store.url
         if helper is None or len(order) < self.share_min or not url or self.store.memory:
-            return {}
-        jobs = []
-        for ev in order[len(order) // 2 :]:
-            jobs.append((ev, list(self.clusterer.members_[ev]), self.created(ev)))
-        future = pool.submit(helper, anatomy.describe_stored, url, jobs, self.kind)
-        return {ev: future for ev, _, _ in jobs}  # type: ignore[misc]
+            return None
+        jobs = [(ev, list(self.clusterer.members_[ev]), self.created(ev)) for ev in order]
+        return SharedDescribe(jobs, helper, url, self.kind)
 
     def write_events(
         self, order: list[str], fresh: set[str], scores: dict[str, float], merges: list[Merge],
-        theirs: dict[str, Future[list[tuple[Event, dict[str, str]]]]],
+        share: SharedDescribe | None = None,
     ) -> None:
-        done: dict[str, tuple[Event, dict[str, str]]] = {}
         with self.store.transaction():
             emptied: list[tuple[str, str]] = []
             for m in merges:
@@ -74,10 +155,8 @@ class EventWriter:
                 sid = self.linker.remove(m.loser)
                 if sid is not None and sid not in self.linker.stories_:
                     emptied.append((sid, m.winner))
-            for ev in order:
-                if ev in theirs and not done:
-                    done = {e.id: (e, fams) for e, fams in theirs[ev].result()}
-                self.describe(ev, fresh, scores, done.get(ev))
+            for n, ev in enumerate(order):
+                self.describe(ev, fresh, scores, share.result(n) if share is not None else None)
             for sid, winner in emptied:
                 # the story lived only through the merged event: it now resolves to the
                 # surviving event's story
@@ -102,7 +181,7 @@ class EventWriter:
         missing = [a for a in ids if a not in fresh]
         items = anatomy.store_items(self.store, ids)
         if described is None:
-            described = anatomy.describe_members(self.store, ev, items, self.created(ev), self.kind)
+            described = anatomy.describe_members(self.store, ev, items, self.created(ev), self.kind, self.memo)
         event, fams = described
         event.story = self.link_event(ev, event, items)
         self.store.put_event(event)
