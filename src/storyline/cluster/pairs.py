@@ -36,7 +36,8 @@ FEATURES = [
     "year_match",  # years in the leads: 1 shared, 0 disjoint, -1 unknown
     "pub_gap",  # log1p(|days|) between publication dates, -1 when unknown
     # how many names / numbers the sparser side has: with an overlap of 0 they tell "both
-    # name things, none in common" (two matches of one template) from "one names nothing"
+    # name things, none in common" (two matches of one template) from "one names nothing".
+    # Read by cap_disjoint below, not by the shipped model (scripts/train_scorer.py NOT_READ)
     "names_min",  # log1p(min(|names a|, |names b|))
     "numbers_min",  # log1p(min(|numbers a|, |numbers b|))
 ]
