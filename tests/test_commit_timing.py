@@ -21,11 +21,13 @@ from pathlib import Path
 
 import httpx
 import pytest
+from test_cli import invoke
 
 import storyline.run.pipeline as pl
 from storyline import Article, Pipeline
 from storyline.http.app import create_app
 from storyline.represent.encoder import HashingEncoder
+from storyline.run.distributed import ingest
 from storyline.run.write import EventWriter
 from storyline.store.sqlite import SQLiteStore
 
@@ -137,6 +139,10 @@ def test_a_run_stopped_between_counted_commits_is_readable_and_finished_by_the_n
 
         answers = asyncio.run(get_all())
         assert all(code == 200 for _, code in answers), answers
+    shown = invoke(["show", events[0].id, "--db", str(db)])
+    assert shown.exit_code == 0 and "story: not linked yet" in shown.stdout
+    why = invoke(["why", "c0", "--db", str(db)])
+    assert why.exit_code == 0 and "(story not linked yet" in why.stdout, why.stdout
 
     # the next run (a new process: nothing new to assign) links what waits
     pipe = Pipeline(str(db), encoder=HashingEncoder(), second=False, offload=False)
@@ -148,4 +154,19 @@ def test_a_run_stopped_between_counted_commits_is_readable_and_finished_by_the_n
         story = pipe.store.get_story(ev.story or "")
         assert story is not None and ev.id in story.event_ids
         assert pipe.linker.story_of_[ev.id] == ev.story
+    pipe.store.close()
+
+
+def test_assign_after_distributed_ingest_links_as_one_run(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """``Pipeline.assign`` (after ingest workers stored the articles) runs the same commits:
+    with a timed commit after every article, the stories of one untimed run."""
+    untimed, _ = run(monkeypatch, str(tmp_path / "whole.db"), NEVER)
+    pipe = Pipeline(str(tmp_path / "assign.db"), encoder=HashingEncoder(), second=False, offload=False,
+                    commit_seconds=1)  # fmt: skip
+    stored = ingest(pipe, articles(), workers=1, backend="process")
+    assert not list(pipe.store.iter_assignments())
+    clock = itertools.count()
+    monkeypatch.setattr(pl.time, "monotonic", lambda: float(next(clock)))
+    report = pipe.assign(stored.order)
+    assert {a.article_id: (a.event, a.story, a.family) for a in report.assignments} == untimed
     pipe.store.close()
