@@ -5,10 +5,11 @@ pipeline (USE, lazy e5, shipped scorer), runs :func:`storyline.run.distributed.i
 that many Ray workers (a local Ray started for the step), then :meth:`Pipeline.assign`
 (the one ordered clusterer, from the stored vectors), with the default commits (stories are
 linked every 1000 articles, not at the 30-second commits, so they do not depend on the
-machine's speed). Timed separately: Ray start + model loads, ingest, assign. The assignments (article -> event, story, family) of every step are
-compared with the first one's; ``--single`` adds the single-process ``Pipeline.run`` for
-comparison (its encoder batches articles in date order, the workers in input order, so USE
-vectors may differ in the last bits; the agreement is reported, not assumed).
+machine's speed). Timed separately: Ray start + model loads, ingest, assign. The assignments
+(article -> event, story, family) of every step are compared with the first one's;
+``--single`` adds the single-process ``Pipeline.run`` for comparison (its encoder batches
+articles in date order, the workers in input order, so USE vectors may differ in the last
+bits; the agreement is reported, not assumed).
 
     python bench/distributed.py --size 1000 [--workers 1,2] [--single]
 

@@ -129,13 +129,15 @@ def test_a_run_stopped_between_counted_commits_is_readable_and_finished_by_the_n
         events = list(store.iter_events())
         assert events and all(ev.story is None for ev in events)
         assert not list(store.iter_stories())
-        paths = ["/", "/api/events", "/api/stories", "/feeds/events.atom", "/articles/c0/why", "/api/articles/c0"]
-        paths += [f"/events/{ev.id}" for ev in events] + [f"/api/events/{ev.id}" for ev in events]
+        paths = ["/", "/api/events", "/api/stories", "/feeds/events.atom", "/articles/c0/why"]
+        paths += ["/api/articles/c0", *(f"/events/{ev.id}" for ev in events)]
+        paths += [f"/api/events/{ev.id}" for ev in events]
 
         async def get_all() -> list[tuple[str, int]]:
             transport = httpx.ASGITransport(app=create_app(store))
             async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
-                return [(p, (await c.get(p, headers={"Accept": "text/html"})).status_code) for p in paths]
+                answers = [(p, await c.get(p, headers={"Accept": "text/html"})) for p in paths]
+                return [(p, r.status_code) for p, r in answers]
 
         answers = asyncio.run(get_all())
         assert all(code == 200 for _, code in answers), answers
@@ -157,12 +159,14 @@ def test_a_run_stopped_between_counted_commits_is_readable_and_finished_by_the_n
     pipe.store.close()
 
 
-def test_assign_after_distributed_ingest_links_as_one_run(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_assign_after_distributed_ingest_links_as_one_run(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     """``Pipeline.assign`` (after ingest workers stored the articles) runs the same commits:
     with a timed commit after every article, the stories of one untimed run."""
     untimed, _ = run(monkeypatch, str(tmp_path / "whole.db"), NEVER)
-    pipe = Pipeline(str(tmp_path / "assign.db"), encoder=HashingEncoder(), second=False, offload=False,
-                    commit_seconds=1)  # fmt: skip
+    pipe = Pipeline(str(tmp_path / "assign.db"), encoder=HashingEncoder(), second=False,
+                    offload=False, commit_seconds=1)  # fmt: skip
     stored = ingest(pipe, articles(), workers=1, backend="process")
     assert not list(pipe.store.iter_assignments())
     clock = itertools.count()

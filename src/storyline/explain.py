@@ -144,7 +144,8 @@ class Explainer:
         now = self._event_now(assignment.event)
         record = self.store.get_decision(article_id)
         out: dict[str, Any] = {
-            "article": article_id, "event": now, "story": assignment.story or None,  # (linked later)
+            "article": article_id, "event": now,
+            "story": assignment.story or None,  # none yet: linked at the run's next counted commit
             "score": assignment.score, "threshold": self.threshold,
             "corrections": self._corrections_of(article_id),
         }  # fmt: skip

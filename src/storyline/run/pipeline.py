@@ -379,8 +379,8 @@ class Pipeline:
         merges = self.clusterer.merges_[done:]
         if batch or merges or (link and self.writer.pending()):
             self.writer.write(set(batch), scores, merges, spare, link=link)
-            log.info("committed the events of %d articles (%d merges; stories %s)", len(batch), len(merges),
-                     "linked" if link else "linked at the next counted commit")
+            log.info("committed the events of %d articles (%d merges; stories %s)", len(batch),
+                     len(merges), "linked" if link else "linked at the next counted commit")
         return len(self.clusterer.merges_)
 
     def _prepare(

@@ -185,14 +185,21 @@ class EventWriter:
                 self._link_all(order, fresh, scores, share)
             else:
                 for n, ev in enumerate(order):
-                    self.describe(ev, fresh, scores, share.result(n) if share is not None else None, link=False)
-            self.store.set_state("unlinked", json.dumps({
-                "events": sorted(self.unlinked), "merges": [dataclasses.asdict(m) for m in self.held],
-            }) if self.pending() else "")  # fmt: skip
+                    described = share.result(n) if share is not None else None
+                    self.describe(ev, fresh, scores, described, link=False)
+            self.store.set_state("unlinked", self._waiting())
             self.store.put_decisions(self.clusterer.take_decisions(fresh))  # for `storyline why`
 
+    def _waiting(self) -> str:
+        """What waits for a linking write, as the store keeps it (empty when nothing waits)."""
+        if not self.pending():
+            return ""
+        merges = [dataclasses.asdict(m) for m in self.held]
+        return json.dumps({"events": sorted(self.unlinked), "merges": merges})
+
     def _link_all(
-        self, order: list[str], fresh: set[str], scores: dict[str, float], share: SharedDescribe | None
+        self, order: list[str], fresh: set[str], scores: dict[str, float],
+        share: SharedDescribe | None,
     ) -> None:
         """Describe and link the events of ``order``, link those left unlinked before, and tell
         the linker of the held merges (first, as if each had been written now)."""
