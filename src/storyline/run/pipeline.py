@@ -122,9 +122,7 @@ class Pipeline:
         self._own_loader = self.clusterer.loader is None
         self.progress = progress or (lambda stage, done, total: None)
         self.readers = readers  # how paths given to run() are read (default: every format)
-        # decisions are committed every ``commit_every`` articles (counted from the run's start)
-        # or ``commit_seconds``; stories are linked at the former only, so that they do not
-        # depend on the machine's speed
+        # commits every ``commit_every`` articles (stories linked then) or ``commit_seconds``
         self.commit_every = max(1, int(commit_every))
         self.commit_seconds = float(commit_seconds)
         # large runs encode in a child process while this one clusters (default: ≥ 2 cores)
@@ -356,10 +354,7 @@ class Pipeline:
             if i % 50 == 0:
                 self.progress("cluster", i + 1, len(ids))
             last = i + 1 == len(ids)  # (then the final commit below, shared with the child)
-            # progress that survives a kill: these decisions are committed now (the encoder
-            # process keeps encoding ahead meanwhile, and describes when free). Stories are
-            # linked at counted commits only: the articles where a timed one falls depend on
-            # the machine's speed, and the stories on which events are linked together
+            # progress that survives a kill; stories only at counted commits (see EventWriter)
             counted = (i + 1) % self.commit_every == 0
             if not last and (counted or time.monotonic() - since >= self.commit_seconds):
                 done = self._commit(batch, scores, done, spare, link=counted)
@@ -374,13 +369,12 @@ class Pipeline:
         spare: Callable[..., object] | None, link: bool = True,
     ) -> int:
         """Write the decisions on ``batch`` and the merges after the first ``done`` (one
-        transaction), linking stories when ``link`` (see :class:`EventWriter`); returns how
-        many merges are written now."""
+        transaction), stories linked when ``link``; returns how many merges are written now."""
         merges = self.clusterer.merges_[done:]
         if batch or merges or (link and self.writer.pending()):
             self.writer.write(set(batch), scores, merges, spare, link=link)
-            log.info("committed the events of %d articles (%d merges; stories %s)", len(batch),
-                     len(merges), "linked" if link else "linked at the next counted commit")
+            log.info("committed the events of %d articles (%d merges)%s", len(batch), len(merges),
+                     "" if link else ", stories at the next counted commit")
         return len(self.clusterer.merges_)
 
     def _prepare(
