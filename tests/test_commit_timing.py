@@ -3,8 +3,8 @@
 A run commits its decisions every ``commit_every`` articles or ``commit_seconds``, whichever
 comes first; where the timed commits fall depends on the machine's speed. Stories are linked at
 the counted commits only, so a run gives the same (event, story, family) of every article
-whether timed commits fell after every article, every few, or never. Here the clock is a
-counter (one tick per reading), so "after every article" is exact and repeatable.
+whether timed commits fell after every article, every few, or never. Here the pipeline's
+clock is a counter (one tick per reading), so "after every article" is exact and repeatable.
 
 The input is made for it (hashing encoder): Alvarez's event in January, Moreno's in February,
 and a May event whose first article names both and the four others Moreno only. Linked when
@@ -18,6 +18,7 @@ import datetime as dt
 import itertools
 import sqlite3
 from pathlib import Path
+from types import SimpleNamespace
 
 import httpx
 import pytest
@@ -59,13 +60,19 @@ def articles() -> list[Article]:
     ]
 
 
+def tick(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The pipeline's clock (only its own: other modules and threads keep the real one) moves
+    one second at every reading."""
+    clock = itertools.count()
+    monkeypatch.setattr(pl, "time", SimpleNamespace(monotonic=lambda: float(next(clock))))
+
+
 def run(
     monkeypatch: pytest.MonkeyPatch, db: str, ticks: float, commit_every: int = 1000
 ) -> tuple[Triples, int]:
     """The run's triples and how many commits it made; a timed commit after every ``ticks``
     articles (the clock is read once per article, and once more after each commit)."""
-    clock = itertools.count()
-    monkeypatch.setattr(pl.time, "monotonic", lambda: float(next(clock)))
+    tick(monkeypatch)
     commits = 0
     commit = EventWriter.write
 
@@ -169,8 +176,7 @@ def test_assign_after_distributed_ingest_links_as_one_run(
                     offload=False, commit_seconds=1)  # fmt: skip
     stored = ingest(pipe, articles(), workers=1, backend="process")
     assert not list(pipe.store.iter_assignments())
-    clock = itertools.count()
-    monkeypatch.setattr(pl.time, "monotonic", lambda: float(next(clock)))
+    tick(monkeypatch)
     report = pipe.assign(stored.order)
     assert {a.article_id: (a.event, a.story, a.family) for a in report.assignments} == untimed
     pipe.store.close()
