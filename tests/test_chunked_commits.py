@@ -103,4 +103,8 @@ def test_kill_keeps_committed_chunks(tmp_path: Path) -> None:
             assert ev is not None and a.article_id in ev.article_ids
         members = [m for ev in store.iter_events() for m in ev.article_ids]
         assert sorted(members) == ids  # no event lists an article twice or another's
+        assert not store.get_state("unlinked")  # what the killed runs left unlinked is linked
+        for ev in store.iter_events():  # every event in a live story that lists it
+            story = store.get_story(store.resolve("story", ev.story or ""))
+            assert story is not None and ev.id in story.event_ids, ev.id
     print("kills (committed by the killed run, assigned after):", kept)

@@ -144,7 +144,8 @@ class Explainer:
         now = self._event_now(assignment.event)
         record = self.store.get_decision(article_id)
         out: dict[str, Any] = {
-            "article": article_id, "event": now, "story": assignment.story,
+            "article": article_id, "event": now,
+            "story": assignment.story or None,  # none yet: linked at the run's next counted commit
             "score": assignment.score, "threshold": self.threshold,
             "corrections": self._corrections_of(article_id),
         }  # fmt: skip
@@ -289,7 +290,8 @@ def _clip(text: str, n: int = 110) -> str:
 def explain_lines(e: dict[str, Any]) -> list[str]:
     """An article's explanation as lines a person reads."""
     d = e["decision"]
-    lines = [f"article {e['article']} is in event {e['event']} (story {e['story']})"]
+    story = e["story"] or "not linked yet: at the run's next counted commit"
+    lines = [f"article {e['article']} is in event {e['event']} (story {story})"]
     action = d["action"]
     if action == "joined":
         lines.append(

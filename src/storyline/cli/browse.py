@@ -119,7 +119,7 @@ def show(event_id: str, db: str, as_json: bool, lang: str | None) -> None:
         echo(f"({event_id} was merged into {ev.id})")
     echo(f"{ev.id}  {rec['headline'] or rec['title']}")
     echo(f"date: {ev.date or '?'}  articles: {ev.size}  languages: {rec['languages']}")
-    echo(f"story: {ev.story}")
+    echo(f"story: {ev.story or 'not linked yet (at the next counted commit of the run)'}")
     if rec["display_fallback"]:
         echo(f"(no article in {lang}: described in {rec['display_lang']})")
     if rec["summary"]:

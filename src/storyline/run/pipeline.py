@@ -50,8 +50,8 @@ Progress = Callable[[str, int, int], None]
 PREPARE_CHUNK = 2048  # articles prepared and stored per transaction (bounds memory)
 OFFLOAD_MIN = 4 * ENCODE_CHUNK  # runs this large encode in a child process (offload)
 SHARE_MIN = 64  # the child prepares half of a batch / shares describing one at least this large
-COMMIT_EVERY = 1000  # decisions committed every this many articles ...
-COMMIT_SECONDS = 30.0  # ... or this many seconds, whichever comes first
+COMMIT_EVERY = 1000  # decisions committed, and stories linked, every this many articles ...
+COMMIT_SECONDS = 30.0  # ... or committed after this many seconds, stories left for the next
 MAX_ATTEMPTS = 6  # runs that stopped with an article pending before it is quarantined
 
 
@@ -122,7 +122,7 @@ class Pipeline:
         self._own_loader = self.clusterer.loader is None
         self.progress = progress or (lambda stage, done, total: None)
         self.readers = readers  # how paths given to run() are read (default: every format)
-        # decisions are committed every ``commit_every`` articles or ``commit_seconds``
+        # commits every ``commit_every`` articles (stories linked then) or ``commit_seconds``
         self.commit_every = max(1, int(commit_every))
         self.commit_seconds = float(commit_seconds)
         # large runs encode in a child process while this one clusters (default: ≥ 2 cores)
@@ -158,6 +158,7 @@ class Pipeline:
         stories = self.store.get_state("stories")
         if stories:  # learned state only: the linker's parameters are the constructor's
             self.linker.load_state(json.loads(stories))
+        self.writer.resume(self.store.get_state("unlinked"))  # a run stopped before linking them
         self._orphans = restore(self.store, self.builder, self.clusterer)
 
     def _reset_memory(self) -> None:
@@ -225,6 +226,8 @@ class Pipeline:
         if fresh or pending:
             report.merges = self._process(list(fresh.values()), pending)
             self.store.set_state("attempts", "{}")  # the run finished: nothing is suspect
+        elif self.writer.pending():  # events a stopped run stored without their stories
+            self.writer.write(set(), {}, [])
         if not items:  # assign(): the stored articles it assigned are this run's new ones
             report.new = len(pending)
         report.new -= len(self._failed)
@@ -286,6 +289,7 @@ class Pipeline:
             self.writer.link_event(ev.id)
         with self.store.transaction():
             self.store.set_state("stories", json.dumps(self.linker.to_state()))
+            self.store.set_state("unlinked", "")  # every stored event is linked now
 
     # -- internals ---------------------------------------------------------------------------
     def _process(self, articles: list[Article], pending: Sequence[Processed] = ()) -> list[Merge]:
@@ -350,10 +354,10 @@ class Pipeline:
             if i % 50 == 0:
                 self.progress("cluster", i + 1, len(ids))
             last = i + 1 == len(ids)  # (then the final commit below, shared with the child)
-            if not last and (len(batch) >= self.commit_every or time.monotonic() - since >= self.commit_seconds):
-                # progress that survives a kill: these decisions are committed now (the
-                # encoder process keeps encoding ahead meanwhile, and describes when free)
-                done = self._commit(batch, scores, done, spare)
+            # progress that survives a kill; stories only at counted commits (see EventWriter)
+            counted = (i + 1) % self.commit_every == 0
+            if not last and (counted or time.monotonic() - since >= self.commit_seconds):
+                done = self._commit(batch, scores, done, spare, link=counted)
                 batch, since = [], time.monotonic()
         self.clusterer.repair({self.clusterer.event_of_[aid] for aid in ids})
         self.progress("cluster", len(ids), len(ids))
@@ -362,14 +366,15 @@ class Pipeline:
 
     def _commit(
         self, batch: list[str], scores: dict[str, float], done: int,
-        spare: Callable[..., object] | None,
+        spare: Callable[..., object] | None, link: bool = True,
     ) -> int:
         """Write the decisions on ``batch`` and the merges after the first ``done`` (one
-        transaction); returns how many merges are written now."""
+        transaction), stories linked when ``link``; returns how many merges are written now."""
         merges = self.clusterer.merges_[done:]
-        if batch or merges:
-            self.writer.write(set(batch), scores, merges, spare)
-            log.info("committed the events of %d articles (%d merges)", len(batch), len(merges))
+        if batch or merges or (link and self.writer.pending()):
+            self.writer.write(set(batch), scores, merges, spare, link=link)
+            log.info("committed the events of %d articles (%d merges)%s", len(batch), len(merges),
+                     "" if link else ", stories at the next counted commit")
         return len(self.clusterer.merges_)
 
     def _prepare(

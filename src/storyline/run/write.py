@@ -4,10 +4,19 @@
 headline, summary, entities), assignments and stories, in one transaction. With an encoder
 child process and enough events, the child describes some of them meanwhile, whenever it has
 nothing to encode (:class:`SharedDescribe`); the results are the same.
+
+A write may leave the story linking for later (``link=False``: the pipeline's timed commits).
+Stories depend on which events the linker sees together and how grown they are, so they are
+linked only at points that do not depend on the machine's speed; the events stored in between
+keep the story they had (none yet for a new one: ``Event.story`` None, ``Assignment.story``
+empty) and are linked, in the same order as if they had been written there, at the next
+linking write. What waits is kept in the store's state (``unlinked``), so a run that stops
+before its next linking point leaves it to the next write that links.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import threading
@@ -20,6 +29,7 @@ from ..describe.display import main_event
 from ..model import Assignment, Event, Merge, Processed, Story, utc_now
 from ..store.base import Store
 from ..stories.base import Linker
+from ..stories.event import StoryEvent
 
 log = logging.getLogger(__name__)
 
@@ -115,21 +125,36 @@ class EventWriter:
         self.linker = linker
         self.share_min = share_min
         self.memo = anatomy.FamilyMemo()  # large events' families, extended as members join
+        # stored since the last linking write, not linked yet: event id -> what the linker is
+        # to see of it (None when it is to be read back from the store: after a restart) ...
+        self.unlinked: dict[str, StoryEvent | None] = {}
+        self.held: list[Merge] = []  # ... and event merges the linker is not told of yet
+
+    def resume(self, state: str | None) -> None:
+        """Take up what a writer left unlinked (the store's ``unlinked`` state)."""
+        data = json.loads(state) if state else {}
+        self.unlinked = dict.fromkeys(data.get("events", []))
+        self.held = [Merge(**m) for m in data.get("merges", [])]
+
+    def pending(self) -> bool:
+        """Whether events or merges wait for a linking write."""
+        return bool(self.unlinked or self.held)
 
     def write(
         self, fresh: set[str], scores: dict[str, float], merges: list[Merge],
-        helper: Spare | None = None,
+        helper: Spare | None = None, link: bool = True,
     ) -> None:
         """Describe and store the events of ``fresh`` articles and the winners of ``merges``
         (one transaction). ``helper``: the encoder process's ``spare`` (see
         :meth:`~storyline.run.workers.ProcessEncoder.spare`): it describes events from the end
-        of the list while this process describes them from the start, whenever it is free."""
+        of the list while this process describes them from the start, whenever it is free.
+        ``link``: link them (and those left unlinked before) into stories now; else later."""
         touched = {self.clusterer.event_of_[aid] for aid in fresh}
         touched |= {m.winner for m in merges if m.winner in self.clusterer.members_}
         order = sorted(touched)
         share = self.share(order, helper)
         try:
-            self.write_events(order, fresh, scores, merges, share)
+            self.write_events(order, fresh, scores, merges, share, link)
         finally:
             if share is not None:
                 share.close()
@@ -145,28 +170,62 @@ class EventWriter:
 
     def write_events(
         self, order: list[str], fresh: set[str], scores: dict[str, float], merges: list[Merge],
-        share: SharedDescribe | None = None,
+        share: SharedDescribe | None = None, link: bool = True,
     ) -> None:
+        """Store the events of ``order`` (sorted ids) and ``merges``, in one transaction. With
+        ``link``, the events and merges left unlinked before are linked with them, all in
+        one sorted order: the stories are those of writing them all now."""
         with self.store.transaction():
-            emptied: list[tuple[str, str]] = []
             for m in merges:
                 self.store.record_merge(m)
                 self.store.delete_event(m.loser)
-                sid = self.linker.remove(m.loser)
-                if sid is not None and sid not in self.linker.stories_:
-                    emptied.append((sid, m.winner))
-            for n, ev in enumerate(order):
-                self.describe(ev, fresh, scores, share.result(n) if share is not None else None)
-            for sid, winner in emptied:
-                # the story lived only through the merged event: it now resolves to the
-                # surviving event's story
-                survivor = self.clusterer.event_of_.get(self.clusterer.members_.get(winner, [""])[0], winner)
-                target = self.linker.story_of_.get(survivor)
-                self.store.delete_story(sid)
-                if target and target != sid:
-                    self.store.record_merge(Merge("story", sid, target, 1.0, utc_now(), "event merged"))
-            self.store.set_state("stories", json.dumps(self.linker.to_state()))
+                self.unlinked.pop(m.loser, None)
+            self.held.extend(merges)
+            if link:
+                self._link_all(order, fresh, scores, share)
+            else:
+                for n, ev in enumerate(order):
+                    described = share.result(n) if share is not None else None
+                    self.describe(ev, fresh, scores, described, link=False)
+            self.store.set_state("unlinked", self._waiting())
             self.store.put_decisions(self.clusterer.take_decisions(fresh))  # for `storyline why`
+
+    def _waiting(self) -> str:
+        """What waits for a linking write, as the store keeps it (empty when nothing waits)."""
+        if not self.pending():
+            return ""
+        merges = [dataclasses.asdict(m) for m in self.held]
+        return json.dumps({"events": sorted(self.unlinked), "merges": merges})
+
+    def _link_all(
+        self, order: list[str], fresh: set[str], scores: dict[str, float],
+        share: SharedDescribe | None,
+    ) -> None:
+        """Describe and link the events of ``order``, link those left unlinked before, and tell
+        the linker of the held merges (first, as if each had been written now)."""
+        emptied: list[tuple[str, str]] = []
+        for m in self.held:
+            sid = self.linker.remove(m.loser)
+            if sid is not None and sid not in self.linker.stories_:
+                emptied.append((sid, m.winner))
+        waiting = {ev: sev for ev, sev in self.unlinked.items() if ev in self.clusterer.members_}
+        self.held, self.unlinked = [], {}
+        index = {ev: n for n, ev in enumerate(order)}
+        for ev in sorted(index.keys() | waiting.keys()):
+            if ev in index:
+                n = index[ev]
+                self.describe(ev, fresh, scores, share.result(n) if share is not None else None)
+            else:
+                self.settle(ev, waiting[ev])
+        for sid, winner in emptied:
+            # the story lived only through the merged event: it now resolves to the
+            # surviving event's story
+            survivor = self.clusterer.event_of_.get(self.clusterer.members_.get(winner, [""])[0], winner)
+            target = self.linker.story_of_.get(survivor)
+            self.store.delete_story(sid)
+            if target and target != sid:
+                self.store.record_merge(Merge("story", sid, target, 1.0, utc_now(), "event merged"))
+        self.store.set_state("stories", json.dumps(self.linker.to_state()))
 
     def created(self, ev: str) -> str:
         """When the event was first stored (now for a new one, or a merged-away id)."""
@@ -175,27 +234,49 @@ class EventWriter:
 
     def describe(
         self, ev: str, fresh: set[str], scores: dict[str, float],
-        described: tuple[Event, dict[str, str]] | None = None,
+        described: tuple[Event, dict[str, str]] | None = None, link: bool = True,
     ) -> None:
+        """Describe and store one event and its members' assignments; with ``link``, link it
+        into its story first, else keep what the linker is to see of it for later."""
         ids = self.clusterer.members_[ev]
         missing = [a for a in ids if a not in fresh]
         items = anatomy.store_items(self.store, ids)
         if described is None:
             described = anatomy.describe_members(self.store, ev, items, self.created(ev), self.kind, self.memo)
         event, fams = described
-        event.story = self.link_event(ev, event, items)
+        if link:
+            event.story = self.link_event(ev, event, items)
+        else:  # the story it has so far (none for a new event) until the next linking write
+            event.story = self.linker.story_of_.get(ev)
+            self.unlinked[ev] = anatomy.story_event(event, self.clusterer.centroid(ev), items)
         self.store.put_event(event)
         # the members assigned earlier keep their score; of those, only the ones whose event,
         # story or family changed are written again (one read for all of them)
         old = self.store.get_assignments(missing) if missing else {}
         new = (
             Assignment(
-                p.id, ev, event.story or ev, fams.get(p.id, p.id), p.lang,
+                p.id, ev, event.story or "", fams.get(p.id, p.id), p.lang,
                 scores.get(p.id, old[p.id].score if p.id in old else 1.0),
             )
             for p in items
         )
         self.store.put_assignments(a for a in new if old.get(a.article_id) != a)
+
+    def settle(self, ev: str, sev: StoryEvent | None) -> None:
+        """Link an event stored earlier without linking it (``sev``: what the linker is to see
+        of it, None to read it back from the store), and write its story on it and on its
+        members' assignments."""
+        event = self.store.get_event(ev)
+        if event is None or event.id != ev:
+            return
+        story = self.link_event(ev, event) if sev is None else self.link(sev, event)
+        if event.story != story:
+            event.story = story
+            self.store.put_event(event)
+        old = self.store.get_assignments(event.article_ids)
+        self.store.put_assignments(
+            dataclasses.replace(a, story=story) for a in old.values() if a.story != story
+        )
 
     def link_event(
         self, ev: str, event: Event | None = None, items: Sequence[Processed] | None = None
@@ -208,7 +289,11 @@ class EventWriter:
                 return ev
         if items is None:
             items = list(self.store.iter_articles(event.article_ids))
-        sev = anatomy.story_event(event, self.clusterer.centroid(ev), items)
+        return self.link(anatomy.story_event(event, self.clusterer.centroid(ev), items), event)
+
+    def link(self, sev: StoryEvent, event: Event) -> str:
+        """Link what the linker sees of ``event`` and store its story; returns the story id."""
+        ev = sev.id
         if ev in self.linker.story_of_:
             for m in self.linker.update(sev):
                 self.store.record_merge(m)
