@@ -174,7 +174,7 @@ def fit(blocks, select) -> TreeModel:  # type: ignore[no-untyped-def]
         xs.append(b["x"][sub])
         ys.append(b["y"][sub])
         w = np.where(easy[sub], float(EASY_KEEP), 1.0)
-        ws.append(w * SEEDS_WEIGHT if name == "seeds" else w)
+        ws.append(w * SEEDS_WEIGHT if name == "seeds" else w * NAMELESS_WEIGHT if name.endswith(":nameless") else w)
     x = np.concatenate(xs)
     x[:, [FEATURES.index(f) for f in NOT_READ]] = 0.0  # constant: never split on
     model = make_model().fit(x, np.concatenate(ys), sample_weight=np.concatenate(ws))
@@ -264,6 +264,9 @@ def undated(x: np.ndarray) -> np.ndarray:
 # place the gazetteer knows) exist in the wild, not in the dev sets. Each set is added once more
 # with the names of half its articles (a fixed draw by id) removed, so the model sees "a side
 # names nothing" on same-event and different-event pairs alike, and reads names_min.
+NAMELESS_WEIGHT = 1.0  # weight of the nameless copies' pairs (--nameless-weight)
+
+
 def nameless_ids(feats, share: float = 0.5) -> set[str]:  # type: ignore[no-untyped-def]
     return {f.id for f in feats if int(hashlib.sha256(f.id.encode()).hexdigest()[:8], 16) % 1000 < share * 1000}
 
@@ -305,8 +308,10 @@ def main() -> None:
     ap.add_argument("--no-ship", action="store_true", help="measure only; do not write the model")
     ap.add_argument("--monotone", action="store_true", help="monotone constraints (see MONOTONE)")
     ap.add_argument("--nameless", action="store_true", help="train on nameless copies too (see nameless_ids)")
+    ap.add_argument("--nameless-weight", type=float, default=1.0)
     args = ap.parse_args()
-    global USE_MONOTONE, NOT_READ
+    global USE_MONOTONE, NOT_READ, NAMELESS_WEIGHT
+    NAMELESS_WEIGHT = args.nameless_weight
     USE_MONOTONE = args.monotone
     if args.nameless:
         NOT_READ = ("numbers_min",)
