@@ -99,3 +99,18 @@ def test_one_rounds_different_matches_are_different_events(tmp_path: Path, encod
     why = Explainer.for_pipeline(pipe).pair("match-000", "match-001")
     assert why["names_disjoint"] and why["probability"] <= 0.2
     assert any("none in common" in line for line in pair_lines(why))
+
+
+def test_same_template_reports_of_different_weeks_stay_apart(tmp_path: Path, encoder) -> None:  # type: ignore[no-untyped-def]
+    """Six rounds, one a week, eight teams: every team plays every week, so a report shares a
+    team (and its city) with reports of the weeks before and after, and the texts are one
+    template. Each match is its own event: a report never joins one of another week."""
+    rows = match_reports(24)
+    path = tmp_path / "weeks.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    report = Pipeline(str(tmp_path / "w.db"), encoder=encoder, second=False).run([str(path)])
+    day = {r["id"]: r["published"] for r in rows}
+    days: dict[str, set[str]] = {}
+    for a in report.assignments:
+        days.setdefault(a.event, set()).add(day[a.article_id])
+    assert all(len(d) == 1 for d in days.values()), sorted(map(sorted, days.values()))
