@@ -63,20 +63,33 @@ def _in_context(found: list[tuple[str, str]]) -> list[tuple[str, str]]:
     return [e for e in found if not e[1].startswith("city:") or where.get(e[1]) in countries]
 
 
-@functools.lru_cache(maxsize=1)
-def _caseless_table() -> tuple[dict[str, str], frozenset[str], int]:
-    table = {a: k for a, k in {**gazetteer(), **org_table()}.items() if _CASELESS.search(a)}
-    return table, frozenset(a[0] for a in table), max(map(len, table), default=1)
+Lookup = tuple[dict[str, str], dict[str, tuple[int, ...]]]
+
+
+def _lookup(table: dict[str, str]) -> Lookup:
+    """``table`` and, by first character, the lengths of its names (longest first): a scan
+    tries only lengths some name has (one Thai alias of Bangkok is 144 characters long)."""
+    lengths: dict[str, set[int]] = {}
+    for alias in table:
+        lengths.setdefault(alias[0], set()).add(len(alias))
+    return table, {c: tuple(sorted(v, reverse=True)) for c, v in lengths.items()}
+
+
+@functools.lru_cache(maxsize=2)
+def _caseless_table(unspaced: bool = False) -> Lookup:
+    """Aliases written in a caseless script (``unspaced``: in Thai, Lao, Myanmar or Khmer, the
+    scripts scanned by longest match)."""
+    script = _UNSPACED if unspaced else _CASELESS
+    return _lookup({a: k for a, k in {**gazetteer(), **org_table()}.items() if script.search(a)})
 
 
 def _caseless_gazetteer(text: str, known: Mapping[str, str]) -> list[tuple[str, str]]:
     """Places, countries and organisations named in a caseless script, by gazetteer lookup of
     each run of up to three words (longest first); unspaced scripts (Thai, Lao, Myanmar,
     Khmer) by longest match, as Japanese and Chinese are."""
-    lookup = _caseless_table()
-    table = lookup[0]
     if _UNSPACED.search(text):
-        return _in_context(_longest_match(unicodedata.normalize("NFC", text), lookup, 3, known))
+        return _in_context(_longest_match(unicodedata.normalize("NFC", text), _caseless_table(True), 3, known))
+    table = _caseless_table()[0]
     words = [w for w in _WORD_BREAK.split(fold_name(text)) if w]
     out: list[tuple[str, str]] = []
     i = 0
@@ -97,34 +110,33 @@ def _caseless_gazetteer(text: str, known: Mapping[str, str]) -> list[tuple[str, 
 
 
 @functools.lru_cache(maxsize=1)
-def _cjk_table() -> tuple[dict[str, str], frozenset[str], int]:
-    table = {a: k for a, k in {**gazetteer(), **org_table()}.items() if _CJK.match(a)}
-    return table, frozenset(a[0] for a in table), max(map(len, table), default=1)
+def _cjk_table() -> Lookup:
+    return _lookup({a: k for a, k in {**gazetteer(), **org_table()}.items() if _CJK.match(a)})
 
 
 def _cjk_gazetteer(text: str, known: Mapping[str, str]) -> list[tuple[str, str]]:
     """Longest-match dictionary scan for scripts written without spaces (ja, zh)."""
-    table, firsts, longest = _cjk_table()
-    return _longest_match(unicodedata.normalize("NFC", text), (table, firsts, longest), 2, known)
+    return _longest_match(unicodedata.normalize("NFC", text), _cjk_table(), 2, known)
 
 
 def _longest_match(
-    text: str, lookup: tuple[Mapping[str, str], frozenset[str], int], shortest: int,
-    known: Mapping[str, str],
+    text: str, lookup: Lookup, shortest: int, known: Mapping[str, str]
 ) -> list[tuple[str, str]]:
     """Dictionary scan of a text written without spaces: at each position the longest
-    listed name (at least ``shortest`` characters). ``lookup``: the table, the first
-    characters of its names and the longest name's length."""
-    table, firsts, longest = lookup
+    listed name (at least ``shortest`` characters); ``known`` aliases count too."""
+    table, lengths = _lookup({**lookup[0], **known}) if known else lookup
     out: list[tuple[str, str]] = []
     i, n = 0, len(text)
     while i < n:
-        if text[i] not in firsts:
+        tried = lengths.get(text[i])
+        if tried is None:
             i += 1
             continue
-        for length in range(min(longest, n - i), shortest - 1, -1):
+        for length in tried:
+            if length < shortest or length > n - i:
+                continue
             sub = text[i : i + length]
-            hit = known.get(sub) or table.get(sub)
+            hit = table.get(sub)
             if hit:
                 out.append((sub, hit))
                 i += length
