@@ -143,6 +143,19 @@ def _fr_forms(stem: str) -> list[str]:
     return forms
 
 
+def _translators(langs: list[str]) -> list[gettext.NullTranslations]:
+    """pycountry's country-name translations into ``langs`` (those it has)."""
+    import pycountry
+
+    out = []
+    for lang in langs:
+        try:
+            out.append(gettext.translation("iso3166-1", pycountry.LOCALES_DIR, [lang]))
+        except OSError:
+            continue
+    return out
+
+
 @functools.lru_cache(maxsize=1)
 def gazetteer() -> dict[str, str]:
     """Folded alias -> key for countries (``country:XX``) and cities (``city:<geonameid>``).
@@ -174,18 +187,7 @@ def gazetteer() -> dict[str, str]:
     countries: dict[str, str] = {}
     import pycountry
 
-    translators = []
-    for lang in _GETTEXT_LANGS:
-        try:
-            translators.append(gettext.translation("iso3166-1", pycountry.LOCALES_DIR, [lang]))
-        except OSError:
-            continue
-    scripts = []
-    for lang in _SCRIPT_LANGS:
-        try:
-            scripts.append(gettext.translation("iso3166-1", pycountry.LOCALES_DIR, [lang]))
-        except OSError:
-            continue
+    translators, scripts = _translators(_GETTEXT_LANGS), _translators(_SCRIPT_LANGS)
     for c in pycountry.countries:
         key = f"country:{c.alpha_2}"
         names = [c.name, getattr(c, "official_name", ""), getattr(c, "common_name", "")]
