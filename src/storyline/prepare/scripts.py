@@ -123,20 +123,23 @@ def _longest_match(
     text: str, lookup: Lookup, shortest: int, known: Mapping[str, str]
 ) -> list[tuple[str, str]]:
     """Dictionary scan of a text written without spaces: at each position the longest
-    listed name (at least ``shortest`` characters); ``known`` aliases count too."""
-    table, lengths = _lookup({**lookup[0], **known}) if known else lookup
+    listed name (at least ``shortest`` characters); ``known`` aliases first."""
+    table, lengths = lookup
+    extra = _lookup(dict(known))[1] if known else {}  # (a few aliases: the table is not rebuilt)
     out: list[tuple[str, str]] = []
     i, n = 0, len(text)
     while i < n:
-        tried = lengths.get(text[i])
-        if tried is None:
+        tried = lengths.get(text[i], ())
+        if extra:
+            tried = tuple(sorted({*tried, *extra.get(text[i], ())}, reverse=True))
+        if not tried:
             i += 1
             continue
         for length in tried:
             if length < shortest or length > n - i:
                 continue
             sub = text[i : i + length]
-            hit = table.get(sub)
+            hit = known.get(sub) or table.get(sub)
             if hit:
                 out.append((sub, hit))
                 i += length
