@@ -172,6 +172,8 @@ class Explainer:
             item = {
                 "event": c["event"], "event_now": self._event_now(c["event"]),
                 "score": c["score"], "excluded": c.get("excluded"),
+                # ruled out by an upper bound of its score (without the second encoder)
+                "at_most": bool(c.get("at_most")),
             }  # fmt: skip
             ev = self.store.get_event(item["event_now"])
             item["headline"] = (ev.headline or ev.title) if ev else ""
@@ -316,7 +318,8 @@ def explain_lines(e: dict[str, Any]) -> list[str]:
         lines.append(f"candidates ({len(e['candidates'])}):")
     for c in e["candidates"]:
         tag = f"  [excluded: {c['excluded']}]" if c.get("excluded") else ""
-        head = f"  {c['event']}  {_pct(c['score'])}  {_clip(c.get('headline') or '', 60)}{tag}"
+        score = ("at most " if c.get("at_most") else "") + _pct(c["score"])
+        head = f"  {c['event']}  {score}  {_clip(c.get('headline') or '', 60)}{tag}"
         lines.append(head)
         if c.get("closest"):
             lines.append(

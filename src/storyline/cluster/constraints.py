@@ -54,6 +54,7 @@ class Constraints:
         self._pin_ev: dict[str, set[str]] = {}  # event id -> pin groups among its members
         self.decisions_: dict[str, dict[str, Any]] = {}  # article id -> decision record
         self._samples: dict[str, list[str]] = {}  # candidate event -> members compared (last article)
+        self._bounds: set[str] = set()  # candidates whose score is an upper bound (last article)
 
     # -- pins --------------------------------------------------------------------------------
     def set_pins(self, pins: Mapping[str, str]) -> None:
@@ -100,6 +101,10 @@ class Constraints:
     def _note_samples(self, cands: Sequence[str], samples: Sequence[Sequence[ArticleFeatures]]) -> None:
         self._samples = {ev: [m.id for m in s] for ev, s in zip(cands, samples, strict=True)}
 
+    def _note_bounds(self, cands: Sequence[str]) -> None:
+        """Candidates scored by an upper bound: ruled out without the second encoder."""
+        self._bounds = set(cands)
+
     def _note_decision(
         self, f: ArticleFeatures, ev: str, action: str, score: float,
         scored: Sequence[tuple[str, float]], excluded: Sequence[str] = (),
@@ -114,12 +119,14 @@ class Constraints:
                 item["members"] = self._samples.get(cand, [])
             if cand in excluded:
                 item["excluded"] = "pinned apart by a correction"
+            if cand in self._bounds:
+                item["at_most"] = True  # an upper bound, below the threshold
             cands.append(item)
         self.decisions_[f.id] = {
             "event": ev, "action": action, "score": score, "threshold": self.threshold_for(f),
             "candidates": cands,
         }  # fmt: skip
-        self._samples = {}
+        self._samples, self._bounds = {}, set()
         while len(self.decisions_) > MAX_RECORDS:
             del self.decisions_[next(iter(self.decisions_))]
 

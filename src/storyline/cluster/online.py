@@ -212,15 +212,24 @@ class OnlineClusterer(Constraints, Repair, SecondCandidates, WindowMemory):
         limit = None if f.covered else self.uncovered_members
         samples = [self._sample(ev, limit, prefer_covered=f.covered) for ev in cands]
         self._note_samples(cands, samples)  # for the decision record (constraints.py)
-        members = [m for sample in samples for m in sample]
-        if not members:
+        # candidates that cannot reach the threshold whatever the second encoder says are
+        # not compared with it (their score is then that bound: see _ruled_out)
+        ruled = self._ruled_out([f], samples, self.threshold_for(f))
+        self._note_bounds([cands[i] for i in ruled])
+        members = [m for i, sample in enumerate(samples) if i not in ruled for m in sample]
+        if not members and not ruled:
             return []
-        if cache:
+        if not members:
+            probs = np.zeros(0)
+        elif cache:
             probs = self._pair_probs([f], members)[0]
         else:
             probs = self.scorer.score_many(f, members)
         out, start = [], 0
-        for ev, sample in zip(cands, samples, strict=True):
+        for i, (ev, sample) in enumerate(zip(cands, samples, strict=True)):
+            if i in ruled:
+                out.append((ev, ruled[i]))
+                continue
             out.append((ev, float(probs[start : start + len(sample)].mean())))
             start += len(sample)
         return out
@@ -337,6 +346,31 @@ class OnlineClusterer(Constraints, Repair, SecondCandidates, WindowMemory):
             return True
         d = self.event_date(ev)
         return d is None or abs((f.date - d).days) <= self.window_days
+
+    def _ruled_out(
+        self, a: Sequence[ArticleFeatures], samples: Sequence[Sequence[ArticleFeatures]], threshold: float
+    ) -> dict[int, float]:
+        """The samples (by position) whose mean pair probability with the articles ``a``
+        stays below ``threshold`` whatever the second encoder's cosines (:meth:`PairScorer.upper_grid`),
+        with that upper bound of their mean; only samples with a pair that needs the second
+        encoder. Deciding without their second-encoder vectors decides as with them: a join
+        or a merge needs the threshold."""
+        upper = getattr(self.scorer, "upper_grid", None)
+        b = [y for s in samples for y in s]
+        got = upper(a, b) if upper is not None and a and b else None
+        if got is None:
+            return {}
+        up, need = got
+        out, start = {}, 0
+        for i, s in enumerate(samples):
+            end = start + len(s)
+            if s and need[:, start:end].any():
+                # a-major, contiguous: the order in which the exact mean is summed
+                mean = float(np.ascontiguousarray(up[:, start:end]).ravel().mean())
+                if mean < threshold:
+                    out[i] = mean
+            start = end
+        return out
 
     def _pair_probs(
         self, a: Sequence[ArticleFeatures], b: Sequence[ArticleFeatures], fill: bool = True

@@ -57,15 +57,21 @@ class Repair:
         samples = [self._sample(e2, self.link_members) for e2 in others]
         if not a:
             return [0.0] * len(others)
-        for s in samples:  # second-encoder batches as when each link was scored on its own
-            for x in a:
-                self.scorer.fill_second(x, s)
-        b = [y for s in samples for y in s]
+        # neighbours that cannot reach the merge threshold whatever the second encoder says
+        ruled = self._ruled_out(a, samples, self.merge_threshold_for(e1))
+        for i, s in enumerate(samples):  # second-encoder batches as when each link was scored on its own
+            if i not in ruled:
+                for x in a:
+                    self.scorer.fill_second(x, s)
+        b = [y for i, s in enumerate(samples) if i not in ruled for y in s]
         probs = self._pair_probs(a, b, fill=False) if b else np.zeros((len(a), 0))
         out, start = [], 0
-        for s in samples:
+        for i, s in enumerate(samples):
             if not s:
                 out.append(0.0)
+                continue
+            if i in ruled:
+                out.append(ruled[i])
                 continue
             # a-major order, contiguous: the same mean as over the pairs scored one by one
             out.append(float(np.ascontiguousarray(probs[:, start : start + len(s)]).ravel().mean()))

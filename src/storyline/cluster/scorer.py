@@ -54,6 +54,31 @@ class PairScorer:
             self.fill_second(a, others)
         return self.features_grid([a], others)[0]
 
+    def upper_grid(
+        self, a: Sequence[ArticleFeatures], b: Sequence[ArticleFeatures]
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        """Upper bounds of the probabilities of the pairs (a[i], b[j]) that hold whatever the
+        second encoder's cosine of a pair turns out to be, found without computing it: the
+        most the model gives over every value that cosine can take. Returns the bounds, a
+        (len(a), len(b)) array (the probability itself where a pair does not need the second
+        encoder), and which pairs need it; None when none does.
+
+        A candidate whose mean bound stays below a threshold cannot reach it: its members'
+        second-encoder vectors (about 50 ms each) need not be computed to decide.
+        """
+        need = np.array([[not (x.covered and y.covered) for y in b] for x in a], dtype=bool)
+        if self.second is None or not need.any():
+            return None
+        x = features_grid(a, b, None, None).reshape(len(a) * len(b), -1)  # second cosine 0
+        p = self.predict(x)
+        col = FEATURES.index("second_cos")
+        values = self.model.interval_values(col, -1.0, 1.0)
+        flat = need.ravel()
+        rows = np.repeat(x[flat], len(values), axis=0)
+        rows[:, col] = np.tile(values, int(flat.sum()))
+        p[flat] = self.predict(rows).reshape(-1, len(values)).max(axis=1)
+        return p.reshape(len(a), len(b)), need
+
     def features_grid(
         self, a: Sequence[ArticleFeatures], b: Sequence[ArticleFeatures], need: np.ndarray | None = None
     ) -> np.ndarray:

@@ -174,6 +174,15 @@ class TreeModel:
             node = np.where(self.is_leaf[node], node, nxt)
         return self.baseline + self.value[node].sum(axis=1)
 
+    def interval_values(self, feature: int, low: float, high: float) -> np.ndarray:
+        """One value of ``feature`` in each interval of [low, high] on which no split of any
+        tree changes side: the model's output, other features fixed, takes all its values
+        over [low, high] at these points (a row goes left where ``x <= threshold``, so a
+        threshold stands for the interval it closes, and ``high`` for the last one)."""
+        cuts = self.threshold[(self.feature == feature) & ~self.is_leaf]
+        cuts = np.unique(cuts[(cuts >= low) & (cuts < high)])
+        return np.concatenate([cuts, [high]])
+
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
         if len(x) == 0:
             return np.zeros(0)
