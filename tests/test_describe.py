@@ -181,3 +181,27 @@ def test_event_and_story_descriptions_in_one_language(seeds_db: Path) -> None:
     assert de.fallback and de.lang == "fr"
     assert main_event(evs) is big and main_event(evs, "fr") is big
     assert main_event([Event("x", ["a"])]).id == "x" and main_event([]) is None
+
+
+def test_words_before_a_surface_are_those_the_regex_finds() -> None:
+    import random
+    import re
+
+    from storyline.describe.entities import _words_before
+
+    def regex(surface: str, text: str) -> list[str]:
+        pat = re.compile(r"(\w+)['’ ]\s*" + re.escape(surface) + r"(?!\w)")
+        return [m.group(1).lower() for m in pat.finditer(text)]
+
+    text = (
+        "The Pentagon said. the  Pentagon, l'Élysée et l’ Élysée; la\nLune, la \nLune, laLune Lune "
+        "Lune Lune. Pentagonal Pentagon_x _Pentagon 3 Pentagon Der Mond, den Mond'"
+    )
+    for surface in ("Pentagon", "Élysée", "Lune", "Mond", "a", " ", "'", "n"):
+        assert _words_before(surface, text) == regex(surface, text), surface
+    rng = random.Random(0)
+    alphabet = "ab L'’ \n\t_é1"
+    for _ in range(2000):
+        t = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30)))
+        s = "".join(rng.choice("abL") for _ in range(rng.randint(1, 2)))
+        assert _words_before(s, t) == regex(s, t), (s, t)

@@ -185,15 +185,41 @@ def _is_place(surface: str) -> str | None:
     return gazetteer().get(fold_name(surface))
 
 
-@functools.lru_cache(maxsize=1 << 12)  # (more surfaces than the re module's own cache holds)
-def _after_article_pattern(surface: str) -> re.Pattern[str]:
-    return re.compile(r"(\w+)['’ ]\s*" + re.escape(surface) + r"(?!\w)")
+def _word_char(c: str) -> bool:
+    return c.isalnum() or c == "_"  # what re's \\w matches
+
+
+def _words_before(surface: str, text: str) -> list[str]:
+    """The words right before each use of ``surface`` in ``text`` ("the Pentagon",
+    "l'Élysée"; not followed by a letter): what ``(\\w+)['’ ]\\s*SURFACE(?!\\w)`` finds, found
+    from the surface backwards (a regex that starts with ``\\w+`` tries every letter of the
+    text)."""
+    out: list[str] = []
+    n, last, start = len(surface), 0, 0
+    while (i := text.find(surface, start)) >= 0:
+        start = i + 1
+        if i + n < len(text) and _word_char(text[i + n]):
+            continue
+        k = i
+        while k > last and text[k - 1].isspace():
+            k -= 1
+        if k < i and text[k] == " " and k > last and _word_char(text[k - 1]):
+            end = k  # "the Pentagon": a space, then any whitespace
+        elif k - 1 > last and text[k - 1] in "'’" and _word_char(text[k - 2]):
+            end = k - 1  # "l'Élysée", "l’ Élysée"
+        else:
+            continue
+        begin = end
+        while begin > last and _word_char(text[begin - 1]):
+            begin -= 1
+        out.append(text[begin:end].lower())
+        last = start = i + n
+    return out
 
 
 def _after_article(surface: str, texts: Sequence[str]) -> bool:
     """``surface`` is mostly used after an article ("la Lune", "the Pentagon"): a thing."""
-    pat = _after_article_pattern(surface)
-    uses = [m.group(1).lower() for t in texts if surface in t for m in pat.finditer(t)]
+    uses = [w for t in texts for w in _words_before(surface, t)]
     return bool(uses) and sum(u in _DETERMINERS for u in uses) * 2 > len(uses)
 
 
