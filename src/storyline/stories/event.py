@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -27,6 +28,15 @@ class StoryEvent:
     keyphrases: list[str] = field(default_factory=list)
     size: int = 1
     langs: frozenset[str] = frozenset()
+
+    @functools.cached_property
+    def folded_keyphrases(self) -> tuple[frozenset[str], tuple[str, ...]]:
+        """The keyphrases folded (:func:`~storyline.text.fold`), as a set and sorted: what the
+        linker compares, computed once per event."""
+        from ..text import fold
+
+        folded = frozenset(fold(k) for k in self.keyphrases)
+        return folded, tuple(sorted(folded))
 
     def to_json(self) -> dict[str, Any]:
         vec = np.asarray(self.centroid, dtype="<f4")
@@ -88,9 +98,17 @@ class LinkWeights:
     vouch_rarity: float = 0.0  # ... counting only keys at least this rare (``_rarity``)
 
     def kind_weight(self, key: str) -> float:
-        kind = key.split(":", 1)[0] if ":" in key else "other"
-        table = dict(self.kinds)
-        return table.get(kind, table.get("other", 0.6))
+        cache = self._kind_weights
+        w = cache.get(key)
+        if w is None:
+            kind = key.split(":", 1)[0] if ":" in key else "other"
+            table = dict(self.kinds)
+            w = cache[key] = table.get(kind, table.get("other", 0.6))
+        return w
+
+    @functools.cached_property
+    def _kind_weights(self) -> dict[str, float]:
+        return {}  # key -> kind_weight(key), filled as keys are asked for
 
 
 def shipped_link_params() -> dict[str, Any]:

@@ -32,7 +32,6 @@ from dataclasses import asdict
 from typing import Any
 
 from ..model import Merge, utc_now
-from ..text import fold
 from .event import LinkScore, LinkWeights, StoryEvent, shipped_link_params, story_headline, timeline
 from .scoring import HAND_ACTOR_MIN, HAND_MIN_COSINE, HAND_THRESHOLD, NO_LINK, LinkScoring, is_weak
 
@@ -94,6 +93,8 @@ class StoryLinker(LinkScoring):
         self.aliases_: dict[str, str] = {}
         self._born: dict[str, int] = {}  # story id → creation order (older survives a merge)
         self._issued: set[str] = set()  # every story id ever given out: never reused
+        # bumped whenever the counts below change (never reset: memos compare it)
+        self._counts_changed = getattr(self, "_counts_changed", 0) + 1
         self._df: Counter[str] = Counter()  # entity key → events holding it
         self._kdf: Counter[str] = Counter()  # folded keyphrase → events holding it
         self._index: dict[str, set[str]] = defaultdict(set)  # specific key → event ids
@@ -127,6 +128,7 @@ class StoryLinker(LinkScoring):
 
     # ----------------------------------------------------------------- state changes
     def _count(self, ev: StoryEvent, sign: int) -> None:
+        self._counts_changed += 1
         for k in ev.entities:
             self._df[k] += sign
             if not is_weak(k):
@@ -134,7 +136,7 @@ class StoryLinker(LinkScoring):
                     self._index[k].add(ev.id)
                 else:
                     self._index[k].discard(ev.id)
-        for k in {fold(p) for p in ev.keyphrases}:
+        for k in ev.folded_keyphrases[0]:
             self._kdf[k] += sign
 
     def _new_story_id(self, event_id: str) -> str:

@@ -26,6 +26,20 @@ def is_weak(key: str) -> bool:
     return key.startswith("country:")
 
 
+class _Rarities(dict[int, float]):
+    """:meth:`LinkScoring._rarity` by document frequency, for one number of events ``n``
+    (each value computed once, by the same expression)."""
+
+    def __init__(self, n: int) -> None:
+        super().__init__()
+        self.n = n
+        self._den = math.log(n + 1) + 1.0
+
+    def __missing__(self, df: int) -> float:
+        value = self[df] = (math.log((self.n + 1) / (df + 1)) + 1.0) / self._den
+        return value
+
+
 class LinkScoring:
     """Link scores between events, for :class:`~storyline.stories.linker.StoryLinker`."""
 
@@ -33,8 +47,15 @@ class LinkScoring:
     def _rarity(self, df: int) -> float:
         """IDF over the events seen, scaled to (0, 1]; ``idf_prior`` empty pseudo-events keep
         a small corpus from calling everything common."""
+        return self._rarities()[df]
+
+    def _rarities(self) -> _Rarities:
+        """:meth:`_rarity` by document frequency for the events seen now."""
         n = len(self.events_) + self.idf_prior
-        return (math.log((n + 1) / (df + 1)) + 1.0) / (math.log(n + 1) + 1.0)
+        table: _Rarities | None = self.__dict__.get("_rarity_table")
+        if table is None or table.n != n:
+            table = self._rarity_table = _Rarities(n)
+        return table
 
     def link(self, a: StoryEvent, b: StoryEvent) -> LinkScore:
         """The link score between two events; 0 unless both gates (actors, cosine) pass.
@@ -54,12 +75,14 @@ class LinkScoring:
             return NO_LINK
         if w.intercept is None:
             return self._hand_link(a, b, gap, shared, w, self.actor_min, self.min_cosine)
-        actors = sum(w.kind_weight(k) * self._rarity(self._df[k]) for k in sorted(shared))
+        rarity, df, kind = self._rarities(), self._df, w.kind_weight
+        ordered = tuple(sorted(shared))
+        actors = sum(kind(k) * rarity[df[k]] for k in ordered)
         cos = float(np.dot(a.centroid, b.centroid))
         if actors < self.actor_min or cos < self.min_cosine:
-            return LinkScore(0.0, cos, actors, 0.0, gap, tuple(sorted(shared)))
-        kp = self._keyphrase_overlap(a.keyphrases, b.keyphrases)
-        specific = [self._rarity(self._df[k]) for k in sorted(shared) if not is_weak(k)]
+            return LinkScore(0.0, cos, actors, 0.0, gap, ordered)
+        kp = self._event_overlap(a, b)
+        specific = [rarity[df[k]] for k in ordered if not is_weak(k)]
         extra = {"shared": math.log1p(len(specific)), "rarest": max(specific, default=0.0),
                  "gap": math.log1p(min(gap, w.gap_cap_days))}
         z = (
@@ -74,7 +97,7 @@ class LinkScoring:
         )
         if vouch and self._hand_link(a, b, gap, shared).score >= HAND_THRESHOLD:  # the hand rule
             score = self.threshold
-        return LinkScore(score, cos, actors, kp, gap, tuple(sorted(shared)))
+        return LinkScore(score, cos, actors, kp, gap, ordered)
 
     def _hand_link(
         self, a: StoryEvent, b: StoryEvent, gap: int, shared: frozenset[str],
@@ -83,11 +106,12 @@ class LinkScoring:
     ) -> LinkScore:
         """The hand-set rule (docs/stories.md): gates, then a weighted sum."""
         w = w or LinkWeights()
-        actors = sum(w.kind_weight(k) * self._rarity(self._df[k]) for k in sorted(shared))
+        rarity, df = self._rarities(), self._df
+        actors = sum(w.kind_weight(k) * rarity[df[k]] for k in sorted(shared))
         cos = float(np.dot(a.centroid, b.centroid))
         if actors < actor_min or cos < min_cosine:
             return LinkScore(0.0, cos, actors, 0.0, gap, tuple(sorted(shared)))
-        kp = self._keyphrase_overlap(a.keyphrases, b.keyphrases)
+        kp = self._event_overlap(a, b)
         score = (
             w.centroid * cos
             + w.actors * min(1.0, actors / w.actor_saturation)
@@ -97,12 +121,35 @@ class LinkScoring:
         return LinkScore(score, cos, actors, kp, gap, tuple(sorted(shared)))
 
     def _keyphrase_overlap(self, a: Sequence[str], b: Sequence[str]) -> float:
+        """IDF-weighted overlap coefficient of two lists of keyphrases (folded)."""
         fa, fb = {fold(k) for k in a}, {fold(k) for k in b}
         if not fa or not fb:
             return 0.0
+        return self._weight(fa & fb) / min(self._weight(fa), self._weight(fb))
 
-        def weight(ks: Iterable[str]) -> float:
-            return sum(self._rarity(self._kdf[k]) for k in sorted(ks))
+    def _event_overlap(self, a: StoryEvent, b: StoryEvent) -> float:
+        """:meth:`_keyphrase_overlap` of two events' keyphrases, with each event's folded
+        keyphrases and their weight computed once (per state of the counts)."""
+        (fa, sa), (fb, sb) = a.folded_keyphrases, b.folded_keyphrases
+        if not fa or not fb:
+            return 0.0
+        return self._weight(fa & fb) / min(self._event_weight(a, sa), self._event_weight(b, sb))
 
-        return weight(fa & fb) / min(weight(fa), weight(fb))
+    def _weight(self, keys: Iterable[str]) -> float:
+        rarity, kdf = self._rarities(), self._kdf
+        return sum(rarity[kdf[k]] for k in sorted(keys))
 
+    def _event_weight(self, ev: StoryEvent, ordered: tuple[str, ...]) -> float:
+        """:meth:`_weight` of an event's folded keyphrases (``ordered``: sorted), remembered
+        until the counts change (:attr:`_counts_changed` in the linker)."""
+        memo: dict[int, tuple[StoryEvent, float]] | None = self.__dict__.get("_weight_memo")
+        if memo is None or self.__dict__.get("_weight_version") != self._counts_changed:
+            memo = self._weight_memo = {}
+            self._weight_version = self._counts_changed
+        got = memo.get(id(ev))
+        if got is not None and got[0] is ev:
+            return got[1]
+        rarity, kdf = self._rarities(), self._kdf
+        value = sum(rarity[kdf[k]] for k in ordered)
+        memo[id(ev)] = (ev, value)
+        return value
