@@ -205,3 +205,20 @@ def test_words_before_a_surface_are_those_the_regex_finds() -> None:
         t = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30)))
         s = "".join(rng.choice("abL") for _ in range(rng.randint(1, 2)))
         assert _words_before(s, t) == regex(s, t), (s, t)
+
+
+def test_has_word_finds_what_the_whole_word_regex_finds() -> None:
+    import random
+    import re
+
+    from storyline.text import has_word
+
+    def regex(text: str, word: str) -> bool:
+        return re.search(r"(?<![\w])" + re.escape(word) + r"(?![\w])", text) is not None
+
+    rng = random.Random(1)
+    for _ in range(3000):
+        t = "".join(rng.choice("ab -.é_1’") for _ in range(rng.randint(0, 20)))
+        w = "".join(rng.choice("ab-.é") for _ in range(rng.randint(1, 3)))
+        assert has_word(t, w) == regex(t, w), (t, w)
+    assert has_word("la lune", "lune") and not has_word("lunes", "lune")

@@ -120,6 +120,27 @@ _WORD_RUN = re.compile(r"\w+", re.UNICODE)
 _COUNTED_WORD = re.compile(r"[^\W\d_][\w'’-]*", re.UNICODE)
 
 
+def is_word_char(c: str) -> bool:
+    """What re's ``\\w`` matches: a letter, a digit (of any script) or ``_``."""
+    return c.isalnum() or c == "_"
+
+
+def has_word(text: str, word: str) -> bool:
+    """``word`` occurs in ``text`` with no word character right before or after it: what
+    ``(?<!\\w)WORD(?!\\w)`` finds, without compiling a regex per word.
+
+    >>> has_word("etats-unis deploient", "etats-unis"), has_word("lunes", "lune")
+    (True, False)
+    """
+    n, end = len(word), len(text)
+    i = text.find(word)
+    while i >= 0:
+        if (i == 0 or not is_word_char(text[i - 1])) and (i + n >= end or not is_word_char(text[i + n])):
+            return True
+        i = text.find(word, i + 1)
+    return False
+
+
 def words(text: str) -> list[str]:
     """Words of letters, joined by hyphens and apostrophes; digits and ``_`` split them.
 

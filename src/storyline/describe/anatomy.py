@@ -6,8 +6,6 @@ Computed from an event's member articles whenever the event changes.
 from __future__ import annotations
 
 import datetime as dt
-import functools
-import re
 from collections import Counter
 from collections.abc import Sequence
 
@@ -15,7 +13,7 @@ import numpy as np
 
 from ..model import Event, Processed
 from ..stories.event import StoryEvent
-from ..text import fold
+from ..text import fold, has_word
 from .entities import checked_keys, display_entities
 from .families import FamilyDoc, FamilyFinder
 from .keyphrases import keyphrases, linking_keyphrases
@@ -204,21 +202,16 @@ def keyphrase_keys(phrases: Sequence[str], items: Sequence[Processed]) -> list[s
             name = fold(surface.strip())
             if len(name) >= 2:
                 names.setdefault(name, key)
-    pats = [(_whole_word(n), k) for n, k in sorted(names.items(), key=lambda nk: -len(nk[0]))]
+    by_length = sorted(names.items(), key=lambda nk: -len(nk[0]))
     out: list[str] = []
     for phrase in phrases:
         folded = fold(phrase)
-        keys = [k for pat, k in pats if pat.search(folded)]
+        keys = [k for n, k in by_length if has_word(folded, n)]
         for k in keys or [phrase]:
             k = f"@{k}" if keys else k
             if k not in out:
                 out.append(k)
     return out
-
-
-@functools.lru_cache(maxsize=1 << 13)  # names recur across events (the re module caches 512)
-def _whole_word(name: str) -> re.Pattern[str]:
-    return re.compile(r"(?<![\w])" + re.escape(name) + r"(?![\w])")
 
 
 def story_event(event: Event, centroid: np.ndarray, items: Sequence[Processed]) -> StoryEvent:

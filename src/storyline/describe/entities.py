@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ..model import Processed
-from ..text import fold_name, strip_accents
+from ..text import fold_name, is_word_char, strip_accents
 
 __all__ = ["EntityView", "checked_keys", "country_name", "display_entities", "transliterate"]
 
@@ -185,10 +185,6 @@ def _is_place(surface: str) -> str | None:
     return gazetteer().get(fold_name(surface))
 
 
-def _word_char(c: str) -> bool:
-    return c.isalnum() or c == "_"  # what re's \\w matches
-
-
 def _words_before(surface: str, text: str) -> list[str]:
     """The words right before each use of ``surface`` in ``text`` ("the Pentagon",
     "l'Élysée"; not followed by a letter): what ``(\\w+)['’ ]\\s*SURFACE(?!\\w)`` finds, found
@@ -198,19 +194,19 @@ def _words_before(surface: str, text: str) -> list[str]:
     n, last, start = len(surface), 0, 0
     while (i := text.find(surface, start)) >= 0:
         start = i + 1
-        if i + n < len(text) and _word_char(text[i + n]):
+        if i + n < len(text) and is_word_char(text[i + n]):
             continue
         k = i
         while k > last and text[k - 1].isspace():
             k -= 1
-        if k < i and text[k] == " " and k > last and _word_char(text[k - 1]):
+        if k < i and text[k] == " " and k > last and is_word_char(text[k - 1]):
             end = k  # "the Pentagon": a space, then any whitespace
-        elif k - 1 > last and text[k - 1] in "'’" and _word_char(text[k - 2]):
+        elif k - 1 > last and text[k - 1] in "'’" and is_word_char(text[k - 2]):
             end = k - 1  # "l'Élysée", "l’ Élysée"
         else:
             continue
         begin = end
-        while begin > last and _word_char(text[begin - 1]):
+        while begin > last and is_word_char(text[begin - 1]):
             begin -= 1
         out.append(text[begin:end].lower())
         last = start = i + n
