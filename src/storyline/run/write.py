@@ -129,6 +129,9 @@ class EventWriter:
         # to see of it (None when it is to be read back from the store: after a restart) ...
         self.unlinked: dict[str, StoryEvent | None] = {}
         self.held: list[Merge] = []  # ... and event merges the linker is not told of yet
+        # the events read or written in the current transaction, by id: a story's events are
+        # read once per write, not once per event of it that is linked
+        self._events: dict[str, Event] = {}
 
     def resume(self, state: str | None) -> None:
         """Take up what a writer left unlinked (the store's ``unlinked`` state)."""
@@ -175,10 +178,21 @@ class EventWriter:
         """Store the events of ``order`` (sorted ids) and ``merges``, in one transaction. With
         ``link``, the events and merges left unlinked before are linked with them, all in
         one sorted order: the stories are those of writing them all now."""
+        self._events = {}
+        try:
+            self._write_events(order, fresh, scores, merges, share, link)
+        finally:
+            self._events = {}
+
+    def _write_events(
+        self, order: list[str], fresh: set[str], scores: dict[str, float], merges: list[Merge],
+        share: SharedDescribe | None, link: bool,
+    ) -> None:
         with self.store.transaction():
             for m in merges:
                 self.store.record_merge(m)
                 self.store.delete_event(m.loser)
+                self._events.pop(m.loser, None)
                 self.unlinked.pop(m.loser, None)
             self.held.extend(merges)
             if link:
@@ -249,7 +263,7 @@ class EventWriter:
         else:  # the story it has so far (none for a new event) until the next linking write
             event.story = self.linker.story_of_.get(ev)
             self.unlinked[ev] = anatomy.story_event(event, self.clusterer.centroid(ev), items)
-        self.store.put_event(event)
+        self.put_event(event)
         # the members assigned earlier keep their score; of those, only the ones whose event,
         # story or family changed are written again (one read for all of them)
         old = self.store.get_assignments(missing) if missing else {}
@@ -272,7 +286,7 @@ class EventWriter:
         story = self.link_event(ev, event) if sev is None else self.link(sev, event)
         if event.story != story:
             event.story = story
-            self.store.put_event(event)
+            self.put_event(event)
         old = self.store.get_assignments(event.article_ids)
         self.store.put_assignments(
             dataclasses.replace(a, story=story) for a in old.values() if a.story != story
@@ -304,11 +318,25 @@ class EventWriter:
         self.put_story(story_id, event)
         return story_id
 
+    def put_event(self, event: Event) -> None:
+        self.store.put_event(event)
+        self._events[event.id] = event
+
+    def stored_event(self, ev: str) -> Event | None:
+        """The stored event ``ev`` (None when there is none by that id), read once per write."""
+        event = self._events.get(ev)
+        if event is None:
+            event = self.store.get_event(ev)
+            if event is None or event.id != ev:
+                return event
+            self._events[ev] = event
+        return event
+
     def put_story(self, story_id: str, known: Event | None = None) -> None:
         """Store the story from its events (``known``: one of them, not stored yet)."""
         ids = list(self.linker.stories_.get(story_id, []))
         evs = [
-            e for e in (known if known is not None and i == known.id else self.store.get_event(i) for i in ids)
+            e for e in (known if known is not None and i == known.id else self.stored_event(i) for i in ids)
             if e is not None
         ]
         dates = [e.date for e in evs if e.date]
