@@ -131,7 +131,9 @@ def term_id(term: str) -> int:
 
 def tfidf_weights(terms: Counter[str], lang: str, counts: TermCounts, keep: int = 150) -> SparseVec:
     """Sublinear tf × idf, L2-normalised, keeping the ``keep`` strongest terms."""
-    w = {t: (1.0 + math.log(c)) * counts.idf(lang, t) for t, c in terms.items()}
+    # counts.idf(lang, t), inlined (called for every term of every article)
+    a, df, log = counts.n_docs.get(lang, 0) + 1, counts.df.get(lang) or {}, math.log
+    w = {t: (1.0 + log(c)) * (log(a / (df.get(t, 0) + 1)) + 1.0) for t, c in terms.items()}
     top = sorted(w.items(), key=lambda kv: (-kv[1], kv[0]))[:keep]
     norm = math.sqrt(sum(v * v for _, v in top)) or 1.0
     pairs = sorted({term_id(t): v / norm for t, v in top}.items())
