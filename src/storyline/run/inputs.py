@@ -18,7 +18,7 @@ from ..errors import InputError
 from ..ingest import Skip, read_inputs
 from ..ingest.base import Reader
 from ..ingest.jsonl import article_from_record
-from ..model import Article, Quarantined
+from ..model import Article, Assignment, Merge, Quarantined
 from ..prepare.guard import check_article
 from ..store.base import Store
 
@@ -130,3 +130,27 @@ def triage(
             continue
         fresh[x.id] = x
     return out
+
+
+@dataclass
+class RunReport:
+    """What one run did: assignments of its input articles, skips with reasons, merges."""
+
+    assignments: list[Assignment] = field(default_factory=list)
+    skipped: list[Skip] = field(default_factory=list)
+    new: int = 0
+    known: int = 0
+    merges: list[Merge] = field(default_factory=list)
+
+    def summary(self) -> str:
+        reasons: dict[str, int] = {}
+        for s in self.skipped:
+            kind = s.reason.split(": ")[0].split(" (")[0]
+            reasons[kind] = reasons.get(kind, 0) + 1
+        why = ", ".join(f"{n} {r}" for r, n in sorted(reasons.items()))
+        events = len({a.event for a in self.assignments})
+        return (
+            f"{self.new} new, {self.known} already stored, {len(self.skipped)} skipped"
+            + (f" ({why})" if why else "")
+            + f"; {events} events, {len(self.merges)} merges"
+        )

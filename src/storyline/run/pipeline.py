@@ -16,7 +16,6 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
@@ -37,7 +36,7 @@ from ..store.base import Store
 from ..stories.base import Linker
 from ..stories.linker import StoryLinker
 from .encode import ENCODE_CHUNK, EncodeAhead
-from .inputs import collect, triage
+from .inputs import RunReport, collect, triage
 from .restore import restore
 from .workers import ProcessEncoder
 from .write import EventWriter
@@ -53,30 +52,6 @@ SHARE_MIN = 64  # the child prepares half of a batch / shares describing one at 
 COMMIT_EVERY = 1000  # decisions committed, and stories linked, every this many articles ...
 COMMIT_SECONDS = 30.0  # ... or committed after this many seconds, stories left for the next
 MAX_ATTEMPTS = 6  # runs that stopped with an article pending before it is quarantined
-
-
-@dataclass
-class RunReport:
-    """What one run did: assignments of its input articles, skips with reasons, merges."""
-
-    assignments: list[Assignment] = field(default_factory=list)
-    skipped: list[Skip] = field(default_factory=list)
-    new: int = 0
-    known: int = 0
-    merges: list[Merge] = field(default_factory=list)
-
-    def summary(self) -> str:
-        reasons: dict[str, int] = {}
-        for s in self.skipped:
-            kind = s.reason.split(": ")[0].split(" (")[0]
-            reasons[kind] = reasons.get(kind, 0) + 1
-        why = ", ".join(f"{n} {r}" for r, n in sorted(reasons.items()))
-        events = len({a.event for a in self.assignments})
-        return (
-            f"{self.new} new, {self.known} already stored, {len(self.skipped)} skipped"
-            + (f" ({why})" if why else "")
-            + f"; {events} events, {len(self.merges)} merges"
-        )
 
 
 class Pipeline:
@@ -176,8 +151,8 @@ class Pipeline:
         One writer at a time: runs on the same store (other processes included) wait for each
         other, and a run first catches up with what other writers stored since.
         """
-        items = collect(inputs, stdin=stdin, readers=self.readers)
-        return self._locked(items)
+        # (no name here holds the inputs: the run lets each text go once it is stored)
+        return self._locked(collect(inputs, stdin=stdin, readers=self.readers))
 
     def assign(self, order: Sequence[str] = ()) -> RunReport:
         """Assign the stored articles that have no event yet, with the one ordered clusterer:
@@ -218,17 +193,21 @@ class Pipeline:
         report = RunReport()
         held = {q.article.id: q for q in self.store.quarantined()}
         sorted_out = triage(items, self.store, held)
+        assigning = not items  # assign(): the stored articles it assigns are its new ones
+        items.clear()  # (the texts live on in ``fresh`` until stored)
         order, fresh = sorted_out.order + [a for a in also if a not in sorted_out.fresh], sorted_out.fresh
         report.known, report.skipped = sorted_out.known, sorted_out.skipped
         report.new = len(fresh)
         pending, self._orphans = self._pending(held), []
         self._failed: list[Quarantined] = []
         if fresh or pending:
-            report.merges = self._process(list(fresh.values()), pending)
+            articles = list(fresh.values())
+            fresh.clear()  # (the run empties ``articles`` as it stores them)
+            report.merges = self._process(articles, pending)
             self.store.set_state("attempts", "{}")  # the run finished: nothing is suspect
         elif self.writer.pending():  # events a stopped run stored without their stories
             self.writer.write(set(), {}, [])
-        if not items:  # assign(): the stored articles it assigned are this run's new ones
+        if assigning:
             report.new = len(pending)
         report.new -= len(self._failed)
         for q in self._failed:
@@ -297,8 +276,8 @@ class Pipeline:
         order (with ``pending`` ones: stored by an earlier run that stopped before assigning
         them). The next chunk is encoded while the current one is clustered.
 
-        Only the compact features of the run stay in memory; the prepared articles are
-        read back from the store chunk by chunk.
+        Only the compact features of the run stay in memory: ``articles`` is emptied as they
+        are stored, and the prepared articles are read back from the store chunk by chunk.
         """
         # a large run starts its encoder process now: it loads its model while we prepare
         encoder = self._chunk_encoder(len(articles) + len(pending))
@@ -325,9 +304,11 @@ class Pipeline:
         spare = encoder.spare if isinstance(encoder, ProcessEncoder) else None  # it describes when free
         if helper is not None and articles:
             helper(use_filter, self.repeated)
-        for start in range(0, len(articles), PREPARE_CHUNK):
-            chunk = self._prepare(articles[start : start + PREPARE_CHUNK], helper)
-            self.progress("prepare", min(start + PREPARE_CHUNK, len(articles)), len(articles))
+        total = len(articles)
+        for start in range(0, total, PREPARE_CHUNK):
+            chunk = self._prepare(articles[:PREPARE_CHUNK], helper)
+            del articles[:PREPARE_CHUNK]  # stored below (or quarantined): the texts may go
+            self.progress("prepare", min(start + PREPARE_CHUNK, total), total)
             failed = [p for p in chunk if isinstance(p, Quarantined)]
             with self.store.transaction():
                 self.store.quarantine(failed)
@@ -339,6 +320,7 @@ class Pipeline:
             self.builder.observe(chunk, keep=keep_terms)
             order.extend((order_key(p.event_date, p.id), p.id) for p in chunk)
             note_leads(chunk)
+            del chunk  # (the prepared texts are read back from the store when encoded)
         waiting = [p for p in pending if p.id not in self.clusterer.event_of_]
         order.extend((order_key(p.event_date, p.id), p.id) for p in waiting)
         note_leads(waiting)
