@@ -30,13 +30,12 @@ class StoryEvent:
     langs: frozenset[str] = frozenset()
 
     @functools.cached_property
-    def folded_keyphrases(self) -> tuple[frozenset[str], tuple[str, ...]]:
-        """The keyphrases folded (:func:`~storyline.text.fold`), as a set and sorted: what the
-        linker compares, computed once per event."""
+    def folded_keyphrases(self) -> frozenset[str]:
+        """The keyphrases folded (:func:`~storyline.text.fold`): what the linker compares,
+        computed once per event."""
         from ..text import fold
 
-        folded = frozenset(fold(k) for k in self.keyphrases)
-        return folded, tuple(sorted(folded))
+        return frozenset(fold(k) for k in self.keyphrases)
 
     def to_json(self) -> dict[str, Any]:
         vec = np.asarray(self.centroid, dtype="<f4")

@@ -136,7 +136,7 @@ class StoryLinker(LinkScoring):
                     self._index[k].add(ev.id)
                 else:
                     self._index[k].discard(ev.id)
-        for k in ev.folded_keyphrases[0]:
+        for k in ev.folded_keyphrases:
             self._kdf[k] += sign
 
     def _new_story_id(self, event_id: str) -> str:

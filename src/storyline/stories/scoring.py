@@ -130,18 +130,18 @@ class LinkScoring:
     def _event_overlap(self, a: StoryEvent, b: StoryEvent) -> float:
         """:meth:`_keyphrase_overlap` of two events' keyphrases, with each event's folded
         keyphrases and their weight computed once (per state of the counts)."""
-        (fa, sa), (fb, sb) = a.folded_keyphrases, b.folded_keyphrases
+        fa, fb = a.folded_keyphrases, b.folded_keyphrases
         if not fa or not fb:
             return 0.0
-        return self._weight(fa & fb) / min(self._event_weight(a, sa), self._event_weight(b, sb))
+        return self._weight(fa & fb) / min(self._event_weight(a), self._event_weight(b))
 
     def _weight(self, keys: Iterable[str]) -> float:
         rarity, kdf = self._rarities(), self._kdf
         return sum(rarity[kdf[k]] for k in sorted(keys))
 
-    def _event_weight(self, ev: StoryEvent, ordered: tuple[str, ...]) -> float:
-        """:meth:`_weight` of an event's folded keyphrases (``ordered``: sorted), remembered
-        until the counts change (:attr:`_counts_changed` in the linker)."""
+    def _event_weight(self, ev: StoryEvent) -> float:
+        """:meth:`_weight` of an event's folded keyphrases, remembered until the counts
+        change (:attr:`_counts_changed` in the linker)."""
         memo: dict[int, tuple[StoryEvent, float]] | None = self.__dict__.get("_weight_memo")
         if memo is None or self.__dict__.get("_weight_version") != self._counts_changed:
             memo = self._weight_memo = {}
@@ -149,7 +149,6 @@ class LinkScoring:
         got = memo.get(id(ev))
         if got is not None and got[0] is ev:
             return got[1]
-        rarity, kdf = self._rarities(), self._kdf
-        value = sum(rarity[kdf[k]] for k in ordered)
+        value = self._weight(ev.folded_keyphrases)
         memo[id(ev)] = (ev, value)
         return value
