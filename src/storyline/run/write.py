@@ -129,9 +129,9 @@ class EventWriter:
         # to see of it (None when it is to be read back from the store: after a restart) ...
         self.unlinked: dict[str, StoryEvent | None] = {}
         self.held: list[Merge] = []  # ... and event merges the linker is not told of yet
-        # the events read or written in the current transaction, by id: a story's events are
-        # read once per write, not once per event of it that is linked
-        self._events: dict[str, Event] = {}
+        # during a write, the events it read or wrote, by id: a story's events are read once
+        # per write, not once per event of it that is linked (None outside a write)
+        self._events: dict[str, Event] | None = None
 
     def resume(self, state: str | None) -> None:
         """Take up what a writer left unlinked (the store's ``unlinked`` state)."""
@@ -182,7 +182,7 @@ class EventWriter:
         try:
             self._write_events(order, fresh, scores, merges, share, link)
         finally:
-            self._events = {}
+            self._events = None
 
     def _write_events(
         self, order: list[str], fresh: set[str], scores: dict[str, float], merges: list[Merge],
@@ -192,7 +192,7 @@ class EventWriter:
             for m in merges:
                 self.store.record_merge(m)
                 self.store.delete_event(m.loser)
-                self._events.pop(m.loser, None)
+                self._events.pop(m.loser, None)  # type: ignore[union-attr]
                 self.unlinked.pop(m.loser, None)
             self.held.extend(merges)
             if link:
@@ -320,16 +320,18 @@ class EventWriter:
 
     def put_event(self, event: Event) -> None:
         self.store.put_event(event)
-        self._events[event.id] = event
+        if self._events is not None:
+            self._events[event.id] = event
 
     def stored_event(self, ev: str) -> Event | None:
         """The stored event ``ev`` (None when there is none by that id), read once per write."""
+        if self._events is None:
+            return self.store.get_event(ev)
         event = self._events.get(ev)
         if event is None:
             event = self.store.get_event(ev)
-            if event is None or event.id != ev:
-                return event
-            self._events[ev] = event
+            if event is not None and event.id == ev:
+                self._events[ev] = event
         return event
 
     def put_story(self, story_id: str, known: Event | None = None) -> None:
