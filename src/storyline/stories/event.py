@@ -97,17 +97,13 @@ class LinkWeights:
     vouch_rarity: float = 0.0  # ... counting only keys at least this rare (``_rarity``)
 
     def kind_weight(self, key: str) -> float:
-        cache = self._kind_weights
-        w = cache.get(key)
-        if w is None:
-            kind = key.split(":", 1)[0] if ":" in key else "other"
-            table = dict(self.kinds)
-            w = cache[key] = table.get(kind, table.get("other", 0.6))
-        return w
+        table = self._kind_table
+        kind = key.split(":", 1)[0] if ":" in key else "other"
+        return table.get(kind, table.get("other", 0.6))
 
     @functools.cached_property
-    def _kind_weights(self) -> dict[str, float]:
-        return {}  # key -> kind_weight(key), filled as keys are asked for
+    def _kind_table(self) -> dict[str, float]:
+        return dict(self.kinds)  # (built once, not on every link)
 
 
 def shipped_link_params() -> dict[str, Any]:
