@@ -507,3 +507,46 @@ def test_stored_story_text_comes_from_one_event(seeds_db: Path) -> None:
         assert stories[0].summary == main.summary
     finally:
         store.close()
+
+
+def test_best_story_bound_skips_only_links_that_cannot_win() -> None:
+    """``best_story(at_least=…)`` bounds each fitted link before its keyphrase overlap and
+    skips those that cannot reach the threshold or the best so far: the links that reach the
+    threshold, and the stories, are those of the full search."""
+    rng = np.random.default_rng(7)
+    keys = [f"per:p{i}" for i in range(12)] + [f"org:o{i}" for i in range(6)] + ["country:FR", "city:lyon"]
+    words = [f"w{i}" for i in range(30)]
+    base = rng.normal(size=(6, 16))
+    events = []
+    for i in range(160):
+        topic = base[i % 6] + 0.6 * rng.normal(size=16)
+        vec = (topic / np.linalg.norm(topic)).astype(np.float32)
+        ents = frozenset(rng.choice(keys, size=int(rng.integers(1, 6)), replace=False).tolist())
+        kps = list(dict.fromkeys(rng.choice(words, size=int(rng.integers(0, 8))).tolist()))
+        date = dt.date(2020, 1, 1) + dt.timedelta(days=int(rng.integers(0, 1500)))
+        events.append(StoryEvent(f"ev-{i:03d}", date, vec, ents, kps))
+    bounded, full = StoryLinker(), StoryLinker()
+    assert bounded.weights.intercept is not None  # the shipped, fitted model
+    compared = skipped = 0
+    for ev in events:
+        bounded.learn_one(ev)
+        full.events_[ev.id] = ev  # the same counts, stories by the unbounded search
+        full._count(ev, +1)
+        sid, ls = full.best_story(ev)
+        if sid is not None and ls.score >= full.threshold:
+            full._place(ev.id, sid)
+        else:
+            full._place(ev.id, full._new_story_id(ev.id))
+        for other in bounded.events_:
+            if other == ev.id:
+                continue
+            whole = bounded.link(ev, bounded.events_[other])
+            cut = bounded._link(ev, bounded.events_[other], bounded.threshold)
+            compared += 1
+            if cut is None:
+                skipped += 1
+                assert whole.score < bounded.threshold
+            else:
+                assert cut == whole
+    assert bounded.story_of_ == full.story_of_
+    assert 0 < skipped < compared  # the bound does skip, and not everything

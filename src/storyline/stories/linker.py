@@ -112,16 +112,22 @@ class StoryLinker(LinkScoring):
         return list(seen)
 
     def best_story(
-        self, ev: StoryEvent, exclude: str | None = None
+        self, ev: StoryEvent, exclude: str | None = None, at_least: float = 0.0
     ) -> tuple[str | None, LinkScore]:
-        """The best story for ``ev`` (its best event link), skipping story ``exclude``."""
+        """The best story for ``ev`` (its best event link), skipping story ``exclude``.
+
+        ``at_least``: links that surely score below it (or below the best one so far) are
+        not scored in full; the result is the same whenever its score reaches ``at_least``
+        (a best link below it may come back as ``(None, NO_LINK)``)."""
         best: tuple[str | None, LinkScore] = (None, NO_LINK)
         for other in self._candidates(ev):
             sid = self.story_of_[other]
             if sid == exclude:
                 continue
-            ls = self.link(ev, self.events_[other])
             cur = best[1].score
+            ls = self._link(ev, self.events_[other], max(at_least, cur))
+            if ls is None:
+                continue
             if ls.score > cur or (ls.score == cur > 0 and best[0] and sid < best[0]):
                 best = (sid, ls)
         return best
@@ -184,7 +190,7 @@ class StoryLinker(LinkScoring):
             return own, self._story_score(ev, own)
         self.events_[ev.id] = ev
         self._count(ev, +1)
-        best, ls = self.best_story(ev)
+        best, ls = self.best_story(ev, at_least=self.threshold)
         if best is not None and ls.score >= self.threshold:
             self._place(ev.id, best)
             return best, ls.score
@@ -207,7 +213,7 @@ class StoryLinker(LinkScoring):
         self._count(ev, +1)
         own = self.story_of_[ev.id]
         self._sort(own)
-        sid, ls = self.best_story(ev, exclude=own)
+        sid, ls = self.best_story(ev, exclude=own, at_least=self.threshold)
         if sid is None or ls.score < self.threshold:
             return []
         why = f"event {ev.id} links to {sid} ({', '.join(ls.shared[:5])})"
@@ -245,7 +251,7 @@ class StoryLinker(LinkScoring):
             changed = False
             for ev in timeline(list(self.events_.values())):
                 own = self.story_of_[ev.id]
-                sid, ls = self.best_story(ev, exclude=own)
+                sid, ls = self.best_story(ev, exclude=own, at_least=self.threshold)
                 if sid is not None and ls.score >= self.threshold:
                     why = f"repair: event {ev.id} links to {sid} ({', '.join(ls.shared[:5])})"
                     made.append(self._merge(own, sid, ls.score, why))

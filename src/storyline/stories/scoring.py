@@ -40,6 +40,10 @@ class _Rarities(dict[int, float]):
         return value
 
 
+def _sigmoid(z: float) -> float:
+    return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
+
+
 class LinkScoring:
     """Link scores between events, for :class:`~storyline.stories.linker.StoryLinker`."""
 
@@ -66,6 +70,14 @@ class LinkScoring:
         ``weights.hand_floor`` also links when the hand-set rule links (many shared actors over
         years, as in a diplomatic dialogue resumed after three years).
         """
+        ls = self._link(a, b, 0.0)
+        assert ls is not None  # (nothing scores below 0)
+        return ls
+
+    def _link(self, a: StoryEvent, b: StoryEvent, at_least: float) -> LinkScore | None:
+        """:meth:`link`, or None when its score is surely below ``at_least``: the fitted
+        score is bounded before the keyphrase overlap (the costly part) is computed, by that
+        overlap's largest value (1)."""
         w = self.weights
         gap = abs((a.date - b.date).days) if a.date and b.date else 0
         if gap > self.max_gap_days:
@@ -81,16 +93,16 @@ class LinkScoring:
         cos = float(np.dot(a.centroid, b.centroid))
         if actors < self.actor_min or cos < self.min_cosine:
             return LinkScore(0.0, cos, actors, 0.0, gap, ordered)
-        kp = self._event_overlap(a, b)
         specific = [rarity[df[k]] for k in ordered if not is_weak(k)]
         extra = {"shared": math.log1p(len(specific)), "rarest": max(specific, default=0.0),
                  "gap": math.log1p(min(gap, w.gap_cap_days))}
-        z = (
-            w.intercept + w.centroid * cos + w.actors * actors + w.keyphrases * kp
-            - w.per_year * min(gap / 365.25, w.max_years)
-            + sum(c * extra[name] for name, c in w.terms)
-        )
-        score = 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
+        if at_least > 0.0 and not (gap > w.fitted_days and at_least <= self.threshold):
+            # the overlap is in [0, 1] (a little slack for rounding): z at its best
+            top = _sigmoid(self._z(w, cos, actors, max(0.0, w.keyphrases * (1.0 + 1e-9)), gap, extra))
+            if top + 1e-12 < at_least:
+                return None
+        kp = self._event_overlap(a, b)
+        score = _sigmoid(self._z(w, cos, actors, w.keyphrases * kp, gap, extra))
         vouch = (
             gap > w.fitted_days and w.hand_floor <= score < self.threshold
             and sum(r >= w.vouch_rarity for r in specific) >= w.vouch_keys
@@ -98,6 +110,15 @@ class LinkScoring:
         if vouch and self._hand_link(a, b, gap, shared).score >= HAND_THRESHOLD:  # the hand rule
             score = self.threshold
         return LinkScore(score, cos, actors, kp, gap, ordered)
+
+    @staticmethod
+    def _z(w: LinkWeights, cos: float, actors: float, kp_part: float, gap: int, extra: dict[str, float]) -> float:
+        """The fitted model's log-odds, with ``kp_part`` = keyphrase weight × overlap."""
+        return (
+            w.intercept + w.centroid * cos + w.actors * actors + kp_part  # type: ignore[operator]
+            - w.per_year * min(gap / 365.25, w.max_years)
+            + sum(c * extra[name] for name, c in w.terms)
+        )
 
     def _hand_link(
         self, a: StoryEvent, b: StoryEvent, gap: int, shared: frozenset[str],
