@@ -152,3 +152,47 @@ def test_large_events_keep_only_the_members_samples_read(scorer: PairScorer) -> 
     for ev, ids in trimmed.members_.items():
         assert trimmed.event_date(ev) == plain.event_date(ev)
         assert len([a for a in ids if a in trimmed.feats_]) <= 4 * 3 + 15  # trimmed every 16 joins
+
+
+def test_what_a_repair_revives_is_retired_again(scorer: PairScorer, dated: list[ArticleFeatures]) -> None:
+    """An event a repair brought back only to compare it (unchanged, still behind the horizon)
+    leaves memory again at the end of the repair, not at the next retiring."""
+    held = {f.id: f for f in dated}
+    clu = _clusterer(scorer, 4, held)
+    for f in dated:
+        clu.learn_one(f)
+    before = clu.revivals_
+    clu.repair()
+    assert clu.revivals_ > before, "the repair revived nothing"
+    assert clu._newest is not None
+    horizon = clu._newest - dt.timedelta(days=30)
+    stale = [
+        ev for ev in clu.members_
+        if ev not in clu.retired_ and ev in clu._settled and (d := clu.event_date(ev)) is not None and d < horizon
+    ]
+    assert not stale
+    live = set(clu.members_) - clu.retired_
+    assert set(clu.feats_) == {a for ev in live for a in clu.members_[ev]}
+
+
+def test_a_revived_member_keeps_its_tf_idf_weights(scorer: PairScorer, dated: list[ArticleFeatures]) -> None:
+    """The store's loader weighs terms by today's counts; a revived member keeps the weights it
+    was scored with, so retiring and reviving decide as holding everything would."""
+    held = {f.id: f for f in dated}
+
+    def today(ids: list[str]) -> list[ArticleFeatures]:  # other counts: other weights
+        return [dataclasses.replace(held[a], terms=(held[a].terms[0], held[a].terms[1][::-1].copy())) for a in ids]
+
+    plain = _clusterer(scorer, 4, None)
+    retiring = OnlineClusterer(scorer, window_days=15, retire_days=30, retire_every=4, loader=today)
+    for f in dated:
+        plain.learn_one(f)
+        retiring.learn_one(f)
+    plain.repair()
+    retiring.repair()
+    assert retiring.revivals_ > 0
+    assert retiring.event_of_ == plain.event_of_
+    ev = min(retiring.retired_, key=lambda e: (len(retiring.members_[e]) > 24, e))
+    retiring._revive(ev)
+    for a in retiring.members_[ev]:
+        assert retiring.feats_[a].terms is held[a].terms

@@ -127,6 +127,7 @@ class OnlineClusterer(Constraints, Repair, SecondCandidates, WindowMemory):
         # their names and numbers (which still lead to the event) in _thin_keys
         self._thin: dict[str, tuple[dt.date | None, bool]] = {}
         self._thin_keys: dict[str, set[str]] = {}
+        self._retired_terms: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # (window.py)
         self._settled: set[str] = set()  # retired once (final repair done), unchanged since
         self.revivals_ = 0
         self._newest: dt.date | None = None  # the latest article date seen

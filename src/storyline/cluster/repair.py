@@ -18,6 +18,9 @@ from ..model import Merge, utc_now
 
 log = logging.getLogger("storyline.cluster.online")
 
+# a long repair (the end of a run) retires again what it revived every this many events
+REPAIRS_PER_RETIRE = 1024
+
 
 class Repair:
     """Merging of converged events, for :class:`~storyline.cluster.online.OnlineClusterer`."""
@@ -37,7 +40,12 @@ class Repair:
             key=lambda e: self.created_[e],
         )
         queued = set(queue)
+        was_retired, steps = set(self.retired_), 0
         while queue:
+            steps += 1
+            if steps % REPAIRS_PER_RETIRE == 0:  # what the repairs revived goes again
+                self.retire_revived(was_retired)
+                was_retired = set(self.retired_)
             ev = queue.pop(0)
             queued.discard(ev)
             if ev not in self.members_:
@@ -48,6 +56,7 @@ class Repair:
                 if winner not in queued:  # the grown event may now meet another one
                     queue.append(winner)
                     queued.add(winner)
+        self.retire_revived(was_retired)
         return self.merges_[before:]
 
     def _links(self, e1: str, others: Sequence[str]) -> list[float]:

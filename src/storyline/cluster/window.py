@@ -3,9 +3,10 @@
 With a ``loader`` (the pipeline reads features back from its store), events whose date falls
 ``retire_days`` behind the newest article are repaired one last time and *retired*: their
 members' features are dropped and their names no longer point to them. They keep their id,
-members, centroid (still in the ANN index) and date. A late article or a repair that meets a
-retired event in its window revives it through the loader (an undated article is in every
-event's window). A large event is only ever compared through its first and latest members,
+members, centroid (still in the ANN index), date and their members' tf-idf weights (a tenth
+of the features: a revived member scores as before, whatever the term counts became since).
+A late article or a repair that meets a retired event in its window revives it through the
+loader (an undated article is in every event's window). A large event is only ever compared through its first and latest members,
 so the features of the members in between are dropped as it grows (:meth:`_trim`).
 
 :class:`WindowMemory` is a mixin of :class:`~storyline.cluster.online.OnlineClusterer`, which
@@ -16,6 +17,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
+
+import numpy as np
 
 from ..represent.features import ArticleFeatures
 
@@ -37,6 +40,7 @@ class WindowMemory:
     revivals_: int
     _thin: dict[str, tuple[dt.date | None, bool]]
     _thin_keys: dict[str, set[str]]
+    _retired_terms: dict[str, tuple[np.ndarray, np.ndarray]]
     _settled: set[str]
     _newest: dt.date | None
     _since_retire: int
@@ -50,10 +54,11 @@ class WindowMemory:
         every ``retire_every`` articles). ``repair``: after one last :meth:`_repair_around`,
         as :meth:`repair` would have done at the end of the run. Returns how many retired."""
         self._since_retire = 0
-        if self.loader is None or self.retire_days <= 0 or self._newest is None:
+        horizon = self._horizon()
+        if horizon is None:
             return 0
         before = len(self.retired_)
-        horizon = self._newest - dt.timedelta(days=self.retire_days)
+        was_retired = set(self.retired_)
         old = [
             ev for ev in self.members_
             if ev not in self.retired_ and (d := self.event_date(ev)) is not None and d < horizon
@@ -65,7 +70,26 @@ class WindowMemory:
                 d = self.event_date(ev)
                 if d is not None and d < horizon:  # a merge may have made it younger
                     self._retire(ev)
+        self.retire_revived(was_retired)
         return len(self.retired_) - before
+
+    def _horizon(self) -> dt.date | None:
+        """Events dated before this are retired (None: nothing is)."""
+        if self.loader is None or self.retire_days <= 0 or self._newest is None:
+            return None
+        return self._newest - dt.timedelta(days=self.retire_days)
+
+    def retire_revived(self, was_retired: set[str]) -> None:
+        """Retire again the events of ``was_retired`` revived since (a repair compared them
+        with a younger neighbour) that are unchanged and still behind the horizon: reading
+        them back costs less than holding them until the next :meth:`retire_old`."""
+        horizon = self._horizon()
+        if horizon is None:
+            return
+        back = [ev for ev in was_retired if ev not in self.retired_ and ev in self._settled]
+        for ev in sorted(back, key=lambda e: self.created_[e]):
+            if ev in self.members_ and (d := self.event_date(ev)) is not None and d < horizon:
+                self._retire(ev)
 
     def _meta(self, a: str) -> tuple[dt.date | None, bool]:
         """(date, covered) of a member, whether its features are held or not."""
@@ -103,6 +127,7 @@ class WindowMemory:
             if f is not None:
                 keys.update(f.names)
                 keys.update(f.numbers)
+                self._retired_terms[a] = f.terms
         for key in keys:
             evs = self.key_events_.get(key)
             if evs is not None:
@@ -127,6 +152,10 @@ class WindowMemory:
         self.revivals_ += 1
         for a in ids:
             f = got[a]
+            # the tf-idf weights it had: the loader's follow today's term counts
+            terms = self._retired_terms.pop(a, None)
+            if terms is not None:
+                f.terms = terms
             self.feats_[a] = f
             for key in f.names | f.numbers:
                 self.key_events_[key].add(ev)
