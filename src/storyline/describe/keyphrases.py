@@ -140,7 +140,7 @@ def keyphrases(members: Sequence[SummDoc], k: int = 8, lang: str | None = None) 
                     if weight == 1:
                         in_body.add(key)
                     tf[key] += weight
-                    surface.setdefault(key, Counter())[p] += 1
+                    (surface.get(key) or surface.setdefault(key, Counter()))[p] += 1  # (no Counter per phrase)
                     if key not in seen:
                         seen.add(key)
                         df[key] += 1
@@ -189,7 +189,7 @@ def linking_keyphrases(members: Sequence[SummDoc], k: int = 8) -> list[str]:
                     if not key:
                         continue
                     tf[key] += weight
-                    surface.setdefault(key, Counter())[p] += 1
+                    (surface.get(key) or surface.setdefault(key, Counter()))[p] += 1  # (no Counter per phrase)
                     if key not in seen:
                         seen.add(key)
                         df[key] += 1

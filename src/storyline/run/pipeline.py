@@ -37,6 +37,7 @@ from ..stories.base import Linker
 from ..stories.linker import StoryLinker
 from .encode import ENCODE_CHUNK, EncodeAhead
 from .inputs import RunReport, collect, triage
+from .memory import release_free_memory
 from .restore import restore
 from .workers import ProcessEncoder
 from .write import EventWriter
@@ -357,6 +358,7 @@ class Pipeline:
             self.writer.write(set(batch), scores, merges, spare, link=link)
             log.info("committed the events of %d articles (%d merges)%s", len(batch), len(merges),
                      "" if link else ", stories at the next counted commit")
+            release_free_memory()  # what the commit and the retiring before it freed
         return len(self.clusterer.merges_)
 
     def _prepare(
