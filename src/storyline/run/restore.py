@@ -20,6 +20,7 @@ from ..cluster.online import OnlineClusterer
 from ..model import Processed
 from ..represent.builder import FeatureBuilder
 from ..store.base import Store
+from .memory import release_free_memory
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,7 @@ def restore(store: Store, builder: FeatureBuilder, clusterer: OnlineClusterer) -
             clusterer.restore(f, assigned[f.id])
         n += len(ids)
         retired += clusterer.retire_old(repair=False)  # restoring merges nothing
+        release_free_memory()  # the chunk's texts and retired features
     clusterer.set_pins(active_pins(store.corrections()))  # people's corrections hold
     log.info("restored %d articles in %d events (%d behind the window retired)",
              n, clusterer.n_events_, retired)
