@@ -6,8 +6,10 @@ members' features are dropped and their names no longer point to them. They keep
 members, centroid (still in the ANN index), date and their members' tf-idf weights (a tenth
 of the features: a revived member scores as before, whatever the term counts became since).
 A late article or a repair that meets a retired event in its window revives it through the
-loader (an undated article is in every event's window). A large event is only ever compared through its first and latest members,
-so the features of the members in between are dropped as it grows (:meth:`_trim`).
+loader (an undated article is in every event's window); one a repair revived only to compare
+it goes again when the repair ends (:meth:`retire_revived`). A large event is only ever
+compared through its first and latest members, so the features of the members in between are
+dropped as it grows (:meth:`_trim`).
 
 :class:`WindowMemory` is a mixin of :class:`~storyline.cluster.online.OnlineClusterer`, which
 owns the state it works on.
