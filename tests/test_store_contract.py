@@ -284,6 +284,33 @@ def test_state(store: Store) -> None:
     assert store.get_state("ünïcode") == "värde"
 
 
+def test_state_parts(store: Store) -> None:
+    assert store.get_state_parts("linker") == {}
+    store.set_state_parts("linker", {"ev-b": "2", "ev-a": "1", "ev-c": "3"})
+    store.set_state_parts("other", {"ev-a": "x"})
+    store.set_state_parts("linker", {"ev-b": "2'", "ev-d": "4"}, removed=["ev-c", "ev-none"])
+    assert store.get_state_parts("linker") == {"ev-a": "1", "ev-b": "2'", "ev-d": "4"}
+    assert list(store.get_state_parts("linker")) == ["ev-a", "ev-b", "ev-d"]  # by part name
+    store.set_state_parts("linker", {"ev-e": "5"}, clear=True)
+    assert store.get_state_parts("linker") == {"ev-e": "5"}
+    assert store.get_state_parts("other") == {"ev-a": "x"}  # other keys untouched
+    with pytest.raises(RuntimeError), store.transaction():
+        store.set_state_parts("linker", {"ev-f": "6"}, clear=True)
+        raise RuntimeError("roll back")
+    assert store.get_state_parts("linker") == {"ev-e": "5"}
+
+
+def test_state_parts_default_for_other_stores(store: Store) -> None:
+    """A store that only implements the contract keeps the parts in its state table."""
+    parts_of = Store.get_state_parts.__get__(store)
+    set_parts = Store.set_state_parts.__get__(store)
+    set_parts("k", {"b": "2", "a": "1"})
+    set_parts("k", {"c": "3"}, removed=["b"])
+    assert parts_of("k") == {"a": "1", "c": "3"} and list(parts_of("k")) == ["a", "c"]
+    set_parts("k", {"d": "4"}, clear=True)
+    assert parts_of("k") == {"d": "4"}
+
+
 # -- transactions --------------------------------------------------------------------------------
 def test_transaction_rollback_leaves_nothing(store: Store) -> None:
     with pytest.raises(RuntimeError), store.transaction():
@@ -493,6 +520,18 @@ def test_version_1_database_gets_the_corrections_tables(tmp_path: Path, monkeypa
     with SQLiteStore(path) as s:
         assert migrations_module.current_version(s._conn) == migrations_module.LATEST_VERSION
         assert s.count_articles() == 1 and s.corrections() == [] and s.get_decision("a") is None
+
+
+def test_version_2_database_gets_the_state_parts_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "x.db"
+    monkeypatch.setattr(migrations_module, "MIGRATIONS", migrations_module.MIGRATIONS[:2])
+    with SQLiteStore(path) as s:
+        s.set_state("stories", "{}")
+    monkeypatch.undo()
+    with SQLiteStore(path) as s:
+        assert s.get_state("stories") == "{}" and s.get_state_parts("stories") == {}
+        s.set_state_parts("stories", {"ev-1": "{}"})
+        assert s.get_state_parts("stories") == {"ev-1": "{}"}
 
 
 def test_not_a_database_raises_store_error(tmp_path: Path) -> None:

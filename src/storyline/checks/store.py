@@ -188,6 +188,13 @@ def check_state_and_transaction(s: Store, label: str) -> None:
     with s.transaction(), s.transaction():  # re-entrant
         s.add_article(processed("chk-nested"))
     expect(s.has_article("chk-nested"), label, "writes in nested transactions must be kept")
+    s.set_state_parts("chk-parts", {"b": "2", "a": "1", "c": "3"})
+    s.set_state_parts("chk-parts", {"b": "2'"}, removed=["c"])
+    expect(s.get_state_parts("chk-parts") == {"a": "1", "b": "2'"}, label,
+           "set_state_parts must write the changed parts and drop the removed ones")
+    s.set_state_parts("chk-parts", {"d": "4"}, clear=True)
+    expect(s.get_state_parts("chk-parts") == {"d": "4"}, label,
+           "set_state_parts(clear=True) must drop the parts written before")
 
 
 def check_corrections_and_decisions(s: Store, label: str) -> None:

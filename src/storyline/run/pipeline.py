@@ -37,6 +37,7 @@ from ..stories.base import Linker
 from ..stories.linker import StoryLinker
 from .encode import ENCODE_CHUNK, EncodeAhead
 from .inputs import RunReport, collect, triage
+from .linkstate import load_linker, save_linker
 from .memory import release_free_memory
 from .restore import restore
 from .workers import ProcessEncoder
@@ -131,9 +132,8 @@ class Pipeline:
         state = self.store.get_state("repeated_lines")
         if state:
             self.repeated = RepeatedLineFilter.from_json(state)
-        stories = self.store.get_state("stories")
-        if stories:  # learned state only: the linker's parameters are the constructor's
-            self.linker.load_state(json.loads(stories))
+        # learned state only: the linker's parameters are the constructor's
+        self.writer.save_all = load_linker(self.store, self.linker)
         self.writer.resume(self.store.get_state("unlinked"))  # a run stopped before linking them
         self._orphans = restore(self.store, self.builder, self.clusterer)
 
@@ -268,7 +268,8 @@ class Pipeline:
         for ev in self.store.iter_events():
             self.writer.link_event(ev.id)
         with self.store.transaction():
-            self.store.set_state("stories", json.dumps(self.linker.to_state()))
+            save_linker(self.store, self.linker, full=True)
+            self.writer.save_all = False
             self.store.set_state("unlinked", "")  # every stored event is linked now
 
     # -- internals ---------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from ..model import Assignment, Event, Merge, Processed, Story, utc_now
 from ..store.base import Store
 from ..stories.base import Linker
 from ..stories.event import StoryEvent
+from .linkstate import save_linker
 
 log = logging.getLogger(__name__)
 
@@ -132,6 +133,7 @@ class EventWriter:
         # during a write, the events it read or wrote, by id: a story's events are read once
         # per write, not once per event of it that is linked (None outside a write)
         self._events: dict[str, Event] | None = None
+        self.save_all = True  # the next save writes all the linker's events (see linkstate)
 
     def resume(self, state: str | None) -> None:
         """Take up what a writer left unlinked (the store's ``unlinked`` state)."""
@@ -239,7 +241,8 @@ class EventWriter:
             self.store.delete_story(sid)
             if target and target != sid:
                 self.store.record_merge(Merge("story", sid, target, 1.0, utc_now(), "event merged"))
-        self.store.set_state("stories", json.dumps(self.linker.to_state()))
+        save_linker(self.store, self.linker, full=self.save_all)
+        self.save_all = False
 
     def created(self, ev: str) -> str:
         """When the event was first stored (now for a new one, or a merged-away id)."""

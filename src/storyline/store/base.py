@@ -9,7 +9,7 @@ from __future__ import annotations
 import abc
 import contextlib
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from typing import Self
 
@@ -149,6 +149,25 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def set_state(self, key: str, value: str) -> None: ...
+
+    # -- large state in parts, each written only when it changes ------------------------------
+    def get_state_parts(self, key: str) -> dict[str, str]:
+        """The parts stored under ``key`` (part name → value), by part name."""
+        raw = self.get_state(f"{key}:parts")
+        return dict(sorted(json.loads(raw).items())) if raw else {}
+
+    def set_state_parts(
+        self, key: str, changed: Mapping[str, str], removed: Iterable[str] = (), clear: bool = False
+    ) -> None:
+        """Write the ``changed`` parts of ``key`` and drop the ``removed`` ones; ``clear``
+        drops all of its parts first. (This default keeps them as one value of the state
+        table; the SQL stores write only the parts named.)"""
+        with self.transaction():
+            parts = {} if clear else Store.get_state_parts(self, key)  # (this default's own)
+            for name in removed:
+                parts.pop(name, None)
+            parts.update(changed)
+            self.set_state(f"{key}:parts", json.dumps(parts))
 
     # -- quarantine: articles that failed, kept with their error (in the state table) --------
     def quarantined(self) -> list[Quarantined]:

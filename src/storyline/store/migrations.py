@@ -128,9 +128,20 @@ _CORRECTIONS = (
     )""",
 )
 
+# large state kept in parts, each written only when it changes (the story linker's events)
+_STATE_PARTS = (
+    """CREATE TABLE state_parts (
+        key TEXT NOT NULL,
+        part TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (key, part)
+    )""",
+)
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "initial schema", _INITIAL),
     Migration(2, "corrections and decision records", _CORRECTIONS),
+    Migration(3, "state kept in parts", _STATE_PARTS),
 ]
 LATEST_VERSION = MIGRATIONS[-1].version
 

@@ -45,7 +45,10 @@ WRITER_LOCK_KEY = 0x5707_1E  # pg_advisory_lock key of storyline's single writer
 
 _ANY = 10_000  # at most this many ids per ``= ANY(%s)`` query
 ANN_KINDS = frozenset({"doc", "centroid"})  # 1-d kinds also kept in the ``vector`` column
-_TABLES = ("articles", "vectors", "assignments", "events", "stories", "merges", "state", "corrections", "decisions")
+_TABLES = (
+    "articles", "vectors", "assignments", "events", "stories", "merges", "state", "state_parts",
+    "corrections", "decisions",
+)
 
 
 def _no_nul(value: Any) -> Any:

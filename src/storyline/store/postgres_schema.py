@@ -124,10 +124,21 @@ _CORRECTIONS = (
     )""",
 )
 
+# large state kept in parts, each written only when it changes (the story linker's events)
+_STATE_PARTS = (
+    """CREATE TABLE state_parts (
+        key TEXT COLLATE "C" NOT NULL,
+        part TEXT COLLATE "C" NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (key, part)
+    )""",
+)
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "initial schema", _INITIAL),
     Migration(_VECTOR_VERSION, "pgvector column for 1-d doc/centroid vectors", _VECTOR),
     Migration(3, "corrections and decision records", _CORRECTIONS),
+    Migration(4, "state kept in parts", _STATE_PARTS),
 ]
 LATEST_VERSION = MIGRATIONS[-1].version
 

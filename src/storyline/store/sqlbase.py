@@ -12,7 +12,7 @@ import abc
 import datetime as dt
 import json
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, ClassVar
 
 from ..model import Assignment, Correction, Event, Merge, Processed, Story
@@ -62,6 +62,10 @@ class SQLStore(Store):
     @abc.abstractmethod
     def _put(self, table: str, key: str, data: str, created: str) -> None:
         """Insert or update one row of ``events`` / ``stories``."""
+
+    @abc.abstractmethod
+    def _write_many(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
+        """Run ``sql`` once per row of ``rows`` (nothing when empty), in one transaction."""
 
     @abc.abstractmethod
     def _article_rows(self, ids: list[str]) -> list[Any]:
@@ -254,6 +258,29 @@ class SQLStore(Store):
     def get_state(self, key: str) -> str | None:
         row = self._one(f"SELECT value FROM state WHERE key = {self._P}", (key,))
         return None if row is None else str(row["value"])
+
+    def get_state_parts(self, key: str) -> dict[str, str]:
+        rows = self._all(
+            f"SELECT part, value FROM state_parts WHERE key = {self._P} ORDER BY part", (key,)
+        )
+        return {str(r["part"]): str(r["value"]) for r in rows}
+
+    def set_state_parts(
+        self, key: str, changed: Mapping[str, str], removed: Iterable[str] = (), clear: bool = False
+    ) -> None:
+        P = self._P
+        with self.transaction():
+            if clear:
+                self._write(f"DELETE FROM state_parts WHERE key = {P}", (key,))
+            self._write_many(
+                f"DELETE FROM state_parts WHERE key = {P} AND part = {P}",
+                [(key, name) for name in removed],
+            )
+            self._write_many(
+                f"INSERT INTO state_parts (key, part, value) VALUES ({P}, {P}, {P}) "
+                "ON CONFLICT (key, part) DO UPDATE SET value = excluded.value",
+                [(key, name, value) for name, value in changed.items()],
+            )
 
     # -- extras (both stores; not part of the Store contract) --------------------------------
     def count_events(self) -> int:

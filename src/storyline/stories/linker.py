@@ -98,6 +98,7 @@ class StoryLinker(LinkScoring):
         self._df: Counter[str] = Counter()  # entity key → events holding it
         self._kdf: Counter[str] = Counter()  # folded keyphrase → events holding it
         self._index: dict[str, set[str]] = defaultdict(set)  # specific key → event ids
+        self._touched: set[str] = set()  # events added, changed or removed since take_touched()
 
     def _candidates(self, ev: StoryEvent) -> list[str]:
         """Events sharing a specific (non-country) key with ``ev``, rarest keys first."""
@@ -189,6 +190,7 @@ class StoryLinker(LinkScoring):
             own = self.story_of_[ev.id]
             return own, self._story_score(ev, own)
         self.events_[ev.id] = ev
+        self._touched.add(ev.id)
         self._count(ev, +1)
         best, ls = self.best_story(ev, at_least=self.threshold)
         if best is not None and ls.score >= self.threshold:
@@ -210,6 +212,7 @@ class StoryLinker(LinkScoring):
             return []
         self._count(self.events_[ev.id], -1)
         self.events_[ev.id] = ev
+        self._touched.add(ev.id)
         self._count(ev, +1)
         own = self.story_of_[ev.id]
         self._sort(own)
@@ -234,6 +237,7 @@ class StoryLinker(LinkScoring):
         ev = self.events_.pop(event_id, None)
         if ev is None:
             return None
+        self._touched.add(event_id)
         self._count(ev, -1)
         sid = self.story_of_.pop(event_id)
         members = self.stories_[sid]
@@ -281,12 +285,20 @@ class StoryLinker(LinkScoring):
         """A new, unfitted linker with the same parameters (as scikit-learn's ``clone``)."""
         return type(self)(**self._kwargs())
 
-    def to_state(self) -> dict[str, Any]:
-        """Everything needed to resume, as plain JSON-serialisable data."""
+    def take_touched(self) -> set[str]:
+        """The ids of the events added, changed or removed since the last call (or since
+        ``load_state``), so that a caller can save ``to_state(events=False)`` and only the
+        events that changed (``events_[id].to_json()``, or gone when not in ``events_``)."""
+        touched, self._touched = self._touched, set()
+        return touched
+
+    def to_state(self, events: bool = True) -> dict[str, Any]:
+        """Everything needed to resume, as plain JSON-serialisable data. ``events=False``:
+        without the events (``"events": None``); ``load_state`` then needs them put back."""
         return {
             "version": _STATE_VERSION,
             "params": self.get_params(),
-            "events": [e.to_json() for e in self.events_.values()],
+            "events": [e.to_json() for e in self.events_.values()] if events else None,
             "stories": {sid: list(ids) for sid, ids in self.stories_.items()},
             "born": dict(self._born),
             "issued": sorted(self._issued),
