@@ -52,10 +52,16 @@ def test_retired_events_drop_their_features(scorer: PairScorer, dated: list[Arti
         clu.learn_one(f)
     assert clu.retired_, "nothing was retired"
     newest = max(f.date for f in dated if f.date is not None)
+    assert clu.hold_days == 15  # the window: features leave ...
+    named = unnamed = 0
     for ev in clu.retired_:
         assert not any(a in clu.feats_ for a in clu.members_[ev])
-        assert clu.event_date(ev) < newest - dt.timedelta(days=30)
-        assert not any(ev in evs for evs in clu.key_events_.values())
+        assert clu.event_date(ev) < newest - dt.timedelta(days=15)
+        led = any(ev in evs for evs in clu.key_events_.values())
+        # ... names lead to them until retire_days
+        assert led == (clu.event_date(ev) >= newest - dt.timedelta(days=30)) == (ev in clu._named)
+        named, unnamed = named + led, unnamed + (not led)
+    assert named and unnamed
     live = set(clu.members_) - clu.retired_
     assert set(clu.feats_) == {a for ev in live for a in clu.members_[ev]}
     assert len(clu.feats_) < len(dated)

@@ -65,6 +65,7 @@ class OnlineClusterer(Constraints, Repair, SecondCandidates, WindowMemory):
         dim: int = 512,
         pair_cache_size: int = 300_000,
         retire_days: int | None = None,
+        hold_days: int | None = None,
         loader: Callable[[Sequence[str]], Sequence[ArticleFeatures]] | None = None,
         retire_every: int = 1024,
     ) -> None:
@@ -104,6 +105,9 @@ class OnlineClusterer(Constraints, Repair, SecondCandidates, WindowMemory):
         # twice the window, beyond which neither a new article nor a repair can reach them
         # while articles come in date order
         self.retire_days = 2 * window_days if retire_days is None else retire_days
+        # ... but their members' features leave memory already this far behind (their names
+        # still lead to them until retire_days): see window.py
+        self.hold_days = min(self.retire_days, window_days if hold_days is None else hold_days)
         self.loader = loader
         self.retire_every = retire_every
         # learned state
@@ -129,6 +133,7 @@ class OnlineClusterer(Constraints, Repair, SecondCandidates, WindowMemory):
         self._thin_keys: dict[str, set[str]] = {}
         self._retired_terms: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # (window.py)
         self._settled: set[str] = set()  # retired once (final repair done), unchanged since
+        self._named: dict[str, tuple[str, ...]] = {}  # retired, names still lead to it: its keys
         self.revivals_ = 0
         self._newest: dt.date | None = None  # the latest article date seen
         # second-encoder vector of each event's first member, computed only when an article

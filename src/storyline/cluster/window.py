@@ -1,8 +1,11 @@
 """Memory that follows the time window: the online clusterer's retiring of old events.
 
 With a ``loader`` (the pipeline reads features back from its store), events whose date falls
-``retire_days`` behind the newest article are repaired one last time and *retired*: their
-members' features are dropped and their names no longer point to them. They keep their id,
+``hold_days`` (default: the window) behind the newest article are repaired one last time and
+*retired*: their members' features are dropped. Their names and numbers lead to them until
+they fall ``retire_days`` behind (default: twice the window), so that the candidates found
+through names are those of holding every event that long (one outside an article's window is
+not read back; one within it, or met by a repair, is revived). They keep their id,
 members, centroid (still in the ANN index), date and their members' tf-idf weights (a tenth
 of the features: a revived member scores as before, whatever the term counts became since).
 A late article or a repair that meets a retired event in its window revives it through the
@@ -18,7 +21,7 @@ owns the state it works on.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
@@ -31,6 +34,7 @@ class WindowMemory:
     # the clusterer's parameters and state this works on
     loader: Callable[[Sequence[str]], Sequence[ArticleFeatures]] | None
     retire_days: int
+    hold_days: int
     max_members: int
     link_members: int
     uncovered_members: int
@@ -44,6 +48,7 @@ class WindowMemory:
     _thin_keys: dict[str, set[str]]
     _retired_terms: dict[str, tuple[np.ndarray, np.ndarray]]
     _settled: set[str]
+    _named: dict[str, tuple[str, ...]]
     _newest: dt.date | None
     _since_retire: int
 
@@ -52,9 +57,10 @@ class WindowMemory:
     def _repair_around(self, ev: str) -> bool: ...  # (the clusterer's)
 
     def retire_old(self, repair: bool = True) -> int:
-        """Retire the events ``retire_days`` behind the newest article (``learn_one`` does it
-        every ``retire_every`` articles). ``repair``: after one last :meth:`_repair_around`,
-        as :meth:`repair` would have done at the end of the run. Returns how many retired."""
+        """Retire the events ``hold_days`` behind the newest article, and let the names of
+        those ``retire_days`` behind lead to them no more (``learn_one`` does it every
+        ``retire_every`` articles). ``repair``: after one last :meth:`_repair_around`, as
+        :meth:`repair` would have done at the end of the run. Returns how many retired."""
         self._since_retire = 0
         horizon = self._horizon()
         if horizon is None:
@@ -72,14 +78,20 @@ class WindowMemory:
                 d = self.event_date(ev)
                 if d is not None and d < horizon:  # a merge may have made it younger
                     self._retire(ev)
+        names = self._horizon(names=True)
+        for ev in sorted(self._named, key=lambda e: self.created_[e]):
+            if (d := self.event_date(ev)) is not None and names is not None and d < names:
+                self._unname(ev, self._named.pop(ev))
         self.retire_revived(was_retired)
         return len(self.retired_) - before
 
-    def _horizon(self) -> dt.date | None:
-        """Events dated before this are retired (None: nothing is)."""
-        if self.loader is None or self.retire_days <= 0 or self._newest is None:
+    def _horizon(self, names: bool = False) -> dt.date | None:
+        """Events dated before this are retired (None: nothing is); ``names``: their names
+        no longer lead to them."""
+        days = self.retire_days if names else self.hold_days
+        if self.loader is None or days <= 0 or self._newest is None:
             return None
-        return self._newest - dt.timedelta(days=self.retire_days)
+        return self._newest - dt.timedelta(days=days)
 
     def retire_revived(self, was_retired: set[str]) -> None:
         """Retire again the events of ``was_retired`` revived since (a repair compared them
@@ -130,14 +142,22 @@ class WindowMemory:
                 keys.update(f.names)
                 keys.update(f.numbers)
                 self._retired_terms[a] = f.terms
+        names = self._horizon(names=True)
+        if names is not None and (d := self.event_date(ev)) is not None and d < names:
+            self._unname(ev, keys)
+        else:  # its names lead to it until it falls behind retire_days
+            self._named[ev] = tuple(keys)
+        self.retired_.add(ev)
+        self._settled.add(ev)
+
+    def _unname(self, ev: str, keys: Iterable[str]) -> None:
+        """The names and numbers ``keys`` lead to the retired event ``ev`` no more."""
         for key in keys:
             evs = self.key_events_.get(key)
             if evs is not None:
                 evs.discard(ev)
                 if not evs:
                     del self.key_events_[key]
-        self.retired_.add(ev)
-        self._settled.add(ev)
 
     def _revive(self, ev: str) -> None:
         """Read a retired event's members' features back through the loader."""
@@ -151,6 +171,7 @@ class WindowMemory:
                 f"(first: {missing[0]!r})"
             )
         self.retired_.discard(ev)
+        self._named.pop(ev, None)  # (its members' names lead to it again below)
         self.revivals_ += 1
         for a in ids:
             f = got[a]
