@@ -57,7 +57,7 @@ def test_retired_events_drop_their_features(scorer: PairScorer, dated: list[Arti
     for ev in clu.retired_:
         assert not any(a in clu.feats_ for a in clu.members_[ev])
         assert clu.event_date(ev) < newest - dt.timedelta(days=15)
-        led = any(ev in evs for evs in clu.key_events_.values())
+        led = any(ev in evs for _, evs in clu.key_events_.items())
         # ... names lead to them until retire_days
         assert led == (clu.event_date(ev) >= newest - dt.timedelta(days=30)) == (ev in clu._named)
         named, unnamed = named + led, unnamed + (not led)

@@ -22,7 +22,7 @@ import datetime as dt
 import inspect
 import logging
 import math
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -32,6 +32,7 @@ from ..represent.features import ArticleFeatures
 from .base import Scorer
 from .constraints import Constraints
 from .index import CentroidIndex
+from .keyindex import KeyIndex
 from .paircache import PairCache
 from .repair import Repair
 from .scorer import PairScorer
@@ -117,7 +118,7 @@ class OnlineClusterer(Constraints, Repair, SecondCandidates, WindowMemory):
         self.vsum_: dict[str, np.ndarray] = {}
         self.created_: dict[str, int] = {}
         self.keys_df_: Counter[str] = Counter()
-        self.key_events_: dict[str, set[str]] = defaultdict(set)
+        self.key_events_ = KeyIndex()  # name or number -> events it leads to
         self.merges_: list[Merge] = []
         self.index_ = CentroidIndex(dim)
         self._clock = 0
@@ -303,7 +304,7 @@ class OnlineClusterer(Constraints, Repair, SecondCandidates, WindowMemory):
             self.index_.upsert(ev, self.centroid(ev))
         for key in f.names | f.numbers:
             self.keys_df_[key] += 1
-            self.key_events_[key].add(ev)
+            self.key_events_.add(key, ev)
         self._note_add(f.id, ev)
 
     def _sample(

@@ -130,9 +130,7 @@ class Repair:
                 keys.update(f.names)
                 keys.update(f.numbers)
         for key in keys:
-            evs = self.key_events_[key]
-            evs.discard(loser)
-            evs.add(winner)
+            self.key_events_.move(key, loser, winner)
         self._settled.discard(winner)
         self._settled.discard(loser)
         self._note_merge(loser, winner)  # pins follow the merge (constraints.py)

@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterable, Sequence
 import numpy as np
 
 from ..represent.features import ArticleFeatures
+from .keyindex import KeyIndex
 
 
 class WindowMemory:
@@ -41,7 +42,7 @@ class WindowMemory:
     feats_: dict[str, ArticleFeatures]
     members_: dict[str, list[str]]
     created_: dict[str, int]
-    key_events_: dict[str, set[str]]
+    key_events_: KeyIndex
     retired_: set[str]
     revivals_: int
     _thin: dict[str, tuple[dt.date | None, bool]]
@@ -153,11 +154,7 @@ class WindowMemory:
     def _unname(self, ev: str, keys: Iterable[str]) -> None:
         """The names and numbers ``keys`` lead to the retired event ``ev`` no more."""
         for key in keys:
-            evs = self.key_events_.get(key)
-            if evs is not None:
-                evs.discard(ev)
-                if not evs:
-                    del self.key_events_[key]
+            self.key_events_.discard(key, ev)
 
     def _revive(self, ev: str) -> None:
         """Read a retired event's members' features back through the loader."""
@@ -181,5 +178,5 @@ class WindowMemory:
                 f.terms = terms
             self.feats_[a] = f
             for key in f.names | f.numbers:
-                self.key_events_[key].add(ev)
+                self.key_events_.add(key, ev)
         self._trim(ev)
