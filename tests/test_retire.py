@@ -119,9 +119,16 @@ def test_pipeline_retires_and_revives_from_its_store(tmp_path: Path, seeds_dir: 
     assert not any(a in clu.feats_ for a in clu.members_[old_ev])
     src = next(a for a in arts if a.id.startswith("001"))
     late = dataclasses.replace(src, id="late-001", text=src.text + "\n\nThis article was updated.")
+    kept = {a: clu._retired_terms[a] for a in clu.members_[old_ev]}
+    calls: list[dict] = []
+    load = pipe.builder.load
+    clu.loader = lambda ids, terms=None: calls.append(dict(terms or {})) or load(ids, terms)
     got = pipe.learn_one(late)
     assert got.event == old_ev
     assert clu.revivals_ >= 1
+    # the loader was given the tf-idf weights kept for the members, and they are theirs again
+    assert calls and calls[0] == kept
+    assert all(clu.feats_[a].terms is kept[a] for a in kept if a in clu.feats_)
     # the store agrees, and a reopened store restores the same events
     assert pipe.store.get_assignment("late-001").event == old_ev
     again = Pipeline(tmp_path / "s.db", encoder=encoder)

@@ -21,6 +21,7 @@ owns the state it works on.
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
@@ -151,6 +152,19 @@ class WindowMemory:
         self.retired_.add(ev)
         self._settled.add(ev)
 
+    def _load(self, ids: Sequence[str]) -> Sequence[ArticleFeatures]:
+        """The loader's features of ``ids``; a loader that takes ``terms`` is given the tf-idf
+        weights kept for them (it need not compute them again)."""
+        assert self.loader is not None
+        try:
+            takes = "terms" in inspect.signature(self.loader).parameters
+        except (TypeError, ValueError):  # (a callable without a signature)
+            takes = False
+        if not takes:
+            return self.loader(ids)
+        kept = {a: t for a in ids if (t := self._retired_terms.get(a)) is not None}
+        return self.loader(ids, terms=kept)  # type: ignore[call-arg]
+
     def _unname(self, ev: str, keys: Iterable[str]) -> None:
         """The names and numbers ``keys`` lead to the retired event ``ev`` no more."""
         for key in keys:
@@ -160,7 +174,7 @@ class WindowMemory:
         """Read a retired event's members' features back through the loader."""
         assert self.loader is not None
         ids = self.members_[ev]
-        got = {f.id: f for f in self.loader(ids)}
+        got = {f.id: f for f in self._load(ids)}
         missing = [a for a in ids if a not in got]
         if missing:
             raise RuntimeError(

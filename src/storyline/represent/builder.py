@@ -7,7 +7,7 @@ store), so nothing is encoded twice.
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -17,6 +17,7 @@ from ..store.base import Store
 from .base import Encoder
 from .features import (
     ArticleFeatures,
+    SparseVec,
     TermCounts,
     doc_vector,
     lead_text,
@@ -112,8 +113,11 @@ class FeatureBuilder:
             plan.spans.append((h, start, len(plan.texts)))
         return plan
 
-    def finish(self, plan: VectorPlan, mat: np.ndarray | None) -> list[ArticleFeatures]:
-        """Features of a plan's articles, given the encoder's output for ``plan.texts``."""
+    def finish(
+        self, plan: VectorPlan, mat: np.ndarray | None, weights: Mapping[str, SparseVec] | None = None
+    ) -> list[ArticleFeatures]:
+        """Features of a plan's articles, given the encoder's output for ``plan.texts``
+        (``weights``: tf-idf weights known for some of them)."""
         new_s, new_t = self.vectors(plan, mat)
         if plan.texts and self.store is not None:
             self.store.put_vectors(new_s, self.kind("sents"))
@@ -123,6 +127,10 @@ class FeatureBuilder:
         out = []
         for p in plan.items:
             h = p.article.hash
+            known = weights.get(p.id) if weights else None
+            if known is not None:
+                out.append(self.features(p, sents_of[h], title_of[h], None, known))
+                continue
             terms = self._terms.pop(p.id, None) or terms_of(f"{p.title}\n{p.clean_text}")
             out.append(self.features(p, sents_of[h], title_of[h], terms))  # type: ignore[arg-type]
         return out
@@ -143,19 +151,23 @@ class FeatureBuilder:
                 new_t[h] = mat[end - 1]
         return new_s, new_t
 
-    def load(self, ids: Sequence[str]) -> list[ArticleFeatures]:
+    def load(self, ids: Sequence[str], terms: Mapping[str, SparseVec] | None = None) -> list[ArticleFeatures]:
         """Features of stored articles again (a retired event revived): from the vectors
-        stored for them, nothing is encoded again."""
+        stored for them, nothing is encoded again. ``terms``: the tf-idf weights of some of
+        them, kept by the caller (not computed again)."""
         if self.store is None:
             return []
-        return self.build(list(self.store.iter_articles(list(ids))))
+        return self.build(list(self.store.iter_articles(list(ids))), terms)
 
-    def build(self, items: Sequence[Processed]) -> list[ArticleFeatures]:
+    def build(
+        self, items: Sequence[Processed], terms: Mapping[str, SparseVec] | None = None
+    ) -> list[ArticleFeatures]:
         plan = self.plan(items)
-        return self.finish(plan, self.encoder.encode(plan.texts) if plan.texts else None)
+        return self.finish(plan, self.encoder.encode(plan.texts) if plan.texts else None, terms)
 
     def features(
-        self, p: Processed, sents: np.ndarray, title_vec: np.ndarray, terms: object
+        self, p: Processed, sents: np.ndarray, title_vec: np.ndarray, terms: object,
+        weights: SparseVec | None = None,
     ) -> ArticleFeatures:
         doc = doc_vector(sents)
         lead = (title_vec if p.title else np.zeros_like(title_vec)) + sents[:2].sum(0)
@@ -170,7 +182,7 @@ class FeatureBuilder:
             date=p.event_date,
             doc=doc.astype(np.float16),
             lead=lead.astype(np.float16),
-            terms=tfidf_weights(terms, p.lang, self.counts),  # type: ignore[arg-type]
+            terms=weights if weights is not None else tfidf_weights(terms, p.lang, self.counts),  # type: ignore[arg-type]
             # interned: the same names recur across thousands of articles held in memory
             names=frozenset(map(sys.intern, names)),
             numbers=frozenset(map(sys.intern, numbers_in(f"{p.title}\n{p.article.text}"))),
