@@ -11,8 +11,8 @@ A search can find fewer live points than asked for when deleted ones crowd the g
 event re-centred a hundred times leaves a hundred deleted points around one live one), and
 hnswlib then raises instead of returning fewer. :meth:`CentroidIndex.query` never asks for
 more than the live points, retries a short search with a wider beam, and falls back to an
-exact scan; the index is rebuilt from its live points when deleted ones outnumber them (so
-it holds at most twice its live points: each takes ~2.2 KB at 512 dimensions).
+exact scan; the index is rebuilt from its live points when deleted ones reach half as many
+(so it holds at most 1.5 times its live points: each takes ~2.2 KB at 512 dimensions).
 """
 
 from __future__ import annotations
@@ -81,7 +81,7 @@ class CentroidIndex:
         self._key.pop(label, None)
         self._index.mark_deleted(label)
         self._live -= 1
-        if self.n_deleted > max(self._live, 256):
+        if self.n_deleted > max(self._live // 2, 256):
             self._rebuild()
 
     def _rebuild(self) -> None:

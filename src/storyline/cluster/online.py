@@ -132,7 +132,7 @@ class OnlineClusterer(Constraints, Repair, SecondCandidates, WindowMemory):
         # their names and numbers (which still lead to the event) in _thin_keys
         self._thin: dict[str, tuple[dt.date | None, bool]] = {}
         self._thin_keys: dict[str, set[str]] = {}
-        self._retired_terms: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # (window.py)
+        self._retired_terms: dict[str, bytes | tuple[np.ndarray, np.ndarray]] = {}  # (window.py: packed)
         self._settled: set[str] = set()  # retired once (final repair done), unchanged since
         self._named: dict[str, tuple[str, ...]] = {}  # retired, names still lead to it: its keys
         self.revivals_ = 0

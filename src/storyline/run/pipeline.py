@@ -326,7 +326,9 @@ class Pipeline:
         waiting = [p for p in pending if p.id not in self.clusterer.event_of_]
         order.extend((order_key(p.event_date, p.id), p.id) for p in waiting)
         note_leads(waiting)
-        ids = [aid for _, aid in sorted(order)]
+        order.sort()
+        ids = [aid for _, aid in order]
+        del order  # (a long run's sort keys: about 200 bytes an article)
         n_merges = len(self.clusterer.merges_)
         scores: dict[str, float] = {}
         done = n_merges  # merges written so far

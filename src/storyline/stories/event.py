@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import functools
+import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -15,6 +16,9 @@ from typing import Any, NamedTuple
 import numpy as np
 
 __all__ = ["LinkScore", "LinkWeights", "StoryEvent", "shipped_link_params", "story_headline", "timeline"]
+
+
+_LANG_SETS: dict[frozenset[str], frozenset[str]] = {}  # one object per set of languages
 
 
 @dataclass
@@ -28,6 +32,12 @@ class StoryEvent:
     keyphrases: list[str] = field(default_factory=list)
     size: int = 1
     langs: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        # a linker holds every event of a store: the same keys and language sets recur
+        self.entities = frozenset(map(sys.intern, self.entities))
+        langs = frozenset(self.langs)
+        self.langs = _LANG_SETS.setdefault(langs, langs)
 
     @functools.cached_property
     def folded_keyphrases(self) -> frozenset[str]:

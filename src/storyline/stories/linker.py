@@ -26,11 +26,12 @@ linker reads and returns (:class:`StoryEvent`, :class:`LinkWeights`, :class:`Lin
 from __future__ import annotations
 
 import logging
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict
 from typing import Any
 
+from ..cluster.keyindex import KeyIndex
 from ..model import Merge, utc_now
 from .event import LinkScore, LinkWeights, StoryEvent, shipped_link_params, story_headline, timeline
 from .scoring import HAND_ACTOR_MIN, HAND_MIN_COSINE, HAND_THRESHOLD, NO_LINK, LinkScoring, is_weak
@@ -97,7 +98,7 @@ class StoryLinker(LinkScoring):
         self._counts_changed = getattr(self, "_counts_changed", 0) + 1
         self._df: Counter[str] = Counter()  # entity key → events holding it
         self._kdf: Counter[str] = Counter()  # folded keyphrase → events holding it
-        self._index: dict[str, set[str]] = defaultdict(set)  # specific key → event ids
+        self._index = KeyIndex()  # specific key → event ids
         self._touched: set[str] = set()  # events added, changed or removed since take_touched()
 
     def _candidates(self, ev: StoryEvent) -> list[str]:
@@ -105,7 +106,7 @@ class StoryLinker(LinkScoring):
         keys = sorted((k for k in ev.entities if not is_weak(k)), key=lambda k: (self._df[k], k))
         seen: dict[str, None] = {}
         for k in keys:
-            for other in sorted(self._index.get(k, ())):
+            for other in sorted(self._index.get(k)):
                 if other != ev.id:
                     seen.setdefault(other)
             if len(seen) >= self.max_candidates:
@@ -140,9 +141,9 @@ class StoryLinker(LinkScoring):
             self._df[k] += sign
             if not is_weak(k):
                 if sign > 0:
-                    self._index[k].add(ev.id)
+                    self._index.add(k, ev.id)
                 else:
-                    self._index[k].discard(ev.id)
+                    self._index.discard(k, ev.id)
         for k in ev.folded_keyphrases:
             self._kdf[k] += sign
 
