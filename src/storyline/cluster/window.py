@@ -152,9 +152,9 @@ class WindowMemory:
         self.retired_.add(ev)
         self._settled.add(ev)
 
-    def _load(self, ids: Sequence[str]) -> Sequence[ArticleFeatures]:
+    def _load(self, ids: Sequence[str], kept: dict[str, Terms]) -> Sequence[ArticleFeatures]:
         """The loader's features of ``ids``; a loader that takes ``terms`` is given the tf-idf
-        weights kept for them (it need not compute them again)."""
+        weights ``kept`` for them (it need not compute them again)."""
         assert self.loader is not None
         try:
             takes = "terms" in inspect.signature(self.loader).parameters
@@ -162,7 +162,6 @@ class WindowMemory:
             takes = False
         if not takes:
             return self.loader(ids)
-        kept = {a: _unpack(t) for a in ids if (t := self._retired_terms.get(a)) is not None}
         return self.loader(ids, terms=kept)  # type: ignore[call-arg]
 
     def _unname(self, ev: str, keys: Iterable[str]) -> None:
@@ -174,7 +173,8 @@ class WindowMemory:
         """Read a retired event's members' features back through the loader."""
         assert self.loader is not None
         ids = self.members_[ev]
-        got = {f.id: f for f in self._load(ids)}
+        kept = {a: _unpack(t) for a in ids if (t := self._retired_terms.get(a)) is not None}
+        got = {f.id: f for f in self._load(ids, kept)}
         missing = [a for a in ids if a not in got]
         if missing:
             raise RuntimeError(
@@ -187,9 +187,10 @@ class WindowMemory:
         for a in ids:
             f = got[a]
             # the tf-idf weights it had: the loader's follow today's term counts
-            terms = self._retired_terms.pop(a, None)
+            terms = kept.get(a)
             if terms is not None:
-                f.terms = _unpack(terms)
+                f.terms = terms
+                del self._retired_terms[a]
             self.feats_[a] = f
             for key in f.names | f.numbers:
                 self.key_events_.add(key, ev)
