@@ -279,6 +279,26 @@ def test_centroid_index_upsert_moves_a_key(update: str) -> None:
     assert len(idx.query(vecs[0], 500)) == 299
 
 
+def test_centroid_index_rebuild_keeps_every_live_vector(monkeypatch) -> None:
+    import storyline.cluster.index as index_module
+
+    monkeypatch.setattr(index_module, "_BLOCK", 50)  # several blocks for reading and adding
+    rng = np.random.default_rng(3)
+    vecs = _unit(rng.standard_normal((700, 32))).astype(np.float32)
+    idx = index_module.CentroidIndex(32)
+    for i, v in enumerate(vecs[:600]):
+        idx.upsert(f"e{i}", v)
+    for i in range(400):  # re-centre until deleted points pass half the live ones
+        idx.upsert(f"e{i}", vecs[600 + i % 100])
+    assert idx.rebuilds == 1 and len(idx) == 600 and idx.n_deleted < 300
+    keys, stored = idx.vectors()
+    want = {f"e{i}": (vecs[600 + i % 100] if i < 400 else vecs[i]) for i in range(600)}
+    assert sorted(keys) == sorted(want)
+    assert all(np.allclose(stored[j], want[k], atol=1e-6) for j, k in enumerate(keys))
+    for k in ("e450", "e599", "e0"):
+        assert idx.query(want[k], 1)[0][1] > 0.999
+
+
 def test_centroid_index_rejects_an_unknown_update_mode() -> None:
     from storyline.cluster.index import CentroidIndex
 
