@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from ..prepare.clean import is_boilerplate
 from ..text import phrase_key
@@ -125,46 +125,89 @@ def keyphrases(members: Sequence[SummDoc], k: int = 8, lang: str | None = None) 
     tf: Counter[str] = Counter()
     df: Counter[str] = Counter()
     in_body: set[str] = set()
-    surface: dict[str, Counter[str]] = {}
+    surface = _Surfaces()
     for m in members:
         stop = _STOP.get(m.lang, frozenset()) | ALL_STOPWORDS
         seen: set[str] = set()
-        for weight, text in ((3, m.title), (1, " \n ".join(m.sentences))):
-            for sentence in re.split(r"[\n.!?。]+", text):
-                if not sentence.strip() or is_boilerplate(sentence.strip()):
+        for weight, sentence in _sentences(m):
+            for p in _phrases(sentence, stop):
+                key = phrase_key(p)
+                if not key or len(key) < 3:
                     continue
-                for p in _phrases(sentence, stop):
-                    key = phrase_key(p)
-                    if not key or len(key) < 3:
-                        continue
-                    if weight == 1:
-                        in_body.add(key)
-                    tf[key] += weight
-                    (surface.get(key) or surface.setdefault(key, Counter()))[p] += 1  # (no Counter per phrase)
-                    if key not in seen:
-                        seen.add(key)
-                        df[key] += 1
+                if weight == 1:
+                    in_body.add(key)
+                tf[key] += weight
+                surface.add(key, p)
+                seen.add(key)
+        df.update(seen)
     keep = [key for key, f in tf.items() if f >= 2 and key in in_body]
     return _top(keep, tf, df, surface, k)
 
 
-def _ngram_phrases(text: str, stop: frozenset[str], max_len: int = 3) -> list[str]:
-    """n-grams (1..max_len) of runs of non-stopword tokens, split at punctuation."""
-    out: list[str] = []
+_SENTENCE_END = re.compile(r"[\n.!?。]+")
+
+
+def _sentences(m: SummDoc) -> Iterator[tuple[int, str]]:
+    """(weight, sentence) of a member's title (weight 3) and text (1), boilerplate left out."""
+    for weight, text in ((3, m.title), (1, " \n ".join(m.sentences))):
+        for sentence in _SENTENCE_END.split(text):
+            bare = sentence.strip()
+            if bare and not is_boilerplate(bare):
+                yield weight, sentence
+
+
+class _Surfaces:
+    """How often each key was written in each form, in order of first sight; a key seen in
+    one form only (most) costs a string and a count, not a Counter."""
+
+    __slots__ = ("_count", "_first", "_forms")
+
+    def __init__(self) -> None:
+        self._first: dict[str, str] = {}
+        self._count: Counter[str] = Counter()
+        self._forms: dict[str, Counter[str]] = {}
+
+    def add(self, key: str, form: str) -> None:
+        forms = self._forms.get(key)
+        if forms is not None:
+            forms[form] += 1
+        elif self._first.setdefault(key, form) == form:
+            self._count[key] += 1
+        else:
+            self._forms[key] = Counter({self._first[key]: self._count[key], form: 1})
+
+    def most_common(self, key: str) -> str:
+        """The form written most often (the first seen of those that tie)."""
+        forms = self._forms.get(key)
+        return self._first[key] if forms is None else forms.most_common(1)[0][0]
+
+
+def _ngram_phrases(text: str, stop: frozenset[str], max_len: int = 3) -> list[tuple[str, str]]:
+    """(key, phrase) of the n-grams (1..max_len) of runs of non-stopword tokens, split at
+    punctuation. An n-gram's key is its tokens' :func:`phrase_key` joined by spaces, which is
+    the :func:`phrase_key` of the n-gram (each token starts with a letter or digit)."""
+    out: list[tuple[str, str]] = []
     run: list[str] = []
+    keys: list[str] = []
 
     def flush() -> None:
         for n in range(1, max_len + 1):
             for i in range(len(run) - n + 1):
-                out.append(" ".join(run[i : i + n]))
+                out.append((" ".join(keys[i : i + n]), " ".join(run[i : i + n])))
         run.clear()
+        keys.clear()
 
     for tok in _LINK_TOKEN.findall(text):
         low = tok.lower().strip("'’-")
         if not low or not low[0].isalnum() or low in stop or low.isdigit() or len(low) < 2:
             flush()
-        else:
-            run.append(tok)
+            continue
+        key = phrase_key(tok)
+        if not key:  # (no word character left: not a word to join)
+            flush()
+            continue
+        run.append(tok)
+        keys.append(key)
     flush()
     return out
 
@@ -176,30 +219,21 @@ def linking_keyphrases(members: Sequence[SummDoc], k: int = 8) -> list[str]:
     title-borne phrases preferred; case-folded duplicates and sub-phrases removed."""
     tf: Counter[str] = Counter()
     df: Counter[str] = Counter()
-    surface: dict[str, Counter[str]] = {}
+    surface = _Surfaces()
     for m in members:
         stop = _LINK_STOP.get(m.lang, frozenset()) | _LINK_ALL_STOP
         seen: set[str] = set()
-        for weight, text in ((3, m.title), (1, " \n ".join(m.sentences))):
-            for sentence in re.split(r"[\n.!?。]+", text):
-                if not sentence.strip() or is_boilerplate(sentence.strip()):
-                    continue
-                for p in _ngram_phrases(sentence, stop):
-                    key = phrase_key(p)
-                    if not key:
-                        continue
-                    tf[key] += weight
-                    (surface.get(key) or surface.setdefault(key, Counter()))[p] += 1  # (no Counter per phrase)
-                    if key not in seen:
-                        seen.add(key)
-                        df[key] += 1
+        for weight, sentence in _sentences(m):
+            for key, p in _ngram_phrases(sentence, stop):
+                tf[key] += weight
+                surface.add(key, p)
+                seen.add(key)
+        df.update(seen)
     keep = [key for key, f in tf.items() if f >= 2 or len(members) <= 1]
     return _top(keep, tf, df, surface, k)
 
 
-def _top(
-    keys: Sequence[str], tf: Counter[str], df: Counter[str], surface: dict[str, Counter[str]], k: int
-) -> list[str]:
+def _top(keys: Sequence[str], tf: Counter[str], df: Counter[str], surface: _Surfaces, k: int) -> list[str]:
     """The ``k`` best of ``keys`` (frequent, spread over members, multi-word preferred), none
     inside another one chosen, each in its most common surface form."""
     scored = sorted(
@@ -212,7 +246,7 @@ def _top(
         if any(f" {key} " in f" {o} " or f" {o} " in f" {key} " for o in chosen):
             continue
         chosen.append(key)
-        out.append(surface[key].most_common(1)[0][0])
+        out.append(surface.most_common(key))
         if len(out) >= k:
             break
     return out
