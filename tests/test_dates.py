@@ -144,3 +144,39 @@ def test_speed() -> None:
     for t in texts:
         estimate_event_date(t, "en", None)
     assert (time.perf_counter() - t0) / len(texts) < 0.005
+
+
+def test_name_tries_match_as_flat_alternations() -> None:
+    import random
+    import re
+
+    from storyline.prepare import dates
+
+    def flat(names: dict[str, int]) -> str:
+        return "|".join(sorted((re.escape(n) for n in names), key=len, reverse=True))
+
+    rng = random.Random(5)
+    names = [*dates._MONTHS, *dates._WEEKDAYS]
+    texts = [
+        " ".join(rng.choice([*names, *(n.upper() for n in names), str(rng.randint(1, 31)), "de", ",", "x"])
+                 + rng.choice(["", ".", "s", "o"]) for _ in range(12))
+        for _ in range(400)
+    ]
+    for table in (dates._MONTHS, dates._WEEKDAYS):
+        for tail in (r"\b", r"\.?\s+(?P<d>\d+)", ""):
+            a = re.compile(f"(?:{flat(table)}){tail}", re.IGNORECASE)
+            b = re.compile(f"(?:{dates._alt(table)}){tail}", re.IGNORECASE)
+            for t in texts:
+                assert [m.span() for m in a.finditer(t)] == [m.span() for m in b.finditer(t)], t
+
+
+def test_relative_words_in_any_case() -> None:
+    from storyline.prepare.dates import _mentions
+
+    got = {t: [(m.offset, m.surface) for m in _mentions(t) if m.kind == "rel"]
+           for t in ("Вчера в Москве", "VORGESTERN", "l’altro ieri", "一昨日の東京", "HIER SOIR", "hierarchy")}
+    assert got == {
+        "Вчера в Москве": [(1, "Вчера")], "VORGESTERN": [(2, "VORGESTERN")],
+        "l’altro ieri": [(2, "l’altro ieri")], "一昨日の東京": [(2, "一昨日")],
+        "HIER SOIR": [(1, "HIER")], "hierarchy": [],
+    }

@@ -58,7 +58,27 @@ _FULL_WEEKDAYS = {n: i for n, i in _WEEKDAYS.items() if len(n) > 4}
 
 
 def _alt(names: dict[str, int]) -> str:
-    return "|".join(sorted((re.escape(n) for n in names), key=len, reverse=True))
+    """One regex alternative for all ``names``, as a trie: ``ma(?:y|r(?:ch|s|zo)?)``.
+
+    At a position of the text the names that match are prefixes of one another, and the trie
+    tries them longest first, as a flat alternation sorted by length would; but it reads each
+    character once instead of trying every name in turn (the date patterns are scanned over
+    every article's text)."""
+    tree: dict[str, dict] = {}
+    for name in names:
+        node = tree
+        for ch in name:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def emit(node: dict[str, dict]) -> str:
+        alts = [re.escape(ch) + emit(node[ch]) for ch in sorted(node) if ch]
+        if not alts:
+            return ""
+        body = alts[0] if len(alts) == 1 and "" not in node else "(?:" + "|".join(alts) + ")"
+        return body + "?" if "" in node else body
+
+    return emit(tree)
 
 
 _M = rf"(?P<m>{_alt(_MONTHS)})\.?"
@@ -78,12 +98,18 @@ _NUMERIC = re.compile(
     r"\b(?:(?P<a>\d{1,2})\s*([/.])\s*(?P<b>\d{1,2})\s*\2\s*(?P<y>(?:19|20)\d\d)"
     r"|(?P<y2>(?:19|20)\d\d)\.(?P<m2>[01]\d)\.(?P<d2>[0-3]\d))\b"
 )
+# words for "the day before yesterday" (r2), "yesterday" (r1) and "today" (r0); the last of
+# each is written without word boundaries (Chinese and Japanese)
+_RELATIVE_WORDS = (
+    ("r2", ("day before yesterday", "avant-veille", "vorgestern", "anteayer", "l['’]altro ieri", "позавчера"), "一昨日"),
+    ("r1", ("yesterday", "hier", "gestern", "ayer", "ieri", "вчера", "í gær"), "昨日"),
+    ("r0", ("today", "this morning", "aujourd['’]hui", "ce matin", "heute", "hoy", "oggi", "сегодня"), "今日"),
+)
+# (the lookahead on their first letters lets most positions fail at once)
 _RELATIVE = re.compile(
-    r"(?P<r2>\bday before yesterday\b|\bavant-veille\b|\bvorgestern\b|\banteayer\b|"
-    r"\bl['’]altro ieri\b|\bпозавчера\b|一昨日)"
-    r"|(?P<r1>\byesterday\b|\bhier\b|\bgestern\b|\bayer\b|\bieri\b|\bвчера\b|昨日|\bí gær\b)"
-    r"|(?P<r0>\btoday\b|\bthis morning\b|\baujourd['’]hui\b|\bce matin\b|\bheute\b|\bhoy\b|"
-    r"\boggi\b|\bсегодня\b|今日)",
+    "(?=[" + "".join(sorted({w[0] for _, ws, cjk in _RELATIVE_WORDS for w in (*ws, cjk)})) + "])(?:"
+    + "|".join(rf"(?P<{g}>\b(?:{'|'.join(ws)})\b|{cjk})" for g, ws, cjk in _RELATIVE_WORDS)
+    + ")",
     _F,
 )
 _WEEKDAY_ALONE = re.compile(rf"\b(?P<w>{_alt(_FULL_WEEKDAYS)})\b", _F)
