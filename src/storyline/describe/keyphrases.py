@@ -8,6 +8,7 @@ weights were fitted on those, so it keeps its own stopword lists and tokens.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections import Counter
@@ -127,7 +128,7 @@ def keyphrases(members: Sequence[SummDoc], k: int = 8, lang: str | None = None) 
     in_body: set[str] = set()
     surface = _Surfaces()
     for m in members:
-        stop = _STOP.get(m.lang, frozenset()) | ALL_STOPWORDS
+        stop = _stopwords(m.lang)
         seen: set[str] = set()
         for weight, sentence in _sentences(m):
             for p in _phrases(sentence, stop):
@@ -142,6 +143,14 @@ def keyphrases(members: Sequence[SummDoc], k: int = 8, lang: str | None = None) 
         df.update(seen)
     keep = [key for key, f in tf.items() if f >= 2 and key in in_body]
     return _top(keep, tf, df, surface, k)
+
+
+@functools.lru_cache(maxsize=256)
+def _stopwords(lang: str, link: bool = False) -> frozenset[str]:
+    """The stopwords of ``lang`` and of every language (the linker's own lists with ``link``)."""
+    if link:
+        return _LINK_STOP.get(lang, frozenset()) | _LINK_ALL_STOP
+    return _STOP.get(lang, frozenset()) | ALL_STOPWORDS
 
 
 _SENTENCE_END = re.compile(r"[\n.!?。]+")
@@ -221,7 +230,7 @@ def linking_keyphrases(members: Sequence[SummDoc], k: int = 8) -> list[str]:
     df: Counter[str] = Counter()
     surface = _Surfaces()
     for m in members:
-        stop = _LINK_STOP.get(m.lang, frozenset()) | _LINK_ALL_STOP
+        stop = _stopwords(m.lang, link=True)
         seen: set[str] = set()
         for weight, sentence in _sentences(m):
             for key, p in _ngram_phrases(sentence, stop):
