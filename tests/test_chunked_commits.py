@@ -5,7 +5,8 @@ before it, and the next run finishes the rest with nothing lost or assigned twic
 A few thousand articles (hashing encoder, the real ``storyline ingest`` in a child process),
 killed (the whole process group) at seeded random points; after each kill the store passes
 ``PRAGMA integrity_check`` and holds at least the assignments of the chunks the killed run
-had logged as committed (``-v``: "committed the events of N articles").
+had logged as committed (``-v``: "committed the events of N articles"). The kill points follow the
+run's progress (its first logged commit), so a faster machine still kills mid-run.
 """
 
 from __future__ import annotations
@@ -58,6 +59,18 @@ def ingest(src: Path, db: Path, err: Path) -> subprocess.Popen[bytes]:
         )
 
 
+def first_commit(proc: subprocess.Popen[bytes], err: Path, timeout: float = 300.0) -> float | None:
+    """Seconds until the run logged its first commit; None when it ended before."""
+    start = time.monotonic()
+    while time.monotonic() - start < timeout:
+        if proc.poll() is not None:
+            return None
+        if COMMITTED.search(err.read_text("utf-8", "replace")):
+            return time.monotonic() - start
+        time.sleep(0.05)
+    return None
+
+
 def assigned(db: Path) -> set[str]:
     with sqlite3.connect(db) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
@@ -71,13 +84,24 @@ def test_kill_keeps_committed_chunks(tmp_path: Path) -> None:
     rng = random.Random(SEED)
     kept: list[tuple[int, int]] = []  # (committed by the killed run, assigned after the kill)
     landed = 0
+    first: float | None = None  # seconds the last run took to log its first commit
     for attempt in range(KILLS * 3):
         if landed == KILLS:
             break
         err = tmp_path / f"err{attempt}.txt"
         before = len(assigned(db)) if db.exists() else 0
         proc = ingest(src, db, err)
-        time.sleep(rng.uniform(2.5, 8.0) * max(1.0, N / 3000))
+        # kill points follow the run's progress, not the machine's speed: every other run
+        # before its first commit (a share of the time the last run took to reach one),
+        # the others within a later chunk
+        if first is not None and attempt % 2 == 1:
+            time.sleep(rng.uniform(0.3, 0.9) * first)
+        else:
+            took = first_commit(proc, err)
+            if took is None:
+                break  # it finished first: nothing left to kill
+            first = took
+            time.sleep(rng.uniform(0.0, 0.3) * took)
         if proc.poll() is not None:
             break  # it finished first: nothing left to kill
         os.killpg(proc.pid, signal.SIGKILL)
