@@ -110,3 +110,15 @@ def test_greek_names_are_transliterated_like_latin_ones() -> None:
     (per,) = {k for k in keys("Ο Γιώργος Παπαδόπουλος μίλησε.", "el") if k.startswith("per:")}
     (latin,) = {k for k in keys("The mayor, Giorgos Papadopoulos, spoke.", "en") if k.startswith("per:")}
     assert per == latin
+
+
+def test_greek_dates_and_function_words_in_capitals_are_not_names() -> None:
+    from storyline.prepare.entities import EntityNormalizer, extract_entities
+
+    def keys(text: str) -> set[str]:
+        return {k for _, _, k in extract_entities(text, "el", EntityNormalizer())}
+
+    assert keys("ΤΡΙΤΗ 5 ΜΑΡΤΙΟΥ: Σεισμός στην Αθήνα.") == {"city:264371"}
+    assert keys("ΣΤΙΣ 12 ΜΑΪΟΥ ο ΟΗΕ συνεδρίασε") == {"org:oie"}
+    assert keys("Την Κυριακή ο Μητσοτάκης μίλησε στη Θεσσαλονίκη.") == {
+        "per:mitsotakis", "city:734077"}

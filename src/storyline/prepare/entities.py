@@ -54,6 +54,16 @@ _STOP_CAPS = word_set(
     "may june july august september october november december lundi mardi mercredi jeudi "
     "vendredi samedi dimanche janvier fevrier mars avril mai juin juillet aout septembre "
     "octobre novembre decembre read also lire aussi publicite no yes non oui"
+) | frozenset(  # Greek function words, months and weekdays (a headline in capitals reads
+    # like a run of acronyms)
+    map(fold_name, word_set(
+        "ο η το οι τα του της των τον την στο στη στην στον στις στους στα σε και ή με από για "
+        "ως που δεν είναι ήταν μετά πριν κατά προς ένα μια ένας "
+        "ιανουαρίου φεβρουαρίου μαρτίου απριλίου μαΐου ιουνίου ιουλίου αυγούστου σεπτεμβρίου "
+        "οκτωβρίου νοεμβρίου δεκεμβρίου ιανουάριος φεβρουάριος μάρτιος απρίλιος μάιος ιούνιος "
+        "ιούλιος αύγουστος σεπτέμβριος οκτώβριος νοέμβριος δεκέμβριος δευτέρα τρίτη τετάρτη "
+        "πέμπτη παρασκευή σάββατο κυριακή"
+    ))
 )
 _TITLES = word_set(
     "prime minister president secretary assistant deputy chancellor king queen general "
