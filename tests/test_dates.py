@@ -181,13 +181,3 @@ def test_relative_words_in_any_case() -> None:
         "HIER SOIR": [(1, "HIER")], "hierarchy": [],
     }
 
-
-def test_greek_dates_with_accents_and_in_capitals() -> None:
-    from storyline.prepare.dates import _mentions
-
-    def found(text: str) -> list[tuple[str, int | None, int, int, int | None]]:
-        return [(m.kind, m.y, m.m, m.d, m.w) for m in _mentions(text)]
-
-    assert found("Την Τρίτη 5 Μαρτίου 2024 σημειώθηκε σεισμός") == [("wdm", 2024, 3, 5, 1)]
-    assert found("ΤΡΙΤΗ 5 ΜΑΡΤΙΟΥ 2024: Σεισμός") == [("wdm", 2024, 3, 5, 1)]
-    assert found("στις 12 Μαΐου") == found("ΣΤΙΣ 12 ΜΑΪΟΥ") == [("dm", None, 5, 12, None)]

@@ -16,8 +16,6 @@ import re
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 
-from ..text import strip_accents
-
 logger = logging.getLogger(__name__)
 
 __all__ = ["estimate_event_date", "find_dateline", "parse_date"]
@@ -42,16 +40,6 @@ for _i, _names in enumerate(
 ):
     for _n in _names.split():
         _MONTHS[_n] = _i
-# Greek: genitive ("5 Μαρτίου") and nominative, with accents and without (text in capitals
-# drops them)
-for _i, _names in enumerate(
-    ["ιανουαρίου ιανουάριος", "φεβρουαρίου φεβρουάριος", "μαρτίου μάρτιος", "απριλίου απρίλιος",
-     "μαΐου μάιος μαϊου", "ιουνίου ιούνιος", "ιουλίου ιούλιος", "αυγούστου αύγουστος",
-     "σεπτεμβρίου σεπτέμβριος", "οκτωβρίου οκτώβριος", "νοεμβρίου νοέμβριος", "δεκεμβρίου δεκέμβριος"],
-    start=1,
-):
-    for _n in _names.split():
-        _MONTHS[_n] = _MONTHS[strip_accents(_n)] = _i
 _WEEKDAYS: dict[str, int] = {}
 for _i, _names in enumerate(
     [
@@ -66,8 +54,6 @@ for _i, _names in enumerate(
 ):
     for _n in _names.split():
         _WEEKDAYS[_n] = _i
-for _i, _names in enumerate(["δευτέρα", "τρίτη", "τετάρτη", "πέμπτη", "παρασκευή", "σάββατο", "κυριακή"]):
-    _WEEKDAYS[_names] = _WEEKDAYS[strip_accents(_names)] = _i
 _FULL_WEEKDAYS = {n: i for n, i in _WEEKDAYS.items() if len(n) > 4}
 
 
