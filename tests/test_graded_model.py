@@ -104,7 +104,7 @@ def test_nested_cv_chooses_relative_cosines_when_levels_differ_by_language() -> 
     cv, d = _synthetic(400)
     cands = [cv.Candidate(500, False, False), cv.Candidate(500, True, False)]
     cv.PARAMS["max_iter"] = 60  # fewer trees: the test is about the choice, not the fit
-    pred, _, chosen = cv.nested_cv(d, cands, log=lambda _: None)
+    pred, _, chosen = cv.nested_cv(d, cands, log=lambda _: None, repeats=2)
     assert all(c.relative for c in chosen)
     raw = np.zeros(d.n)
     for tr, te in cv._splits(d.groups):
