@@ -184,5 +184,5 @@ def test_the_shipped_model_carries_its_out_of_sample_figures() -> None:
     with resources.as_file(resources.files("storyline") / "data" / "similarity.npz") as p:
         z = np.load(p)
         r = float(z["cv_pearson"])
-    assert r >= 0.79
+    assert r >= 0.80
     assert f"| all | 1243 | **{r:.3f}**" in (REPO / "docs" / "scorer.md").read_text("utf-8")
