@@ -254,6 +254,7 @@ def check_report(pipe: Pipeline, report: RunReport, root: Path, cases: list[Case
         assert a is not None and aid in assigned, f"{aid} was stored but not assigned"
         ev = pipe.store.get_event(a.event)
         assert ev is not None and aid in ev.article_ids
+        assert ev.headline.strip(), f"{aid}: its event has no headline"  # "!" and "🎉" too
     # nothing else was stored: every stored article is a good one or an expected one
     ids = {p.id for p in pipe.store.iter_articles()}
     extra = ids - set(stored)

@@ -181,7 +181,7 @@ def describe(
         languages=dict(Counter(p.lang for p in items).most_common()),
         sources=dict(Counter(p.article.source for p in items if p.article.source).most_common()),
         title=title[:300],
-        headline=headline(docs, lang)[:300],
+        headline=(headline(docs, lang) or _as_written(items))[:300],
         summary=summary(docs, lang),
         keyphrases=keyphrases(docs, lang=lang),
         entities=entities,
@@ -189,6 +189,16 @@ def describe(
     # what the story linker compares (not stored; story_event recomputes it when missing)
     event.linking_keyphrases_ = linking_keyphrases(docs)  # type: ignore[attr-defined]
     return event
+
+
+def _as_written(items: Sequence[Processed], chars: int = 90) -> str:
+    """The first member's text as written, whitespace collapsed: the headline of an event
+    whose members hold nothing a headline is made of (only an emoji, "!!!")."""
+    for p in items:
+        text = " ".join(f"{p.article.title or ''} {p.article.text or ''}".split())
+        if text:
+            return text if len(text) <= chars else text[: chars - 1].rstrip() + "…"
+    return ""
 
 
 def keyphrase_keys(phrases: Sequence[str], items: Sequence[Processed]) -> list[str]:
