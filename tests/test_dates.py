@@ -99,6 +99,9 @@ def test_without_publication_date() -> None:
     assert est("Talks open on Thursday, June 11.") is None
     assert est("Evacuation flights landed on Sunday, July 26.") is None
     assert est("The quake struck on 3 January 2020 near the coast.") == D(2020, 1, 3)
+    # a matching year the text itself names wins over a later one that also fits
+    text = "Mnuchin spoke on Sunday, July 26. About $3 tln was disbursed in 2020 so far."
+    assert est(text) == D(2020, 7, 26)
     assert est("Nothing dated here at all.") is None
     assert estimate_event_date("No date.", "en", None) == (None, None)
 

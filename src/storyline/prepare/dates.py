@@ -249,8 +249,9 @@ def _explicit_years(text: str, today: dt.date) -> list[int]:
 
 
 def _infer_year(m: _Mention, years: list[int], today: dt.date) -> int | None:
-    """Year for weekday+day+month without a reference: the most recent matching year not after
-    today, at or after the latest year the text mentions and within 15 years of it. None
+    """Year for weekday+day+month without a reference: a matching year the text mentions (the
+    most recent), else the most recent matching year not after today, at or after the latest
+    year the text mentions and within 15 years of it. None
     when the text mentions no year: a weekday fits every five or six years, and the latest
     such year is a guess (an undated 2020 report of "Sunday, July 26" is not from 2026)."""
     cands = [
@@ -261,6 +262,8 @@ def _infer_year(m: _Mention, years: list[int], today: dt.date) -> int | None:
     if not cands:
         return None
     if years:
+        if said := [y for y in cands if y in years]:  # "Sunday, July 26" ... "in 2020"
+            return said[0]
         lo = max(years)
         near = [y for y in cands if lo <= y <= lo + 15]
         if near:
