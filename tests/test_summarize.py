@@ -108,3 +108,12 @@ def test_seed_event_summary() -> None:
     assert fr_summary and not rest.strip(), rest  # drawn from the French member only
     assert headline(docs, "fr").startswith("Après les tensions")
     assert keyphrases(docs)
+
+
+def test_datelines_in_any_script_are_not_headlines() -> None:
+    """"PARIS (AFP) -" and its Japanese and Russian kin open a text but say nothing."""
+    for line in ("PARIS (AFP) -", "エルサレム（ロイター通信） -", "Москва (РИА Новости) -"):
+        alone = SummDoc("x", "xx", "", [line, "The ceasefire along the line began at midnight."])
+        assert headline([alone]).startswith("The ceasefire"), line
+        opening = SummDoc("x", "xx", "", [f"{line} The ceasefire along the line began at midnight."])
+        assert headline([opening]).startswith("The ceasefire"), line

@@ -20,11 +20,14 @@ def _set(words: str) -> frozenset[str]:
 HEADLINE_LIMIT = 90
 
 _PAREN = re.compile(r"\s*[(（\[][^()（）\[\]]{0,60}[)）\]]")
-_DATELINE = re.compile(
-    r"^\s*(?:[A-ZÀ-Þ][A-ZÀ-Þ.'’ -]{1,30}\s*(?:\([^)]{1,20}\)\s*)?[-–—]\s+|"  # "PARIS - "
-    r"[A-ZÀ-Þ][\w.'’ -]{1,30}\s*\([^)]{1,20}\)\s*[-–—:]\s+|"  # "Paris (AFP) - "
+# a place and its source ("Paris (AFP) - ", "エルサレム（ロイター通信） - ") or an agency alone:
+# gone from every headline; a place in capitals alone ("PARIS - ") only from long sentences,
+# as "NATO - Russia council meets" is a title
+_SOURCE_DATELINE = re.compile(
+    r"^\s*(?:[^\W\d_][\w.'’ -]{1,30}\s*[(（][^)）]{1,20}[)）]\s*[-–—:]\s+|"
     r"\(?(?:AFP|AP|Reuters|dpa|EFE|ANSA|AA)\)?\s*[-–—:]\s+)"
 )
+_DATELINE = re.compile(r"^\s*[A-ZÀ-Þ][A-ZÀ-Þ.'’ -]{1,30}\s*(?:\([^)]{1,20}\)\s*)?[-–—]\s+")
 # Words that open a subordinate part of a sentence: a headline can end before them.
 _BREAK_WORDS = {
     "en": "after before while as because amid with which who whom where when since following "
@@ -102,8 +105,10 @@ def short_headline(sentence: str, lang: str | None = None, limit: int = HEADLINE
     """A headline-like span of ``sentence`` of about ``limit`` characters at most (6% more
     when that ends a clause; half as many CJK characters).
 
-    A sentence that fits is kept as written (its final full stop dropped). In a longer one,
-    parenthetical asides, days ("on Thursday"), a leading dateline and connectives ("However,")
+    A leading dateline with its source ("PARIS (AFP) - ") goes. A sentence that then fits is
+    kept as written (its final full stop dropped). In a longer one, a leading place in
+    capitals ("PARIS - "), parenthetical asides, days ("on Thursday") and connectives
+    ("However,")
     go, then it is cut before the latest clause boundary (a comma, a dash, a colon, or a word
     such as *after*, *and*, *après*, *nachdem*, *tras*) that leaves a span of at least four
     words which does not end on a function word; when there is none, at the last word that
@@ -116,6 +121,7 @@ def short_headline(sentence: str, lang: str | None = None, limit: int = HEADLINE
     'Un séisme a frappé le Maroc'
     """
     text = " ".join(sentence.split())
+    text = _SOURCE_DATELINE.sub("", text, count=1) or text  # "PARIS (AFP) - " says nothing
     if len(text) <= limit and not _CJK.search(text):
         return _tidy(text)  # fits: kept as written
     text = _DATELINE.sub("", text, count=1)
