@@ -304,6 +304,18 @@ def test_two_earthquakes_without_dates_score_below_one_event_in_two_languages() 
     assert quakes < 0.8  # not "the same event"; same kind, same narrative: "mostly similar"
 
 
+def test_a_copy_scores_as_high_as_articles_get() -> None:
+    """An article and a copy of it (other spacing, case, no title) are one report: 1.0, above
+    one event told in two languages (the model alone scored copies 0.73-0.77)."""
+    same = next(p for p in read_pairs(example_lines()) if isinstance(p, Pair))
+    loud = dataclasses.replace(same.a, title=None, text=" ".join(same.a.text.split()).upper())
+    copy, recopy = dataclasses.replace(same, b=same.a), dataclasses.replace(same, b=loud)
+    s_copy, s_recopy, s_same = Similarity().score_pairs([copy, recopy, same])
+    assert s_copy == s_recopy == 1.0 > s_same
+    edited = dataclasses.replace(same.a, text=same.a.text.replace("800", "900", 1))
+    assert Similarity().score(same.a, edited) < 1.0  # one number changed: the model decides
+
+
 def test_similarity_help_explains_the_scale() -> None:
     text = _cli(["similarity", "--help"]).output
     for phrase in ("same event", "unrelated", "SemEval-2022", "published1", "--chunk-size"):
