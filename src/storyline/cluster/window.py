@@ -156,10 +156,15 @@ class WindowMemory:
         """The loader's features of ``ids``; a loader that takes ``terms`` is given the tf-idf
         weights ``kept`` for them (it need not compute them again)."""
         assert self.loader is not None
-        try:
-            takes = "terms" in inspect.signature(self.loader).parameters
-        except (TypeError, ValueError):  # (a callable without a signature)
-            takes = False
+        known = getattr(self, "_loader_takes", None)  # read once per loader, not per revival
+        if known is not None and known[0] is self.loader:
+            takes = known[1]
+        else:
+            try:
+                takes = "terms" in inspect.signature(self.loader).parameters
+            except (TypeError, ValueError):  # (a callable without a signature)
+                takes = False
+            self._loader_takes = (self.loader, takes)
         if not takes:
             return self.loader(ids)
         return self.loader(ids, terms=kept)  # type: ignore[call-arg]
