@@ -216,3 +216,27 @@ def test_a_revived_member_keeps_its_tf_idf_weights(scorer: PairScorer, dated: li
     for a in retiring.members_[ev]:
         got, kept = retiring.feats_[a].terms, held[a].terms
         assert got[0].dtype == kept[0].dtype and (got[0] == kept[0]).all() and (got[1] == kept[1]).all()
+
+
+def test_a_replaced_loader_is_asked_its_own_way(scorer: PairScorer, dated: list[ArticleFeatures]) -> None:
+    """Whether the loader takes ``terms`` is read once per loader: a loader put in its place
+    later is read again (one without the keyword is never given it)."""
+    held = {f.id: f for f in dated}
+    calls: list[str] = []
+
+    def with_terms(ids: list[str], terms: object = None) -> list[ArticleFeatures]:
+        calls.append("with")
+        return [held[a] for a in ids]
+
+    def plain(ids: list[str]) -> list[ArticleFeatures]:
+        calls.append("plain")
+        return [held[a] for a in ids]
+
+    clu = OnlineClusterer(scorer, window_days=15, retire_days=30, retire_every=4, loader=with_terms)
+    for f in dated:
+        clu.learn_one(f)
+    first, second = sorted(clu.retired_)[:2]
+    clu._revive(first)
+    clu.loader = plain
+    clu._revive(second)
+    assert calls[-2:] == ["with", "plain"]
