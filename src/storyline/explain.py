@@ -36,6 +36,7 @@ from .model import Processed
 from .represent.builder import FeatureBuilder
 from .represent.features import ArticleFeatures
 from .store.base import Store
+from .text import clip
 
 if TYPE_CHECKING:
     from .run.pipeline import Pipeline
@@ -280,13 +281,8 @@ def pair_lines(p: dict[str, Any], indent: str = "") -> list[str]:
         f"tf-idf {cos['tfidf_cos']:.3f}" + (f", second encoder {cos['second_cos']:.3f}" if cos["second_cos"] else "")
     )
     for s in p["sentences"]:
-        lines.append(f"{indent}aligned ({s['cos']:.2f}): «{_clip(s['a'])}» ~ «{_clip(s['b'])}»")
+        lines.append(f"{indent}aligned ({s['cos']:.2f}): «{clip(s['a'], 110)}» ~ «{clip(s['b'], 110)}»")
     return lines
-
-
-def _clip(text: str, n: int = 110) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= n else text[: n - 1] + "…"
 
 
 def explain_lines(e: dict[str, Any]) -> list[str]:
@@ -319,7 +315,7 @@ def explain_lines(e: dict[str, Any]) -> list[str]:
     for c in e["candidates"]:
         tag = f"  [excluded: {c['excluded']}]" if c.get("excluded") else ""
         score = ("at most " if c.get("at_most") else "") + _pct(c["score"])
-        head = f"  {c['event']}  {score}  {_clip(c.get('headline') or '', 60)}{tag}"
+        head = f"  {c['event']}  {score}  {clip(c.get('headline') or '', 60)}{tag}"
         lines.append(head)
         if c.get("closest"):
             lines.append(

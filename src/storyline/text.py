@@ -40,6 +40,16 @@ __all__ = [
 # --------------------------------------------------------------------------- folding
 
 
+def clip(text: str, n: int) -> str:
+    """``text`` with its whitespace collapsed, cut to ``n`` characters with an ellipsis.
+
+    >>> clip("  Flood   closes the bridge ", 12)
+    'Flood close…'
+    """
+    text = " ".join(text.split())
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
 def strip_accents(text: str) -> str:
     """NFKD decomposition without its combining marks (case kept).
 

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..model import Event, Processed
 from ..stories.event import StoryEvent
-from ..text import fold, has_word
+from ..text import clip, fold, has_word
 from .entities import checked_keys, display_entities
 from .families import FamilyDoc, FamilyFinder
 from .keyphrases import keyphrases, linking_keyphrases
@@ -195,9 +195,8 @@ def _as_written(items: Sequence[Processed], chars: int = 90) -> str:
     """The first member's text as written, whitespace collapsed: the headline of an event
     whose members hold nothing a headline is made of (only an emoji, "!!!")."""
     for p in items:
-        text = " ".join(f"{p.article.title or ''} {p.article.text or ''}".split())
-        if text:
-            return text if len(text) <= chars else text[: chars - 1].rstrip() + "…"
+        if text := clip(f"{p.article.title or ''} {p.article.text or ''}", chars):
+            return text
     return ""
 
 
