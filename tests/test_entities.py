@@ -122,3 +122,24 @@ def test_greek_dates_and_function_words_in_capitals_are_not_names() -> None:
     assert keys("ΣΤΙΣ 12 ΜΑΪΟΥ ο ΟΗΕ συνεδρίασε") == {"org:oie"}
     assert keys("Την Κυριακή ο Μητσοτάκης μίλησε στη Θεσσαλονίκη.") == {
         "per:mitsotakis", "city:734077"}
+
+
+def test_german_nouns_are_neither_entities_nor_name_keys() -> None:
+    # German capitalises every noun: "Erdbeben der Stärke", "Kilometern Tiefe", "Region" and
+    # "Erdbebenwarte" had been people and name keys, so two bulletins of one template about
+    # different places shared half a dozen "names"
+    from storyline.represent.features import name_keys
+
+    text = (
+        "Ein Erdbeben der Stärke 6,4 hat am Donnerstag die Region um Oaxaca (Mexiko) erschüttert, "
+        "teilte die nationale Erdbebenwarte mit. Das Beben ereignete sich in 15 Kilometern Tiefe. "
+        "Dies sagte der Seismologe Max Winkler zu Angela Merkel."
+    )
+    keys = entity_keys(extract_entities(text, "de"))
+    assert {k for k in keys if not k.startswith(("city:", "country:"))} == {"per:vinkler", "per:merkel"}
+    assert "country:MX" in keys
+    names = name_keys(text, "de")
+    assert {"oaxaca", "mexiko", "winkler", "merkel"} <= names
+    assert not names & {"erdbeben", "starke", "donnerstag", "region", "erdbebenwarte", "tiefe", "beben"}
+    # in English a capitalised word is still a name
+    assert "region" in name_keys("They toured the Region, said Winkler.", "en")

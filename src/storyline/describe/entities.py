@@ -29,6 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ..model import Processed
+from ..prepare.entities import NOUN_CAPS, german_noun
 from ..text import fold_name, is_word_char, strip_accents
 
 __all__ = ["EntityView", "checked_keys", "country_name", "display_entities", "transliterate"]
@@ -272,20 +273,6 @@ class EntityView:
         return max(shorter, key=len) if shorter else strip_titles(name)
 
 
-_NOUN_ENDINGS = ("e", "en", "es", "ung", "heit", "keit", "schaft", "zeit", "tum", "nis", "ion")
-
-
-def _german_noun(surface: str) -> bool:
-    """In German every noun is capitalised: a "name" that ends like a noun or an inflected
-    adjective ("Tausende Tote", "Uhr Ortszeit", "Roten Halbmonds"... "Stärke") is not one.
-
-    >>> _german_noun("Tausende Tote"), _german_noun("Olaf Scholz")
-    (True, False)
-    """
-    last = surface.split()[-1].lower()
-    return last.endswith(_NOUN_ENDINGS) or last.endswith("s") and last[:-1].endswith(_NOUN_ENDINGS)
-
-
 def _checked_key(
     surface: str, label: str, key: str, texts: Sequence[str], lang: str = ""
 ) -> str | None:
@@ -301,7 +288,7 @@ def _checked_key(
     place = _is_place(surface)
     if place is not None:
         return place
-    if _common_phrase(surface) or (lang in ("de", "lb") and _german_noun(surface)):
+    if _common_phrase(surface) or (lang in NOUN_CAPS and german_noun(surface)):
         return None
     if " " not in surface.strip() and _after_article(surface, texts):
         return None

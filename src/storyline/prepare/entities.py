@@ -27,7 +27,7 @@ from ..text import fold_name
 from .gazetteer import demonym_table, gazetteer, iso_code, org_table, skeleton, word_set
 from .scripts import script_places
 
-__all__ = ["EntityNormalizer", "entity_keys", "extract_entities", "gazetteer"]
+__all__ = ["NOUN_CAPS", "EntityNormalizer", "entity_keys", "extract_entities", "gazetteer", "german_noun"]
 
 log = logging.getLogger(__name__)
 
@@ -159,7 +159,19 @@ def _label_of(surface: str, key: str) -> str:
 
 
 _LOWER_WORD = re.compile(r"(?<![\w.])[^\W\d_A-ZÀ-ÞА-ЯЀ-ЏΑ-ΩΆΈ-Ώ][\w]*")
-_NOUN_CAPS = frozenset(["de", "lb"])  # languages that capitalise every noun
+NOUN_CAPS = frozenset(["de", "lb"])  # languages that capitalise every noun
+_NOUN_ENDINGS = ("e", "en", "es", "ung", "heit", "keit", "schaft", "zeit", "tum", "nis", "ion")
+
+
+def german_noun(surface: str) -> bool:
+    """In German every noun is capitalised: a "name" that ends like a noun or an inflected
+    adjective ("Tausende Tote", "Uhr Ortszeit", "Roten Halbmonds"... "Stärke") is not one.
+
+    >>> german_noun("Tausende Tote"), german_noun("Olaf Scholz")
+    (True, False)
+    """
+    last = surface.split()[-1].lower()
+    return last.endswith(_NOUN_ENDINGS) or last.endswith("s") and last[:-1].endswith(_NOUN_ENDINGS)
 
 
 def _heuristic(text: str, lang: str, norm: EntityNormalizer) -> list[tuple[str, str, str]]:
@@ -203,9 +215,11 @@ def _heuristic(text: str, lang: str, norm: EntityNormalizer) -> list[tuple[str, 
             hit is None
             and len(words) == 1
             and not surface.isupper()
-            and (surface.lower() in lower or lang in _NOUN_CAPS)
+            and (surface.lower() in lower or lang in NOUN_CAPS)
         ):
             continue  # a common word capitalised (headline case, German nouns)
+        if hit is None and lang in NOUN_CAPS and not surface.isupper() and german_noun(surface):
+            continue  # a German noun phrase ("Kilometern Tiefe", "Erdbeben der Stärke")
         if hit is None and (fold_name(surface) in _STOP_CAPS or len(surface) < 3):
             continue
         if hit:

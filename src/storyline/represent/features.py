@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..prepare.entities import NOUN_CAPS, german_noun
 from ..text import fold, numbers_in, words
 
 _CAP_SPAN = re.compile(
@@ -44,14 +45,19 @@ def name_keys(text: str, lang: str) -> set[str]:
     """Cheap cross-lingual name keys: capitalised words (folded), Japanese katakana/kanji runs.
 
     Words at the very start of a line are kept only when they recur capitalised elsewhere.
+    In German every noun is capitalised: words that end like a noun are left out there.
+
+    >>> sorted(name_keys("Das Beben traf am Montag die Region um Oaxaca, sagte Winkler.", "de"))
+    ['oaxaca', 'winkler']
     """
+    nouns = lang in NOUN_CAPS
     keys: Counter[str] = Counter()
     starts: set[str] = set()
     for line in text.splitlines():
         for m in _CAP_SPAN.finditer(line):
             for tok in re.split(r"[\s-]+", m.group(0)):
                 tok = fold(tok).strip("'’")
-                if len(tok) < 3 or tok in _NAME_STOP:
+                if len(tok) < 3 or tok in _NAME_STOP or (nouns and german_noun(tok)):
                     continue
                 if m.start() == 0 or line[max(0, m.start() - 2) : m.start()].strip() in {".", "!", "?", "»", '"'}:
                     starts.add(tok)
@@ -70,7 +76,9 @@ _NAME_STOP = frozenset(
     saturday sunday january february march april may june july august september october november
     december les des une dans pour avec mais selon lundi mardi mercredi jeudi vendredi samedi
     dimanche janvier fevrier mars avril mai juin juillet aout septembre octobre novembre decembre
-    der die das und mit von ein eine nach wie auch sie wir ich""".split()  # noqa: SIM905
+    der die das und mit von ein eine nach wie auch sie wir ich montag dienstag mittwoch
+    donnerstag freitag samstag sonntag sonnabend januar februar marz juni juli oktober
+    dezember""".split()  # noqa: SIM905
 )
 
 
