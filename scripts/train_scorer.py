@@ -51,7 +51,7 @@ GRID = [(j, j + g) for j in (0.3, 0.4, 0.5, 0.6) for g in (0.0, 0.1)]  # (join, 
 # pair has a side without names: a model reading these counts extrapolated there (nameless
 # same-template texts all scored above 0.95), where without them it treats "no name shared"
 # alike whether or not a side names anything.
-NOT_READ = ("names_min", "numbers_min")
+NOT_READ = ("names_min", "numbers_min", "specific_shared", "specific_min")
 DATED = ("gva_dev", "meantime_dev")  # sets whose articles have publication dates
 UNDATED = ("meantime_dev",)  # gva's episodes are cut by time: undated, they would mislead
 NEIGHBOURS = 40  # training pairs of a large set: each article with its nearest by USE cosine
@@ -314,7 +314,7 @@ def main() -> None:
     NAMELESS_WEIGHT = args.nameless_weight
     USE_MONOTONE = args.monotone
     if args.nameless:
-        NOT_READ = ("numbers_min",)
+        NOT_READ = ("numbers_min", "specific_shared", "specific_min")
     feats_dir = Path(args.feats)
     sets = load_sets(feats_dir, args.train)
     second = LazySecondVectors(store=open_store(feats_dir / "vectors.db"))

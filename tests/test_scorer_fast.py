@@ -39,7 +39,8 @@ class Gen:
             "ev": ev,
             "centre": centre,
             "noise": float(rng.uniform(0.4, 1.3)),  # how alike its articles' sentences are
-            "names": [f"e{ev}n{j}" for j in range(4)] + [f"common{j}" for j in range(3)],
+            # name words and entity keys: two specific (a person, a city), one weak (a country)
+            "names": [f"per:e{ev}n0", f"e{ev}n1", f"city:e{ev}n2", f"e{ev}n3", "country:c0", "common1", "common2"],
             "numbers": [str(100 + ev * 7 + j) for j in range(3)],
             "terms": rng.choice(2**31, size=60, replace=False),
             "date": None if ev % 7 == 3 else dt.date(2023, 1, 1) + dt.timedelta(days=int(rng.integers(0, 200))),

@@ -88,6 +88,55 @@ def test_the_cap_applies_only_to_same_language_pairs_naming_different_things() -
     assert cap_disjoint(x, p).tolist() == [DISJOINT_CAP, 0.99, 0.99, 0.99, 0.1]
 
 
+def test_the_cap_counts_a_shared_country_as_nothing_in_common() -> None:
+    from storyline.cluster.pairs import DISJOINT_CAP, FEATURES, cap_disjoint
+
+    col = {f: i for i, f in enumerate(FEATURES)}
+    x = np.zeros((4, len(FEATURES)))
+    x[:, col["same_lang"]] = [1, 1, 1, 0]
+    x[:, col["names_shared"]] = np.log1p(2)  # the country's key and its name: "names" shared
+    x[:, col["names_min"]] = np.log1p(4)
+    x[:, col["specific_shared"]] = [0, np.log1p(1), 0, 0]
+    x[:, col["specific_min"]] = [np.log1p(1), np.log1p(1), 0, np.log1p(1)]
+    p = np.full(4, 0.95)
+    # capped: each names a city, not the same one; not: one city shared, one side names no
+    # person, organisation or place, two languages
+    assert cap_disjoint(x, p).tolist() == [DISJOINT_CAP, 0.95, 0.95, 0.95]
+
+
+def quake_bulletins() -> list[dict[str, str]]:
+    """Four quakes in four cities of one country, two days apart, each reported in two
+    wordings of one template."""
+    rows = []
+    for i, (city, mag, depth) in enumerate([("Sendai", "6.1", 10), ("Fukushima", "5.4", 35),
+                                            ("Kushiro", "4.8", 60), ("Nagasaki", "5.9", 20)]):
+        day = (dt.date(2025, 3, 3) + dt.timedelta(days=2 * i)).isoformat()
+        rows += [
+            {"id": f"q{i}-a", "published": day, "lang": "en", "text": (
+                f"A magnitude {mag} earthquake struck near {city}, Japan, the national "
+                f"seismological agency said. The quake hit at a depth of {depth} kilometres. "
+                "There were no immediate reports of damage or casualties.")},
+            {"id": f"q{i}-b", "published": day, "lang": "en", "text": (
+                f"An earthquake of magnitude {mag} shook the area around {city}, Japan, the "
+                f"national seismological agency said. It struck {depth} kilometres deep. "
+                "No damage or casualties were reported at once.")},
+        ]
+    return rows
+
+
+def test_bulletins_of_one_template_about_different_cities_are_different_events(  # type: ignore[no-untyped-def]
+    tmp_path: Path, encoder
+) -> None:
+    # they share the country and every word around it; before the specific-entity cap the
+    # four quakes were one event
+    path = tmp_path / "quakes.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in quake_bulletins()))
+    report = Pipeline(str(tmp_path / "q.db"), encoder=encoder, second=False).run([str(path)])
+    event = {a.article_id: a.event for a in report.assignments}
+    assert len(set(event.values())) == 4, event
+    assert all(event[f"q{i}-a"] == event[f"q{i}-b"] for i in range(4))
+
+
 def test_one_rounds_different_matches_are_different_events(tmp_path: Path, encoder) -> None:  # type: ignore[no-untyped-def]
     from storyline.explain import Explainer, pair_lines
 

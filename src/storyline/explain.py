@@ -266,7 +266,10 @@ def pair_lines(p: dict[str, Any], indent: str = "") -> list[str]:
     else:
         lines.append(f"{indent}shared names: none")
     if p.get("names_disjoint"):
-        lines.append(f"{indent}both name {DISJOINT_NAMES}+ things, none in common: "
+        f = p["features"]
+        what = (f"{DISJOINT_NAMES}+ things" if f["names_shared"] == 0
+                else "a person, organisation or place (a country aside)")  # fmt: skip
+        lines.append(f"{indent}both name {what}, none in common: "
                      f"different happenings (probability capped at {_pct(DISJOINT_CAP)})")
     lines.append(f"{indent}shared numbers: {', '.join(p['numbers']) or 'none'}")
     gap = p["date_gap_days"]

@@ -35,7 +35,7 @@ from .pairs import FEATURES, pair_features
 from .tree import TreeModel, load_arrays
 
 _DATE_COLUMNS = {"date_gap", "date_known", "year_match", "pub_gap", "second_cos"}
-_LATER_COLUMNS = {"names_min", "numbers_min"}  # added to the clusterer after this model's fit
+_LATER_COLUMNS = {"names_min", "numbers_min", "specific_shared", "specific_min"}  # added to the clusterer after this model's fit
 BASE_FEATURES = [f for f in FEATURES if f not in _DATE_COLUMNS | _LATER_COLUMNS]
 _BASE_INDEX = [FEATURES.index(f) for f in BASE_FEATURES]
 

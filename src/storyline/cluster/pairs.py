@@ -40,6 +40,10 @@ FEATURES = [
     # Read by cap_disjoint below, not by the shipped model (scripts/train_scorer.py NOT_READ)
     "names_min",  # log1p(min(|names a|, |names b|))
     "numbers_min",  # log1p(min(|numbers a|, |numbers b|))
+    # the same for the specific entity keys (a person, organisation, city or place: a key other
+    # than a country's), read by cap_disjoint, not by the model
+    "specific_shared",  # log1p(shared specific keys)
+    "specific_min",  # log1p(min(|specific keys a|, |specific keys b|))
 ]
 
 
@@ -49,16 +53,28 @@ FEATURES = [
 # pairs of that kind (ECB+ 34 of 3,666, gva 22 of 1,680, WMT 0 of 56); template-written
 # reports ("Fulham 2-0 Leicester", "Burnley 0-0 Everton", same day) are where the fitted model,
 # which has no such pair among its different-event ones, would otherwise call them one event.
-DISJOINT_NAMES, DISJOINT_CAP = 2, 0.2
+# The same holds for two such reports that each name at least DISJOINT_SPECIFIC specific
+# entities (a person, organisation, city or place; a country is shared by too many happenings)
+# and share none, whatever else they share: bulletins of one template about quakes in two
+# cities of one country ("… near Oaxaca, Mexico" / "… near Pinotepa, Mexico") share the country
+# and every word around it.
+DISJOINT_NAMES, DISJOINT_SPECIFIC, DISJOINT_CAP = 2, 1, 0.2
 _SAME, _SHARED, _NAMES_MIN = FEATURES.index("same_lang"), FEATURES.index("names_shared"), FEATURES.index("names_min")
+_SPEC_SHARED, _SPEC_MIN = FEATURES.index("specific_shared"), FEATURES.index("specific_min")
+
+
+def specific_keys(names: frozenset[str]) -> frozenset[str]:
+    """The entity keys of ``names`` that are not a country's (``per:…``, ``org:…``,
+    ``city:…``, ``loc:…``): capitalised words carry no ``:``."""
+    return frozenset(k for k in names if ":" in k and not k.startswith("country:"))
 
 
 def disjoint_names(x: np.ndarray) -> np.ndarray:
     """Rows of a feature matrix (n, len(FEATURES)) whose pair falls under the cap above."""
-    return (
-        (x[:, _SAME] == 1.0) & (x[:, _SHARED] == 0.0)
-        & (x[:, _NAMES_MIN] >= math.log1p(DISJOINT_NAMES) - 1e-12)
-    )  # fmt: skip
+    same = x[:, _SAME] == 1.0
+    names = (x[:, _SHARED] == 0.0) & (x[:, _NAMES_MIN] >= math.log1p(DISJOINT_NAMES) - 1e-12)
+    specific = (x[:, _SPEC_SHARED] == 0.0) & (x[:, _SPEC_MIN] >= math.log1p(DISJOINT_SPECIFIC) - 1e-12)
+    return same & (names | specific)
 
 
 def cap_disjoint(x: np.ndarray, p: np.ndarray) -> np.ndarray:
@@ -67,7 +83,7 @@ def cap_disjoint(x: np.ndarray, p: np.ndarray) -> np.ndarray:
 
 
 # columns computed pair by pair in PairScorer.features_grid (the others are matrix products)
-_SET_COLUMNS = np.array([2, 3, 4, 5, 6, 7, 8, 9, 12, 13, 14, 15, 16, 17, 18])
+_SET_COLUMNS = np.array([2, 3, 4, 5, 6, 7, 8, 9, 12, 13, 14, 15, 16, 17, 18, 19, 20])
 
 
 def _f64(v: np.ndarray) -> np.ndarray:
@@ -173,6 +189,8 @@ def pair_features(
         _gap(a.published, b.published),
         math.log1p(min(len(a.names), len(b.names))),
         math.log1p(min(len(a.numbers), len(b.numbers))),
+        math.log1p(len(specific_keys(a.names) & specific_keys(b.names))),
+        math.log1p(min(len(specific_keys(a.names)), len(specific_keys(b.names)))),
     ]
 
 
@@ -255,6 +273,7 @@ def features_grid(
     out[:, :, 10], out[:, :, 11] = aligned_grid([x.sents for x in a], [y.sents for y in b])
     sec_a: dict[int, np.ndarray | None] = {}
     sec_b: dict[int, np.ndarray | None] = {}
+    spec_b: dict[int, frozenset[str]] = {}
     log1p = math.log1p
     for i, x in enumerate(a):
         js = list(range(len(b))) if need is None else np.flatnonzero(need[i]).tolist()
@@ -262,6 +281,7 @@ def features_grid(
             continue
         xn, xm, xy, xd, xl, xlang, xcov = x.names, x.numbers, x.years, x.date, x.length, x.lang, x.covered
         xp = x.published
+        xs = specific_keys(xn)
         same = [j for j in js if b[j].lang == xlang]
         tfidf = dict(zip(same, _sparse_dots(x.terms, [b[j].terms for j in same]), strict=True))
         vals = []
@@ -281,10 +301,13 @@ def features_grid(
                 gap, known = -1.0, 0.0
             yn, ym, yy = y.names, y.numbers, y.years
             if xn and yn:
-                k = len(xn & yn)
+                both = xn & yn
+                k = len(both)
                 n_ov, n_sh = k / min(len(xn), len(yn)), log1p(k)
+                s_sh = log1p(len(specific_keys(both)))
             else:
-                n_ov, n_sh = 0.0, 0.0
+                n_ov, n_sh, s_sh = 0.0, 0.0, 0.0
+            ys = spec_b[j] if j in spec_b else spec_b.setdefault(j, specific_keys(yn))
             if xm and ym:
                 k = len(xm & ym)
                 m_ov, m_sh = k / min(len(xm), len(ym)), log1p(k)
@@ -301,6 +324,7 @@ def features_grid(
                 _gap(xp, y.published),
                 log1p(min(len(xn), len(yn))),
                 log1p(min(len(xm), len(ym))),
+                s_sh, log1p(min(len(xs), len(ys))),
             ))
         out[i, np.asarray(js)[:, None], _SET_COLUMNS] = vals
     return out
