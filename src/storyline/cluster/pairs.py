@@ -14,7 +14,13 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..represent.features import ArticleFeatures, SparseVec, sparse_cos, weighted_overlap
+from ..represent.features import (
+    ArticleFeatures,
+    SparseVec,
+    count_specific,
+    sparse_cos,
+    weighted_overlap,
+)
 from .base import SecondVector
 
 FEATURES = [
@@ -61,12 +67,6 @@ FEATURES = [
 DISJOINT_NAMES, DISJOINT_SPECIFIC, DISJOINT_CAP = 2, 1, 0.2
 _SAME, _SHARED, _NAMES_MIN = FEATURES.index("same_lang"), FEATURES.index("names_shared"), FEATURES.index("names_min")
 _SPEC_SHARED, _SPEC_MIN = FEATURES.index("specific_shared"), FEATURES.index("specific_min")
-
-
-def specific_keys(names: frozenset[str]) -> frozenset[str]:
-    """The entity keys of ``names`` that are not a country's (``per:…``, ``org:…``,
-    ``city:…``, ``loc:…``): capitalised words carry no ``:``."""
-    return frozenset(k for k in names if ":" in k and not k.startswith("country:"))
 
 
 def disjoint_names(x: np.ndarray) -> np.ndarray:
@@ -189,8 +189,8 @@ def pair_features(
         _gap(a.published, b.published),
         math.log1p(min(len(a.names), len(b.names))),
         math.log1p(min(len(a.numbers), len(b.numbers))),
-        math.log1p(len(specific_keys(a.names) & specific_keys(b.names))),
-        math.log1p(min(len(specific_keys(a.names)), len(specific_keys(b.names)))),
+        math.log1p(count_specific(a.names & b.names)),
+        math.log1p(min(a.n_specific, b.n_specific)),
     ]
 
 
@@ -273,7 +273,6 @@ def features_grid(
     out[:, :, 10], out[:, :, 11] = aligned_grid([x.sents for x in a], [y.sents for y in b])
     sec_a: dict[int, np.ndarray | None] = {}
     sec_b: dict[int, np.ndarray | None] = {}
-    spec_b: dict[int, frozenset[str]] = {}
     log1p = math.log1p
     for i, x in enumerate(a):
         js = list(range(len(b))) if need is None else np.flatnonzero(need[i]).tolist()
@@ -281,7 +280,7 @@ def features_grid(
             continue
         xn, xm, xy, xd, xl, xlang, xcov = x.names, x.numbers, x.years, x.date, x.length, x.lang, x.covered
         xp = x.published
-        xs = specific_keys(xn)
+        xs = x.n_specific
         same = [j for j in js if b[j].lang == xlang]
         tfidf = dict(zip(same, _sparse_dots(x.terms, [b[j].terms for j in same]), strict=True))
         vals = []
@@ -304,10 +303,9 @@ def features_grid(
                 both = xn & yn
                 k = len(both)
                 n_ov, n_sh = k / min(len(xn), len(yn)), log1p(k)
-                s_sh = log1p(len(specific_keys(both)))
+                s_sh = log1p(count_specific(both)) if k else 0.0
             else:
                 n_ov, n_sh, s_sh = 0.0, 0.0, 0.0
-            ys = spec_b[j] if j in spec_b else spec_b.setdefault(j, specific_keys(yn))
             if xm and ym:
                 k = len(xm & ym)
                 m_ov, m_sh = k / min(len(xm), len(ym)), log1p(k)
@@ -324,7 +322,7 @@ def features_grid(
                 _gap(xp, y.published),
                 log1p(min(len(xn), len(yn))),
                 log1p(min(len(xm), len(ym))),
-                s_sh, log1p(min(len(xs), len(ys))),
+                s_sh, log1p(min(xs, y.n_specific)),
             ))
         out[i, np.asarray(js)[:, None], _SET_COLUMNS] = vals
     return out

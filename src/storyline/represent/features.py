@@ -127,6 +127,17 @@ class ArticleFeatures:
     key: str = ""  # content hash: the cache key of the vectors
     years: frozenset[str] = frozenset()  # years written in the lead and dateline
     published: dt.date | None = None  # publication date (``date`` is the estimated event date)
+    n_specific: int = field(init=False, default=0)  # names that are specific entity keys
+
+    def __post_init__(self) -> None:
+        self.n_specific = count_specific(self.names)
+
+
+def count_specific(keys: Iterable[str]) -> int:
+    """How many of ``keys`` are specific entity keys: a person's, an organisation's, a city's
+    or a place's (``per:…``, ``org:…``, ``city:…``, ``loc:…``), not a country's; capitalised
+    words carry no ``:``."""
+    return sum(1 for k in keys if ":" in k and not k.startswith("country:"))
 
 
 SparseVec = tuple[np.ndarray, np.ndarray]  # sorted uint32 term hashes, float32 weights
