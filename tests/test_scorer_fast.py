@@ -28,8 +28,9 @@ def _unit(x: np.ndarray) -> np.ndarray:
 class Gen:
     """Random articles around event centres: some share sentences counts, languages, dates."""
 
-    def __init__(self, seed: int = 3) -> None:
+    def __init__(self, seed: int = 3, keys: bool = False) -> None:
         self.rng = np.random.default_rng(seed)
+        self.keys = keys  # entity keys among the names: the event's person in every article
         self.g = _unit(self.rng.standard_normal(DIM))
 
     def event(self, ev: int) -> dict:
@@ -39,8 +40,11 @@ class Gen:
             "ev": ev,
             "centre": centre,
             "noise": float(rng.uniform(0.4, 1.3)),  # how alike its articles' sentences are
-            # name words and entity keys: two specific (a person, a city), one weak (a country)
-            "names": [f"per:e{ev}n0", f"e{ev}n1", f"city:e{ev}n2", f"e{ev}n3", "country:c0", "common1", "common2"],
+            "names": (
+                # name words and entity keys: two specific (a person, a city), one weak (a country)
+                [f"per:e{ev}n0", f"e{ev}n1", f"city:e{ev}n2", f"e{ev}n3", "country:c0", "common1", "common2"]
+                if self.keys else [f"e{ev}n{j}" for j in range(4)] + [f"common{j}" for j in range(3)]
+            ),
             "numbers": [str(100 + ev * 7 + j) for j in range(3)],
             "terms": rng.choice(2**31, size=60, replace=False),
             "date": None if ev % 7 == 3 else dt.date(2023, 1, 1) + dt.timedelta(days=int(rng.integers(0, 200))),
@@ -73,7 +77,11 @@ class Gen:
         second = None
         if not covered or rng.random() < 0.5:  # the lazily filled vector, when some pair needed it
             second = _unit(e["centre"][:384] + 0.5 * rng.standard_normal(384) / np.sqrt(384)).astype(np.float32)
-        names = set(rng.choice(e["names"], 3, replace=False)) | {f"x{int(v)}" for v in rng.integers(0, 50, 2)}
+        if self.keys:  # the event's person in every article, two more of its names at random
+            names = {e["names"][0]} | set(rng.choice(e["names"][1:], 2, replace=False))
+        else:
+            names = set(rng.choice(e["names"], 3, replace=False))
+        names |= {f"x{int(v)}" for v in rng.integers(0, 50, 2)}
         return ArticleFeatures(
             id=aid,
             lang=e["lang"] if rng.random() < 0.9 else "en",
@@ -164,8 +172,10 @@ def _reference(scorer: PairScorer, a: list[ArticleFeatures], b: list[ArticleFeat
     return np.array([[pair_features(x, y, scorer.second) for y in b] for x in a]).reshape(len(a), len(b), -1)
 
 
-def test_features_grid_equals_pair_features(scorer: PairScorer, arts: list[ArticleFeatures]) -> None:
-    # publication a day or two after the event date, so that pub_gap varies too
+def test_features_grid_equals_pair_features(scorer: PairScorer) -> None:
+    # entity keys among the names, so that the specific-entity columns vary; publication a day
+    # or two after the event date, so that pub_gap varies too
+    arts = Gen(keys=True).articles(70)
     arts = [
         dataclasses.replace(f, published=f.date + dt.timedelta(days=i % 3)) if f.date else f
         for i, f in enumerate(arts)
