@@ -131,10 +131,20 @@ def test_bulletins_of_one_template_about_different_cities_are_different_events( 
     # four quakes were one event
     path = tmp_path / "quakes.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in quake_bulletins()))
-    report = Pipeline(str(tmp_path / "q.db"), encoder=encoder, second=False).run([str(path)])
+    pipe = Pipeline(str(tmp_path / "q.db"), encoder=encoder, second=False)
+    report = pipe.run([str(path)])
     event = {a.article_id: a.event for a in report.assignments}
     assert len(set(event.values())) == 4, event
     assert all(event[f"q{i}-a"] == event[f"q{i}-b"] for i in range(4))
+    from storyline.explain import Explainer, pair_lines
+
+    why = Explainer.for_pipeline(pipe).pair("q0-a", "q1-a")
+    assert why["names_disjoint"] and why["probability"] <= 0.2
+    said = [line for line in pair_lines(why) if "none in common" in line]
+    assert said and "a person, organisation or place (a country aside)" in said[0]
+    # a pair that names one thing each, nothing else, is said to be capped for that thing
+    why["features"].update(names_shared=0.0, names_min=0.6931)
+    assert "a person, organisation or place" in next(x for x in pair_lines(why) if "none in common" in x)
 
 
 def test_one_rounds_different_matches_are_different_events(tmp_path: Path, encoder) -> None:  # type: ignore[no-untyped-def]

@@ -267,8 +267,8 @@ def pair_lines(p: dict[str, Any], indent: str = "") -> list[str]:
         lines.append(f"{indent}shared names: none")
     if p.get("names_disjoint"):
         f = p["features"]
-        what = (f"{DISJOINT_NAMES}+ things" if f["names_shared"] == 0
-                else "a person, organisation or place (a country aside)")  # fmt: skip
+        two_names = f["names_shared"] == 0 and f["names_min"] >= round(math.log1p(DISJOINT_NAMES), 4)
+        what = f"{DISJOINT_NAMES}+ things" if two_names else "a person, organisation or place (a country aside)"
         lines.append(f"{indent}both name {what}, none in common: "
                      f"different happenings (probability capped at {_pct(DISJOINT_CAP)})")
     lines.append(f"{indent}shared numbers: {', '.join(p['numbers']) or 'none'}")
