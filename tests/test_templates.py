@@ -142,9 +142,14 @@ def test_bulletins_of_one_template_about_different_cities_are_different_events( 
     assert why["names_disjoint"] and why["probability"] <= 0.2
     said = [line for line in pair_lines(why) if "none in common" in line]
     assert said and "a person, organisation or place (a country aside)" in said[0]
-    # a pair that names one thing each, nothing else, is said to be capped for that thing
-    why["features"].update(names_shared=0.0, names_min=0.6931)
-    assert "a person, organisation or place" in next(x for x in pair_lines(why) if "none in common" in x)
+    # a pair that names one thing each, nothing else, is capped for that thing, not for "2+"
+    from storyline.cluster.pairs import FEATURES, disjoint_names, names_apart
+
+    row = np.array([[why["features"][f] for f in FEATURES]])  # (rounded to 4 places)
+    cols = [FEATURES.index(f) for f in ("names_shared", "names_min", "specific_shared", "specific_min")]
+    row[0, cols] = 0.0, np.log1p(1), 0.0, np.log1p(1)
+    assert disjoint_names(row)[0] and not names_apart(row)[0]
+    assert not why["names_disjoint_two"]
 
 
 def test_one_rounds_different_matches_are_different_events(tmp_path: Path, encoder) -> None:  # type: ignore[no-untyped-def]

@@ -29,7 +29,14 @@ import numpy as np
 
 from .cluster.base import Scorer
 from .cluster.constraints import active_pins
-from .cluster.pairs import DISJOINT_CAP, DISJOINT_NAMES, FEATURES, disjoint_names, pair_features
+from .cluster.pairs import (
+    DISJOINT_CAP,
+    DISJOINT_NAMES,
+    FEATURES,
+    disjoint_names,
+    names_apart,
+    pair_features,
+)
 from .cluster.scorer import PairScorer
 from .errors import NotFound
 from .model import Processed
@@ -120,6 +127,7 @@ class Explainer:
             prob = float(self.scorer.score_grid([fa], [fb])[0, 0])
         values = dict(zip(FEATURES, pair_features(fa, fb, self.scorer.second), strict=True))
         gap = (fa.date - fb.date).days if fa.date is not None and fb.date is not None else None
+        row = np.array([list(values.values())])
         return {
             "a": fa.id, "b": fb.id, "probability": prob, "threshold": self.threshold_for(fa),
             "same_event": prob >= self.threshold_for(fa),
@@ -131,7 +139,9 @@ class Explainer:
             "languages": [fa.lang, fb.lang],
             "cosines": {k: round(values[k], 4) for k in ("doc_cos", "lead_cos", "tfidf_cos", "second_cos")},
             "features": {k: round(v, 4) for k, v in values.items()},
-            "names_disjoint": bool(disjoint_names(np.array([list(values.values())]))[0]),
+            "names_disjoint": bool(disjoint_names(row)[0]),
+            # which rule: two names or more each (True), or a specific entity each (False)
+            "names_disjoint_two": bool(names_apart(row)[0]),
         }  # fmt: skip
 
     # -- an article --------------------------------------------------------------------------
@@ -266,9 +276,8 @@ def pair_lines(p: dict[str, Any], indent: str = "") -> list[str]:
     else:
         lines.append(f"{indent}shared names: none")
     if p.get("names_disjoint"):
-        f = p["features"]
-        two_names = f["names_shared"] == 0 and f["names_min"] >= round(math.log1p(DISJOINT_NAMES), 4)
-        what = f"{DISJOINT_NAMES}+ things" if two_names else "a person, organisation or place (a country aside)"
+        two = p.get("names_disjoint_two", True)
+        what = f"{DISJOINT_NAMES}+ things" if two else "a person, organisation or place (a country aside)"
         lines.append(f"{indent}both name {what}, none in common: "
                      f"different happenings (probability capped at {_pct(DISJOINT_CAP)})")
     lines.append(f"{indent}shared numbers: {', '.join(p['numbers']) or 'none'}")

@@ -71,10 +71,17 @@ _SPEC_SHARED, _SPEC_MIN = FEATURES.index("specific_shared"), FEATURES.index("spe
 
 def disjoint_names(x: np.ndarray) -> np.ndarray:
     """Rows of a feature matrix (n, len(FEATURES)) whose pair falls under the cap above."""
-    same = x[:, _SAME] == 1.0
-    names = (x[:, _SHARED] == 0.0) & (x[:, _NAMES_MIN] >= math.log1p(DISJOINT_NAMES) - 1e-12)
-    specific = (x[:, _SPEC_SHARED] == 0.0) & (x[:, _SPEC_MIN] >= math.log1p(DISJOINT_SPECIFIC) - 1e-12)
-    return same & (names | specific)
+    return (x[:, _SAME] == 1.0) & (names_apart(x) | _apart(x, _SPEC_SHARED, _SPEC_MIN, DISJOINT_SPECIFIC))
+
+
+def names_apart(x: np.ndarray) -> np.ndarray:
+    """Rows whose two sides each name DISJOINT_NAMES things or more and share none (the
+    first rule above, languages aside)."""
+    return _apart(x, _SHARED, _NAMES_MIN, DISJOINT_NAMES)
+
+
+def _apart(x: np.ndarray, shared: int, least: int, n: int) -> np.ndarray:
+    return (x[:, shared] == 0.0) & (x[:, least] >= math.log1p(n) - 1e-12)
 
 
 def cap_disjoint(x: np.ndarray, p: np.ndarray) -> np.ndarray:
